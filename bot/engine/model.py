@@ -1,0 +1,138 @@
+"""Plain data the engine reads and writes: a conversation's state, what comes in, and the turn that goes out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["active", "resolved", "unresolved", "escalated", "with_agent"]
+Role = Literal["bot", "agent", "user"]
+MessageType = Literal["text", "probe", "handoff"]
+FINAL_STATUSES: frozenset[str] = frozenset({"resolved", "unresolved", "escalated"})
+
+
+@dataclass
+class Frame:
+    """A subflow call in progress: where to go back to when the called flow ends."""
+
+    flow_id: str
+    version: str
+    return_to: str
+
+
+@dataclass
+class Conversation:
+    """Everything the engine needs to continue a conversation; saved and restored as JSON."""
+
+    id: str
+    flow_id: str
+    version: str
+    step: str = ""
+    status: Status = "active"
+    slots: dict[str, Any] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)  # every step entered, in order
+    asked: list[str] = field(default_factory=list)  # question steps answered, for "back"
+    stack: list[Frame] = field(default_factory=list)  # subflow return points
+    tries: int = 0  # invalid answers at the current question
+    visits: dict[str, int] = field(default_factory=dict)  # per-step entries, for loop caps
+    escalation: dict[str, Any] | None = None  # {"reason": ..., "step": ...} once escalated
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Conversation:
+        data = dict(data)
+        data["stack"] = [Frame(**f) for f in data.get("stack", ())]
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing the customer did: typed `text`, or picked the choice `choice`; neither = opening."""
+
+    text: str | None = None
+    choice: str | None = None
+
+    @classmethod
+    def opening(cls) -> Incoming:
+        return cls()
+
+    @property
+    def is_opening(self) -> bool:
+        return self.text is None and self.choice is None
+
+
+@dataclass(frozen=True)
+class ProbeView:
+    """What a probe message shows: the check id, its status and the plain sentence."""
+
+    id: str
+    status: str
+    summary: str
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    text: str
+    type: MessageType = "text"
+    probe: ProbeView | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role, "type": self.type, "text": self.text}
+        if self.probe is not None:
+            out["probe"] = {
+                "id": self.probe.id,
+                "status": self.probe.status,
+                "summary": self.probe.summary,
+            }
+            if self.probe.details is not None:
+                out["probe"]["details"] = self.probe.details
+        return out
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """What the bot waits for now: a choice among buttons, or typed text."""
+
+    kind: Literal["choice", "text"]
+    choices: tuple[Choice, ...] = ()
+    hint: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        if self.kind == "choice":
+            return {
+                "kind": "choice",
+                "choices": [{"id": c.id, "label": c.label} for c in self.choices],
+            }
+        return {"kind": "text", "hint": self.hint}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The engine's answer to one incoming: SPEC section 6's turn object, plus what storage needs."""
+
+    conversation: str
+    status: Status
+    messages: tuple[Message, ...]
+    awaiting: Awaiting | None
+    step: str = ""
+    escalated: dict[str, Any] | None = None  # set on the turn that escalated: {"reason", "step"}
+    # The customer's own message as the engine recorded it (redaction happens before the engine).
+    user_message: Message | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conversation": self.conversation,
+            "status": self.status,
+            "messages": [m.to_json() for m in self.messages],
+            "awaiting": self.awaiting.to_json() if self.awaiting else None,
+        }

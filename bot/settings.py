@@ -1,0 +1,181 @@
+"""One typed settings object, read from the environment once; a bad variable fails with one clear line."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+DEFAULT_DNSBL_ZONES = (
+    "zen.spamhaus.org",
+    "bl.spamcop.net",
+    "b.barracudacentral.org",
+    "dnsbl.sorbs.net",
+    "psbl.surriel.com",
+)
+DEFAULT_DOMAIN_BLOCKLISTS = ("dbl.spamhaus.org", "multi.surbl.org")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of SPEC section 4, parsed and checked."""
+
+    database_url: str = "sqlite:///supportbot.db"
+    port: int = 8000
+    flows_dir: Path = Path("flows")
+    nameservers: tuple[tuple[str, int], ...] = ()
+    probe_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    smtp_ports: Mapping[int, int] = field(default_factory=dict)
+    dnsbl_zones: tuple[str, ...] = DEFAULT_DNSBL_ZONES
+    domain_blocklists: tuple[str, ...] = DEFAULT_DOMAIN_BLOCKLISTS
+    widget_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    escalation_webhook_url: str | None = None
+    webhook_secret: str | None = None
+    escalation_email: str | None = None
+    smtp_url: str | None = None
+    agent_api_key: str | None = None
+    admin_token: str | None = None
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_escalation_channel: str | None = None
+    slack_api_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment (or the mapping given); raise ConfigError naming the bad variable."""
+        e = os.environ if env is None else env
+
+        def opt(name: str) -> str | None:
+            value = e.get(name, "").strip()
+            return value or None
+
+        return cls(
+            database_url=_database_url(opt("DATABASE_URL") or "sqlite:///supportbot.db"),
+            port=_port("PORT", opt("PORT") or "8000"),
+            flows_dir=Path(opt("SUPPORTBOT_FLOWS") or "flows"),
+            nameservers=_nameservers(opt("SUPPORTBOT_NAMESERVERS")),
+            probe_allow=_networks("SUPPORTBOT_PROBE_ALLOW", opt("SUPPORTBOT_PROBE_ALLOW")),
+            smtp_ports=_port_map(opt("SUPPORTBOT_SMTP_PORTS")),
+            dnsbl_zones=_zones(opt("SUPPORTBOT_DNSBL_ZONES"), DEFAULT_DNSBL_ZONES),
+            domain_blocklists=_zones(opt("SUPPORTBOT_DOMAIN_BLOCKLISTS"), DEFAULT_DOMAIN_BLOCKLISTS),
+            widget_origins=_origins(opt("SUPPORTBOT_WIDGET_ORIGINS")),
+            trusted_proxies=_networks("SUPPORTBOT_TRUSTED_PROXIES", opt("SUPPORTBOT_TRUSTED_PROXIES")),
+            escalation_webhook_url=_url(
+                "SUPPORTBOT_ESCALATION_WEBHOOK_URL", opt("SUPPORTBOT_ESCALATION_WEBHOOK_URL")
+            ),
+            webhook_secret=opt("SUPPORTBOT_WEBHOOK_SECRET"),
+            escalation_email=opt("SUPPORTBOT_ESCALATION_EMAIL"),
+            smtp_url=opt("SMTP_URL"),
+            agent_api_key=opt("SUPPORTBOT_AGENT_API_KEY"),
+            admin_token=opt("SUPPORTBOT_ADMIN_TOKEN"),
+            slack_bot_token=opt("SLACK_BOT_TOKEN"),
+            slack_signing_secret=opt("SLACK_SIGNING_SECRET"),
+            slack_app_token=opt("SLACK_APP_TOKEN"),
+            slack_escalation_channel=opt("SLACK_ESCALATION_CHANNEL"),
+            slack_api_url=_url("SLACK_API_URL", opt("SLACK_API_URL")),
+        )
+
+
+def _database_url(value: str) -> str:
+    # Heroku still hands out postgres://, which SQLAlchemy no longer accepts.
+    if value.startswith("postgres://"):
+        value = "postgresql://" + value[len("postgres://") :]
+    if not value.startswith(("sqlite:", "postgresql:", "postgresql+")):
+        raise ConfigError(
+            f"DATABASE_URL={value!r} is not supported: use sqlite:///path.db or postgresql://user@host/db"
+        )
+    return value
+
+
+def _port(name: str, value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} must be a port number such as 8000") from None
+    if not 0 < port < 65536:
+        raise ConfigError(f"{name}={value!r} must be between 1 and 65535")
+    return port
+
+
+def _nameservers(value: str | None) -> tuple[tuple[str, int], ...]:
+    if not value:
+        return ()
+    servers = []
+    for item in _split(value):
+        host, port = item, 53
+        if item.startswith("["):  # [::1]:5353
+            host, _, rest = item[1:].partition("]")
+            port = _port("SUPPORTBOT_NAMESERVERS", rest.lstrip(":") or "53")
+        elif item.count(":") == 1:
+            host, raw_port = item.split(":")
+            port = _port("SUPPORTBOT_NAMESERVERS", raw_port)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ConfigError(
+                f"SUPPORTBOT_NAMESERVERS: {item!r} is not an IP address; write e.g. 127.0.0.1:5353"
+            ) from None
+        servers.append((host, port))
+    return tuple(servers)
+
+
+def _networks(
+    name: str, value: str | None
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    if not value:
+        return ()
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _split(value))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}; write CIDRs such as 127.0.0.0/8,::1/128") from None
+
+
+def _port_map(value: str | None) -> dict[int, int]:
+    if not value:
+        return {}
+    mapping = {}
+    for item in _split(value):
+        left, sep, right = item.partition("=")
+        if not sep:
+            raise ConfigError(
+                f"SUPPORTBOT_SMTP_PORTS: {item!r} must look like 25=2525 (probe port=real port)"
+            )
+        source = _port("SUPPORTBOT_SMTP_PORTS", left)
+        if source not in (25, 465, 587):
+            raise ConfigError(f"SUPPORTBOT_SMTP_PORTS: only 25, 465 and 587 can be remapped, not {source}")
+        mapping[source] = _port("SUPPORTBOT_SMTP_PORTS", right)
+    return mapping
+
+
+def _zones(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if value is None:
+        return default
+    return tuple(z.strip(".").lower() for z in _split(value))
+
+
+def _origins(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    origins = tuple(o.rstrip("/") for o in _split(value))
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"SUPPORTBOT_WIDGET_ORIGINS: {origin!r} must be an origin such as https://help.example.com"
+            )
+    return origins
+
+
+def _url(name: str, value: str | None) -> str | None:
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name}={value!r} must be an http:// or https:// URL")
+    return value
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
