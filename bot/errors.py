@@ -1,15 +1,15 @@
 """The one error hierarchy of supportbot; every message says what is wrong and how to fix it.
 
-    BotError
-    ├── ConfigError        a variable in the environment is missing or malformed
-    ├── FlowError          a flow file cannot be loaded (carries file, line, column)
-    │   └── FlowNotFound   no flow with that id is loaded
-    ├── InputError         a customer's or caller's input is malformed (bad JSON, unknown choice id)
-    ├── ProbeError         a probe could not run at all (refused target, bad domain)
-    ├── StorageError       the database is unreachable or refused the change
-    │   ├── NotFound       no such conversation (or the token does not match)
-    │   └── Conflict       two writers raced for the same conversation
-    └── DeliveryError      an escalation sink refused or failed (may be retried)
+BotError
+├── ConfigError        a variable in the environment is missing or malformed
+├── FlowError          a flow file cannot be loaded (carries file, line, column)
+│   └── FlowNotFound   no flow with that id is loaded
+├── InputError         a customer's or caller's input is malformed (bad JSON, unknown choice id)
+├── ProbeError         a probe could not run at all (refused target, bad domain)
+├── StorageError       the database is unreachable or refused the change
+│   ├── NotFound       no such conversation (or the token does not match)
+│   └── Conflict       two writers raced for the same conversation
+└── DeliveryError      an escalation sink refused or failed (may be retried)
 """
 
 from __future__ import annotations

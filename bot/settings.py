@@ -125,9 +125,7 @@ def _nameservers(value: str | None) -> tuple[tuple[str, int], ...]:
     return tuple(servers)
 
 
-def _networks(
-    name: str, value: str | None
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def _networks(name: str, value: str | None) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     if not value:
         return ()
     try:

@@ -1,0 +1,380 @@
+"""The engine: takes one incoming message for a conversation and returns the turn, walking the flow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.engine import commands
+from bot.engine.matcher import Option, match
+from bot.engine.model import (
+    FINAL_STATUSES,
+    Awaiting,
+    Choice,
+    Conversation,
+    Frame,
+    Incoming,
+    Message,
+    ProbeView,
+    Turn,
+)
+from bot.engine.probing import ProbePort, ProbeResult, ProgressCallback
+from bot.engine.validators import VALIDATORS
+from bot.errors import BotError, InputError
+from bot.flows.compile import CompiledFlow, CompiledStep
+from bot.flows.registry import FlowRegistry
+
+MAX_STEPS_PER_TURN = 100  # a safety net under the validator's loop check
+
+HANDOFF_TEXT = (
+    "I'm passing this to a person from our support team. They'll see everything we've covered, "
+    "so you won't need to repeat yourself."
+)
+WAITING_TEXT = "Thanks, I've added that for our support team; a person will reply here."
+ENDED_TEXT = 'This conversation has ended. Type "restart" to start again, or "human" to reach a person.'
+
+
+class _TurnBuilder:
+    """Collects what the bot says during one turn."""
+
+    __slots__ = ("awaiting", "escalated", "messages")
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.awaiting: Awaiting | None = None
+        self.escalated: dict[str, Any] | None = None
+
+    def say(self, text: str, kind: str = "text") -> None:
+        if text:
+            self.messages.append(Message(role="bot", text=text, type=kind))  # type: ignore[arg-type]
+
+
+class Engine:
+    """Pure conversation logic over compiled flows; the only I/O is the injected probe port."""
+
+    def __init__(self, registry: FlowRegistry, probes: ProbePort) -> None:
+        self.registry = registry
+        self.probes = probes
+
+    async def start(
+        self,
+        conversation_id: str,
+        flow_id: str | None = None,
+        slots: Mapping[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[Conversation, Turn]:
+        """A new conversation on the latest version of the flow, and its opening turn."""
+        flow = self.registry.get(flow_id)
+        given = {k: v for k, v in (slots or {}).items() if k in flow.spec.inputs}
+        conv = Conversation(id=conversation_id, flow_id=flow.id, version=flow.version, slots=given)
+        out = _TurnBuilder()
+        await self._advance(conv, flow, flow.start, out, progress)
+        return conv, self._turn(conv, out, None)
+
+    async def handle(
+        self, conv: Conversation, incoming: Incoming, progress: ProgressCallback | None = None
+    ) -> Turn:
+        """Apply one customer message to `conv` (changed in place) and return what the bot answers."""
+        flow = self.registry.get(conv.flow_id, conv.version)
+        out = _TurnBuilder()
+        step = flow.steps.get(conv.step)
+        user = self._user_message(incoming, step)
+        command = commands.command_in(incoming.text, incoming.choice)
+        if command is not None and step is not None and incoming.choice in step.choice_index:
+            command = None  # a flow's own choice named "back" wins over the global command
+
+        if conv.status in FINAL_STATUSES or conv.status == "with_agent":
+            if command == commands.RESTART:
+                await self._restart(conv, out, progress)
+            elif conv.status == "escalated" or conv.status == "with_agent":
+                out.say(WAITING_TEXT)
+            elif command == commands.HUMAN:
+                self._escalate(conv, flow, out, "The customer asked for a person after the flow ended.")
+            else:
+                out.say(ENDED_TEXT)
+            return self._turn(conv, out, user)
+
+        if command == commands.RESTART:
+            await self._restart(conv, out, progress)
+        elif command == commands.HUMAN:
+            await self._human(conv, flow, out, progress)
+        elif command == commands.BACK:
+            await self._back(conv, flow, out, progress)
+        elif step is None or step.kind != "ask":
+            # Only questions wait for the customer; anything else means the state was edited by hand.
+            raise InputError(f"conversation {conv.id} is not waiting at a question (step {conv.step!r})")
+        else:
+            await self._answer(conv, flow, step, incoming, out, progress)
+        return self._turn(conv, out, user)
+
+    async def resume(
+        self, conv: Conversation, step: str | None = None, progress: ProgressCallback | None = None
+    ) -> Turn:
+        """An agent hands the conversation back: continue at `step`, or at the start of the flow."""
+        flow = self.registry.get(conv.flow_id, conv.version)
+        target = step or flow.start
+        if target not in flow.steps:
+            raise InputError(f"flow {flow.id} has no step {target!r}; pick one of: {', '.join(flow.steps)}")
+        conv.status = "active"
+        conv.escalation = None
+        conv.tries = 0
+        out = _TurnBuilder()
+        out.say("You're back with the support bot. Let's carry on.")
+        await self._advance(conv, flow, target, out, progress)
+        return self._turn(conv, out, None)
+
+    # -- answering -------------------------------------------------------------------------------
+
+    async def _answer(
+        self,
+        conv: Conversation,
+        flow: CompiledFlow,
+        step: CompiledStep,
+        incoming: Incoming,
+        out: _TurnBuilder,
+        progress: ProgressCallback | None,
+    ) -> None:
+        context = self._context(flow, conv)
+        key: str | None = None
+        if incoming.choice is not None:
+            key = incoming.choice if incoming.choice in step.choice_index else None
+        elif incoming.text is not None and step.choices:
+            key = match(incoming.text, _options(step, context))
+        if key is not None:
+            choice = step.choice_index[key]
+            conv.slots.update(choice.sets)
+            conv.asked.append(step.id)
+            conv.tries = 0
+            await self._advance(conv, flow, flow.move(step.id, f"choice:{key}", context), out, progress)
+            return
+        problem = "That isn't one of the options."
+        spec = step.spec
+        if spec.slot and incoming.text is not None:
+            validator = VALIDATORS[spec.validate_ or "text"]
+            try:
+                value = validator(incoming.text)
+            except ValueError as exc:
+                problem = str(exc)
+            else:
+                conv.slots[spec.slot] = value
+                conv.asked.append(step.id)
+                conv.tries = 0
+                await self._advance(conv, flow, flow.move(step.id, "answer", context), out, progress)
+                return
+        conv.tries += 1
+        if conv.tries >= spec.max_tries:
+            conv.tries = 0
+            if spec.on_invalid:
+                await self._advance(conv, flow, flow.move(step.id, "invalid", context), out, progress)
+            else:
+                self._escalate(
+                    conv, flow, out, f"The customer's answers at step {step.id} weren't understood."
+                )
+            return
+        out.say(problem + " " + _reask_hint(step, context))
+        out.awaiting = self._awaiting(step, context)
+
+    async def _human(
+        self, conv: Conversation, flow: CompiledFlow, out: _TurnBuilder, progress: ProgressCallback | None
+    ) -> None:
+        target = flow.spec.on_human
+        if target:
+            await self._advance(conv, flow, target, out, progress)
+        else:
+            self._escalate(conv, flow, out, f"The customer asked for a person at step {conv.step}.")
+
+    async def _back(
+        self, conv: Conversation, flow: CompiledFlow, out: _TurnBuilder, progress: ProgressCallback | None
+    ) -> None:
+        if not conv.asked:
+            out.say("We're at the first question already.")
+            step = flow.steps[conv.step]
+            context = self._context(flow, conv)
+            out.awaiting = self._awaiting(step, context)
+            if step.question:
+                out.say(step.question(context))
+            return
+        previous = conv.asked.pop()
+        conv.tries = 0
+        await self._advance(conv, flow, previous, out, progress)
+
+    async def _restart(
+        self, conv: Conversation, out: _TurnBuilder, progress: ProgressCallback | None
+    ) -> None:
+        root_id, root_version = (
+            (conv.stack[0].flow_id, conv.stack[0].version) if conv.stack else (conv.flow_id, conv.version)
+        )
+        flow = self.registry.get(root_id, root_version)
+        conv.flow_id, conv.version = flow.id, flow.version
+        conv.slots = {k: v for k, v in conv.slots.items() if k in flow.spec.inputs}
+        conv.stack.clear()
+        conv.asked.clear()
+        conv.visits.clear()
+        conv.tries = 0
+        conv.status = "active"
+        conv.escalation = None
+        out.say("OK, let's start again.")
+        await self._advance(conv, flow, flow.start, out, progress)
+
+    # -- walking the flow ------------------------------------------------------------------------
+
+    async def _advance(
+        self,
+        conv: Conversation,
+        flow: CompiledFlow,
+        step_id: str,
+        out: _TurnBuilder,
+        progress: ProgressCallback | None,
+    ) -> None:
+        """Enter `step_id` and keep going through automatic steps until a question or the end."""
+        for _ in range(MAX_STEPS_PER_TURN):
+            step = flow.steps[step_id]
+            visits = conv.visits.get(step_id, 0) + 1
+            conv.visits[step_id] = visits
+            if step.spec.max_visits and visits > step.spec.max_visits:
+                conv.visits[step_id] = 0
+                step_id = flow.move(step_id, "capped")
+                continue
+            conv.step = step_id
+            conv.path.append(step_id if not conv.stack else f"{flow.id}:{step_id}")
+            context = self._context(flow, conv)
+            kind = step.kind
+            for say in step.says:
+                out.say(say(context), "handoff" if kind == "escalate" else "text")
+            if kind == "say":
+                step_id = flow.move(step_id, "next")
+            elif kind == "ask":
+                assert step.question is not None
+                out.say(step.question(context))
+                out.awaiting = self._awaiting(step, context)
+                return
+            elif kind == "branch":
+                step_id = flow.move(step_id, "branch", context)
+            elif kind == "probe":
+                result = await self._probe(conv, step, context, progress)
+                out.messages.append(
+                    Message(
+                        role="bot",
+                        type="probe",
+                        text=result.summary,
+                        probe=ProbeView(result.id, result.status, result.summary, result.details),
+                    )
+                )
+                if step.spec.save_as:
+                    conv.slots[step.spec.save_as] = result.to_json()
+                step_id = flow.move(
+                    step_id, _outcome_trigger(flow, step_id, result.status), self._context(flow, conv)
+                )
+            elif kind == "escalate":
+                assert step.reason is not None
+                self._escalate(conv, flow, out, step.reason(context), said=bool(step.says))
+                return
+            elif kind == "end":
+                if not conv.stack:
+                    conv.status = step.spec.end or "resolved"
+                    return
+                frame = conv.stack.pop()
+                trigger = "return"
+                caller = self.registry.get(frame.flow_id, frame.version)
+                if step.spec.end == "unresolved" and caller.has_edge(frame.return_to, "return_unresolved"):
+                    trigger = "return_unresolved"
+                conv.flow_id, conv.version = caller.id, caller.version
+                conv.asked.clear()
+                flow = caller
+                step_id = flow.move(frame.return_to, trigger)
+            elif kind == "call":
+                callee = self.registry.get(step.spec.call)
+                conv.stack.append(Frame(flow.id, flow.version, step_id))
+                conv.flow_id, conv.version = callee.id, callee.version
+                conv.asked.clear()
+                flow = callee
+                step_id = flow.start
+        self._escalate(
+            conv,
+            flow,
+            out,
+            f"The flow went round more than {MAX_STEPS_PER_TURN} steps at "
+            f"step {step_id}; it needs a loop cap.",
+        )
+
+    async def _probe(
+        self,
+        conv: Conversation,
+        step: CompiledStep,
+        context: Mapping[str, Any],
+        progress: ProgressCallback | None,
+    ) -> ProbeResult:
+        check = str(step.spec.probe)
+        args = {name: render(context) for name, render in step.args.items()}
+        try:
+            return await self.probes.run(check, args, conversation=conv.id, progress=progress)
+        except BotError as exc:  # a refused target (e.g. an internal address) is a finding, not a crash
+            return ProbeResult(id=check, status="unknown", summary=str(exc))
+
+    def _escalate(
+        self, conv: Conversation, flow: CompiledFlow, out: _TurnBuilder, reason: str, *, said: bool = False
+    ) -> None:
+        conv.status = "escalated"
+        conv.escalation = {"reason": reason, "step": conv.step, "flow": flow.id}
+        out.escalated = conv.escalation
+        out.awaiting = None
+        if not said:
+            out.say(str(flow.variables.get("handoff_text", HANDOFF_TEXT)), "handoff")
+
+    # -- small helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _context(flow: CompiledFlow, conv: Conversation) -> dict[str, Any]:
+        return {**flow.variables, **conv.slots}
+
+    @staticmethod
+    def _awaiting(step: CompiledStep, context: Mapping[str, Any]) -> Awaiting:
+        if step.static_awaiting is not None:
+            return step.static_awaiting
+        if step.choices:
+            return Awaiting(
+                kind="choice", choices=tuple(Choice(c.key, c.label(context)) for c in step.choices)
+            )
+        return Awaiting(kind="text", hint=step.hint(context) if step.hint else "")
+
+    @staticmethod
+    def _user_message(incoming: Incoming, step: CompiledStep | None) -> Message | None:
+        if incoming.text is not None:
+            return Message(role="user", text=incoming.text)
+        if incoming.choice is not None:
+            choice = step.choice_index.get(incoming.choice) if step else None
+            return Message(role="user", text=choice.label_source if choice else incoming.choice)
+        return None
+
+    @staticmethod
+    def _turn(conv: Conversation, out: _TurnBuilder, user: Message | None) -> Turn:
+        return Turn(
+            conversation=conv.id,
+            status=conv.status,
+            messages=tuple(out.messages),
+            awaiting=out.awaiting if conv.status == "active" else None,
+            step=conv.step,
+            escalated=out.escalated,
+            user_message=user,
+        )
+
+
+def _options(step: CompiledStep, context: Mapping[str, Any]) -> list[Option]:
+    return [Option(c.key, c.terms) for c in step.choices]
+
+
+def _outcome_trigger(flow: CompiledFlow, step_id: str, status: str) -> str:
+    for candidate in (status, "default", "unknown" if status == "skipped" else "default"):
+        if flow.has_edge(step_id, f"outcome:{candidate}"):
+            return f"outcome:{candidate}"
+    return "outcome:unknown"
+
+
+def _reask_hint(step: CompiledStep, context: Mapping[str, Any]) -> str:
+    if step.choices:
+        labels = [f"{i}. {c.label(context)}" for i, c in enumerate(step.choices, 1)]
+        tail = " You can also type your answer." if step.spec.slot else ""
+        return "Please pick one: " + "; ".join(labels) + "." + tail
+    if step.spec.hint and step.hint:
+        return step.hint(context)
+    return ""

@@ -1,0 +1,93 @@
+"""Validators for typed answers: each returns the clean value or raises ValueError with a friendly hint."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any
+
+import idna
+
+from bot.engine.matcher import _NEGATIVE, _POSITIVE, normalize
+
+Validator = Callable[[str], Any]
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def domain(text: str) -> str:
+    """A domain name; accepts an e-mail address or a URL and keeps the domain part."""
+    value = text.strip().strip("<>\"'").lower()
+    if "@" in value:
+        value = value.rsplit("@", 1)[1]
+    value = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value)
+    value = value.split("/", 1)[0].split("?", 1)[0].rstrip(".")
+    if value.startswith("www."):
+        value = value[4:]
+    if not value or " " in value or ":" in value:
+        raise ValueError("That doesn't look like a domain. Please type just the domain, e.g. example.com.")
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        raise ValueError("That's an IP address; I need your domain name instead, e.g. example.com.")
+    try:
+        ascii_form = idna.encode(value, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise ValueError("That doesn't look like a valid domain. Please type it like example.com.") from None
+    if "." not in ascii_form:
+        raise ValueError("A domain needs a dot, like example.com. Which domain do you send from?")
+    return idna.decode(ascii_form)
+
+
+def email(text: str) -> str:
+    value = text.strip().strip("<>\"'")
+    local, at, host = value.rpartition("@")
+    if not at or not local or " " in local:
+        raise ValueError("That doesn't look like an e-mail address. Please type it like you@example.com.")
+    return f"{local}@{domain(host)}"
+
+
+def ip(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip().strip("[]")))
+    except ValueError:
+        raise ValueError(
+            "That isn't an IP address. It looks like 203.0.113.7; search 'what is my IP' to find yours."
+        ) from None
+
+
+def number(text: str) -> float | int:
+    found = _NUMBER.search(text.replace(" ", ""))
+    if not found:
+        raise ValueError("Please answer with a number, e.g. 25.")
+    raw = found.group().replace(",", ".")
+    value = float(raw)
+    return int(value) if value.is_integer() else value
+
+
+def yes_no(text: str) -> bool:
+    words = set(normalize(text).split())
+    if words & _NEGATIVE:
+        return False
+    if words & _POSITIVE:
+        return True
+    raise ValueError("Please answer yes or no.")
+
+
+def text(value: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise ValueError("Please type an answer.")
+    return cleaned[:500]
+
+
+VALIDATORS: dict[str, Validator] = {
+    "domain": domain,
+    "email": email,
+    "ip": ip,
+    "number": number,
+    "yes_no": yes_no,
+    "text": text,
+}

@@ -1,0 +1,1 @@
+"""Flow definitions: safe YAML loading, the schema, validation, compilation and the registry of versions."""

@@ -1,0 +1,194 @@
+"""The flow format as pydantic models: what a support lead may write in a flow file, and nothing else."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+STEP_ID = r"^[a-z][a-z0-9_]*$"
+FLOW_ID = r"^[a-z][a-z0-9-]*$"
+SLOT_NAME = r"^[a-z][a-z0-9_]*$"
+VALIDATORS = ("domain", "email", "ip", "number", "yes_no", "text")
+OUTCOMES = ("pass", "warn", "fail", "unknown", "skipped")
+STEP_KINDS = ("ask", "probe", "branch", "escalate", "end", "call", "say")
+
+StepId = Annotated[str, Field(pattern=STEP_ID, description="A step id: lower case, digits, _")]
+SlotName = Annotated[str, Field(pattern=SLOT_NAME, description="A slot name: lower case, digits, _")]
+Text = Annotated[str, Field(min_length=1, description="Text; {{ slot }} and {{ variable }} fill in")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChoiceSpec(_Strict):
+    """One button of a question; typed answers match its label, id or synonyms."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    label: Text
+    id: Annotated[str, Field(pattern=SLOT_NAME)] | None = Field(
+        default=None, description="Stable id for the choice (default: made from the label)"
+    )
+    synonyms: list[str] = Field(default_factory=list, description="Words a customer may type")
+    next: StepId = Field(description="The step this choice leads to")
+    set: dict[SlotName, Any] = Field(default_factory=dict, description="Slots to set when chosen")
+
+    @property
+    def key(self) -> str:
+        return self.id or slugify(self.label)
+
+
+class BranchCase(_Strict):
+    """One arm of a branch: `if` a condition holds go to `next`; a final arm has `else` instead."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    if_: str | None = Field(default=None, alias="if", description="Condition, e.g. port25.status == 'pass'")
+    else_: StepId | None = Field(default=None, alias="else", description="Where to go when nothing matched")
+    next: StepId | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> BranchCase:
+        if self.else_ is not None:
+            if self.if_ is not None or self.next is not None:
+                raise ValueError("an `else` arm stands alone: write `- else: step_id`")
+        elif self.if_ is None or self.next is None:
+            raise ValueError("a branch arm needs `if: <condition>` and `next: <step>`, or `else: <step>`")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.else_ if self.else_ is not None else str(self.next)
+
+
+class StepSpec(_Strict):
+    """A step: exactly one of ask / probe / branch / escalate / end / call, or just `say` and `next`."""
+
+    say: Text | list[Text] | None = Field(default=None, description="Message(s) sent on entering")
+    # ask
+    ask: Text | None = Field(default=None, description="The question")
+    choices: list[ChoiceSpec] | None = None
+    slot: SlotName | None = Field(default=None, description="Save a typed answer in this slot")
+    validate_: Literal["domain", "email", "ip", "number", "yes_no", "text"] | None = Field(
+        default=None, alias="validate", description="How a typed answer is checked"
+    )
+    hint: str | None = Field(default=None, description="Placeholder shown in the text box")
+    max_tries: int = Field(default=3, ge=1, le=10, description="Invalid answers before on_invalid")
+    on_invalid: StepId | None = Field(default=None, description="Where to go after max_tries")
+    # probe
+    probe: str | None = Field(default=None, description="The check to run, e.g. smtp_587")
+    args: dict[str, str] = Field(default_factory=dict, description="Probe arguments, templated")
+    save_as: SlotName | None = Field(default=None, description="Slot that keeps the probe result")
+    outcomes: dict[str, StepId] | None = Field(
+        default=None, description="Next step per result: pass, warn, fail, unknown, default"
+    )
+    # branch
+    branch: list[BranchCase] | None = None
+    # escalate / end / call
+    escalate: Text | None = Field(default=None, description="Why a human is needed")
+    end: Literal["resolved", "unresolved"] | None = None
+    call: Annotated[str, Field(pattern=FLOW_ID)] | None = Field(default=None, description="Flow id")
+    on_unresolved: StepId | None = Field(default=None, description="After a call ends unresolved")
+    # common
+    next: StepId | None = None
+    max_visits: int | None = Field(default=None, ge=1, le=100, description="Loop cap for this step")
+    on_max_visits: StepId | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> StepSpec:
+        present = [k for k in ("ask", "probe", "branch", "escalate", "end", "call") if getattr(self, k)]
+        if len(present) > 1:
+            raise ValueError(
+                f"a step does one thing, but this one has {' and '.join(present)}; split it into two steps"
+            )
+        kind = present[0] if present else "say"
+        if kind == "say" and self.say is None:
+            raise ValueError("a step needs one of: say, ask, probe, branch, escalate, end, call")
+        if kind == "ask" and not self.choices and not self.slot:
+            raise ValueError("a question needs `choices:` (buttons) or `slot:` (a typed answer), or both")
+        if kind == "ask" and self.slot and not self.next:
+            raise ValueError("a question with `slot:` needs `next:` (where to go after a valid answer)")
+        if kind in ("say", "call") and not self.next:
+            raise ValueError(f"a `{kind}` step needs `next:` (the step that follows)")
+        if kind == "probe":
+            if not self.outcomes:
+                raise ValueError("a probe step needs `outcomes:` mapping pass/warn/fail/unknown to steps")
+            bad = [k for k in self.outcomes if k not in (*OUTCOMES, "default")]
+            if bad:
+                raise ValueError(
+                    f"unknown outcome {bad[0]!r}; use pass, warn, fail, unknown, skipped or default"
+                )
+        if kind in ("escalate", "end", "branch", "probe") and self.next:
+            raise ValueError(f"a `{kind}` step takes no `next:`; " + _WHY_NO_NEXT[kind])
+        if self.validate_ and not self.slot:
+            raise ValueError("`validate:` applies to a typed answer; add `slot:` to keep it")
+        if self.max_visits and not self.on_max_visits:
+            raise ValueError("`max_visits:` needs `on_max_visits:` (where to go when the cap is reached)")
+        return self
+
+    @property
+    def kind(self) -> str:
+        for kind in ("ask", "probe", "branch", "escalate", "end", "call"):
+            if getattr(self, kind):
+                return kind
+        return "say"
+
+    @property
+    def messages(self) -> list[str]:
+        if self.say is None:
+            return []
+        return [self.say] if isinstance(self.say, str) else list(self.say)
+
+
+_WHY_NO_NEXT = {
+    "escalate": "the conversation goes to a human",
+    "end": "the conversation ends here",
+    "branch": "each arm names its own next step",
+    "probe": "`outcomes:` names the next step per result",
+}
+
+
+class FlowSpec(_Strict):
+    """A whole flow file."""
+
+    id: Annotated[str, Field(pattern=FLOW_ID, description="Flow id, e.g. cant-send-email")]
+    title: Text
+    version: int | str = Field(description="Bump when you change the flow")
+    description: str | None = None
+    start: StepId = Field(description="The first step")
+    variables: dict[SlotName, Any] = Field(
+        default_factory=dict, description="Provider facts: SMTP host, panel name, limits"
+    )
+    inputs: list[SlotName] = Field(
+        default_factory=list, description="Slots a channel may fill at the start (e.g. client_ip)"
+    )
+    on_human: StepId | None = Field(default=None, description="Step taken when the customer asks for a human")
+    migrate: dict[StepId, StepId] = Field(
+        default_factory=dict, description="Old step id -> new step id for conversations in progress"
+    )
+    steps: dict[StepId, StepSpec]
+
+    @field_validator("version")
+    @classmethod
+    def _version_text(cls, value: int | str) -> int | str:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("version must not be empty; write e.g. 1 or '2024-06'")
+        return value
+
+    @field_validator("steps")
+    @classmethod
+    def _has_steps(cls, value: dict[str, StepSpec]) -> dict[str, StepSpec]:
+        if not value:
+            raise ValueError("a flow needs at least one step")
+        return value
+
+
+def slugify(label: str) -> str:
+    """A choice id made from its label: 'Yes, it works!' -> 'yes_it_works'."""
+    slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+    return slug[:40] or "choice"

@@ -1,0 +1,105 @@
+"""All loaded flows by id and version: new conversations get the latest, old ones keep theirs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import FlowError, FlowNotFound
+from bot.flows.compile import CompiledFlow
+from bot.flows.loader import default_catalogue, parse_flow, read_text
+from bot.flows.validate import Catalogue, validate_flow
+
+log = logging.getLogger(__name__)
+DEFAULT_FLOW_ID = "cant-send-email"
+
+
+@dataclass
+class LoadReport:
+    """What a (re)load did: flows loaded or updated, and files refused with their problems."""
+
+    loaded: list[str] = field(default_factory=list)
+    refused: dict[str, list[str]] = field(default_factory=dict)
+
+
+class FlowRegistry:
+    """Keeps every version that a conversation may still be on; the latest per id serves new ones."""
+
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self.catalogue = catalogue
+        self._versions: dict[tuple[str, str], CompiledFlow] = {}
+        self._latest: dict[str, CompiledFlow] = {}
+        self.refused: dict[str, list[str]] = {}
+        self.directory: Path | None = None
+
+    @classmethod
+    def load_dir(cls, directory: Path | str, catalogue: Catalogue | None = None) -> FlowRegistry:
+        registry = cls(catalogue)
+        registry.directory = Path(directory)
+        registry.reload()
+        return registry
+
+    @property
+    def default_flow_id(self) -> str:
+        if DEFAULT_FLOW_ID in self._latest:
+            return DEFAULT_FLOW_ID
+        if not self._latest:
+            raise FlowNotFound(
+                f"no flow is loaded from {self.directory}; set SUPPORTBOT_FLOWS to the folder of your flows"
+            )
+        return sorted(self._latest)[0]
+
+    def ids(self) -> list[str]:
+        return sorted(self._latest)
+
+    def get(self, flow_id: str | None = None, version: str | None = None) -> CompiledFlow:
+        flow_id = flow_id or self.default_flow_id
+        if version is None:
+            flow = self._latest.get(flow_id)
+        else:
+            flow = self._versions.get((flow_id, str(version)))
+        if flow is None:
+            what = f"flow {flow_id!r}" + (f" version {version}" if version else "")
+            known = ", ".join(self.ids()) or "none"
+            raise FlowNotFound(f"no {what} is loaded (loaded: {known})")
+        return flow
+
+    def add(self, flow: CompiledFlow) -> None:
+        self._versions[(flow.id, flow.version)] = flow
+        self._latest[flow.id] = flow
+
+    def files(self) -> list[Path]:
+        if self.directory is None or not self.directory.is_dir():
+            return []
+        return sorted(p for p in self.directory.glob("*.yaml") if p.is_file())
+
+    def reload(self) -> LoadReport:
+        """Load every flow file; a broken file is refused and the version before it keeps serving."""
+        report = LoadReport()
+        parsed = []
+        for path in self.files():
+            try:
+                spec, doc = parse_flow(read_text(path), str(path))
+            except FlowError as exc:
+                report.refused[str(path)] = [f"{loc}: {msg}" for loc, msg in exc.problems]
+                continue
+            parsed.append((spec, doc))
+        flow_ids = {spec.id for spec, _ in parsed} | set(self._latest)
+        catalogue = self.catalogue or default_catalogue(flow_ids)
+        if catalogue.flow_ids is None:
+            catalogue = Catalogue(catalogue.probe_known, catalogue.probe_arguments, flow_ids)
+        for spec, doc in parsed:
+            problems = validate_flow(spec, doc, catalogue)
+            if problems:
+                report.refused[doc.file] = [f"{loc}: {msg}" for loc, msg in problems]
+                continue
+            current = self._versions.get((spec.id, str(spec.version)))
+            if current is not None and current.spec == spec:
+                continue
+            self.add(CompiledFlow(spec, doc.file))
+            report.loaded.append(f"{spec.id}@{spec.version}")
+        for file, lines in report.refused.items():
+            log.error("refused flow file %s:\n  %s", file, "\n  ".join(lines))
+        self.refused = report.refused
+        return report
