@@ -33,6 +33,8 @@ class _Group(click.Group):
 def main() -> None:
     """supportbot: troubleshoot "I can't send emails!" with a decision tree."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # transitions logs every state change at INFO; that is noise in a chat or a server log.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 for _spec in COMMANDS:

@@ -91,7 +91,9 @@ def _doc_path(loc: tuple[Any, ...], doc: Document) -> tuple[str | int, ...]:
     path: list[str | int] = []
     probe: Any = doc.data
     for part in loc:
-        if (isinstance(probe, dict) and part in probe) or (isinstance(probe, list) and isinstance(part, int) and part < len(probe)):
+        if (isinstance(probe, dict) and part in probe) or (
+            isinstance(probe, list) and isinstance(part, int) and part < len(probe)
+        ):
             probe = probe[part]
             path.append(part)
         elif (

@@ -1,0 +1,59 @@
+"""Small pieces the commands share: the --flows option and building an engine from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.engine.engine import Engine
+from bot.engine.probing import ProbePort
+from bot.flows.registry import FlowRegistry
+from bot.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def flows_option(func: F) -> F:
+    option = click.option(
+        "--flows",
+        "flows_dir",
+        default=None,
+        metavar="DIR",
+        help="Folder of flow files (default: $SUPPORTBOT_FLOWS or ./flows).",
+    )
+    return option(func)  # type: ignore[no-any-return]
+
+
+def flows_path(flows_dir: str | None, settings: Settings | None = None) -> Path:
+    return Path(flows_dir) if flows_dir else (settings or Settings.from_env()).flows_dir
+
+
+def load_registry(flows_dir: str | None, settings: Settings | None = None) -> FlowRegistry:
+    """Load the flows; refuse to go on when none could be loaded, naming the broken files."""
+    path = flows_path(flows_dir, settings)
+    if not path.is_dir():
+        raise click.ClickException(
+            f"flow folder {path} does not exist; pass --flows DIR or set SUPPORTBOT_FLOWS"
+        )
+    registry = FlowRegistry.load_dir(path)
+    for file, problems in registry.refused.items():
+        click.echo(f"warning: refused {file}:", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+    if not registry.ids():
+        raise click.ClickException(f"no valid flow in {path}; run `supportbot flows check {path}`")
+    return registry
+
+
+def live_probes(settings: Settings) -> ProbePort:
+    from bot.engine.probing import OfflineProbes
+
+    return OfflineProbes()
+
+
+def build_engine(flows_dir: str | None) -> Engine:
+    settings = Settings.from_env()
+    return Engine(load_registry(flows_dir, settings), live_probes(settings))

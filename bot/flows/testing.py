@@ -1,0 +1,205 @@
+"""Conversation tests written beside flows: scripted turns, expected replies, probe results as fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.engine.engine import Engine
+from bot.engine.model import Incoming, Turn
+from bot.engine.probing import FixtureProbes, ProbeResult
+from bot.errors import FlowError
+from bot.flows.registry import FlowRegistry
+from bot.flows.yamlsafe import read_document
+
+
+class ProbeFixture(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(pattern="^(pass|warn|fail|unknown|skipped)$")
+    summary: str = "fixture result"
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class TurnSpec(BaseModel):
+    """One turn: what the customer does (`user` types, `pick` clicks) and what must follow."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    user: str | None = None
+    pick: str | None = None
+    bot: str | list[str] | None = Field(default=None, description="Text the bot must say (substring)")
+    step: str | None = None
+    slots: dict[str, Any] | None = None
+    status: str | None = None
+    escalated: str | None = Field(default=None, description="Substring of the escalation reason")
+    choices: list[str] | None = Field(default=None, description="Choice ids offered after the turn")
+
+
+class CaseSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    slots: dict[str, Any] = Field(default_factory=dict, description="Inputs given at the start")
+    probes: dict[str, ProbeFixture] = Field(default_factory=dict)
+    turns: list[TurnSpec]
+
+
+class SuiteSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    flow: str
+    cases: list[CaseSpec]
+
+
+@dataclass
+class CaseResult:
+    file: str
+    name: str
+    flow: str
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class Coverage:
+    """Which steps and edges of one flow version the cases went through."""
+
+    flow: str
+    steps: set[str]
+    edges: set[tuple[str, str, str]]
+    seen_steps: set[str] = field(default_factory=set)
+    seen_edges: set[tuple[str, str, str]] = field(default_factory=set)
+
+    @property
+    def step_ratio(self) -> float:
+        return len(self.seen_steps & self.steps) / len(self.steps) if self.steps else 1.0
+
+    @property
+    def edge_ratio(self) -> float:
+        return len(self.seen_edges & self.edges) / len(self.edges) if self.edges else 1.0
+
+
+@dataclass
+class Report:
+    cases: list[CaseResult] = field(default_factory=list)
+    coverage: dict[str, Coverage] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(case.passed for case in self.cases)
+
+
+def load_suite(path: Path) -> SuiteSpec:
+    doc = read_document(path.read_text(encoding="utf-8"), str(path))
+    try:
+        return SuiteSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        problems = [
+            (doc.where(tuple(e["loc"])), f"{'.'.join(map(str, e['loc']))}: {e['msg']}") for e in exc.errors()
+        ]
+        raise FlowError(problems) from None
+
+
+def run_tests(registry: FlowRegistry, test_files: Iterable[Path]) -> Report:
+    return asyncio.run(run_tests_async(registry, test_files))
+
+
+async def run_tests_async(registry: FlowRegistry, test_files: Iterable[Path]) -> Report:
+    report = Report()
+    for path in test_files:
+        suite = load_suite(path)
+        flow = registry.get(suite.flow)
+        coverage = report.coverage.setdefault(
+            flow.id,
+            Coverage(
+                flow=f"{flow.id}@{flow.version}",
+                steps=set(flow.steps),
+                edges={(e.source, e.trigger, e.target) for e in flow.edges},
+            ),
+        )
+        for case in suite.cases:
+            report.cases.append(await _run_case(registry, str(path), suite.flow, case, coverage))
+    return report
+
+
+async def _run_case(
+    registry: FlowRegistry, file: str, flow_id: str, case: CaseSpec, coverage: Coverage
+) -> CaseResult:
+    result = CaseResult(file=file, name=case.name, flow=flow_id)
+    probes = FixtureProbes(
+        {
+            check: ProbeResult(id=check, status=f.status, summary=f.summary, details=f.details)  # type: ignore[arg-type]
+            for check, f in case.probes.items()
+        }
+    )
+    engine = Engine(registry, probes)
+    flow = registry.get(flow_id)
+    conv = None
+    for number, spec in enumerate(case.turns, 1):
+        try:
+            if conv is None:
+                if spec.user is not None or spec.pick is not None:
+                    result.failures.append("turn 1 checks the opening and takes no `user`/`pick`")
+                    return result
+                conv, turn = await engine.start(f"test-{number}", flow_id, case.slots)
+            else:
+                turn = await engine.handle(conv, Incoming(text=spec.user, choice=spec.pick))
+        except Exception as exc:
+            result.failures.append(f"turn {number}: the engine failed: {exc}")
+            return result
+        result.failures.extend(f"turn {number}: {problem}" for problem in _check(spec, turn, conv.slots))
+    if conv is not None:
+        _record(coverage, flow.steps, flow.edges, conv.path)
+    return result
+
+
+def _record(coverage: Coverage, steps: Any, edges: Any, path: list[str]) -> None:
+    coverage.seen_steps.update(s for s in path if s in steps)
+    by_pair: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for e in edges:
+        by_pair.setdefault((e.source, e.target), []).append((e.source, e.trigger, e.target))
+    for source, target in zip(path, path[1:], strict=False):
+        for edge in by_pair.get((source, target), ()):
+            coverage.seen_edges.add(edge)
+
+
+def _check(spec: TurnSpec, turn: Turn, slots: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    said = "\n".join(m.text for m in turn.messages)
+    wanted = [spec.bot] if isinstance(spec.bot, str) else (spec.bot or [])
+    for text in wanted:
+        if text.lower() not in said.lower():
+            problems.append(f"the bot should say {text!r} but said: {said[:300]!r}")
+    if spec.step is not None and turn.step != spec.step:
+        problems.append(f"expected step `{spec.step}`, reached `{turn.step}`")
+    if spec.status is not None and turn.status != spec.status:
+        problems.append(f"expected status {spec.status}, got {turn.status}")
+    for name, value in (spec.slots or {}).items():
+        if slots.get(name) != value:
+            problems.append(f"slot `{name}` should be {value!r}, is {slots.get(name)!r}")
+    if spec.escalated is not None:
+        reason = (turn.escalated or {}).get("reason", "")
+        if spec.escalated.lower() not in reason.lower():
+            problems.append(f"expected an escalation mentioning {spec.escalated!r}, got {reason!r}")
+    if spec.choices is not None:
+        offered = [c.id for c in turn.awaiting.choices] if turn.awaiting else []
+        if offered != spec.choices:
+            problems.append(f"expected choices {spec.choices}, offered {offered}")
+    return problems
+
+
+def test_files_for(paths: Iterable[Path]) -> list[Path]:
+    """Test files named directly, or every flows/tests/*.yaml under the folders named."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            folder = path / "tests" if (path / "tests").is_dir() else path
+            files.extend(sorted(folder.glob("*.yaml")))
+        else:
+            files.append(path)
+    return files
