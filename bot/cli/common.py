@@ -24,7 +24,7 @@ def flows_option(func: F) -> F:
         metavar="DIR",
         help="Folder of flow files (default: $SUPPORTBOT_FLOWS or ./flows).",
     )
-    return option(func)  # type: ignore[no-any-return]
+    return option(func)
 
 
 def flows_path(flows_dir: str | None, settings: Settings | None = None) -> Path:

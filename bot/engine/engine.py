@@ -134,19 +134,20 @@ class Engine:
         out: _TurnBuilder,
         progress: ProgressCallback | None,
     ) -> None:
-        context = self._context(flow, conv)
         key: str | None = None
         if incoming.choice is not None:
             key = incoming.choice if incoming.choice in step.choice_index else None
         elif incoming.text is not None and step.choices:
-            key = match(incoming.text, _options(step, context))
+            key = match(incoming.text, _options(step))
         if key is not None:
             choice = step.choice_index[key]
-            conv.slots.update(choice.sets)
+            if choice.sets:
+                conv.slots.update(choice.sets)
             conv.asked.append(step.id)
             conv.tries = 0
-            await self._advance(conv, flow, flow.move(step.id, f"choice:{key}", context), out, progress)
+            await self._advance(conv, flow, flow.move(step.id, choice.trigger), out, progress)
             return
+        context = self._context(flow, conv)
         problem = "That isn't one of the options."
         spec = step.spec
         if spec.slot and incoming.text is not None:
@@ -359,7 +360,7 @@ class Engine:
         )
 
 
-def _options(step: CompiledStep, context: Mapping[str, Any]) -> list[Option]:
+def _options(step: CompiledStep) -> list[Option]:
     return [Option(c.key, c.terms) for c in step.choices]
 
 

@@ -16,10 +16,53 @@ _FUZZY_MARGIN = 6.0
 # Yes/no questions are the most common; customers answer them in many ways, and negation matters
 # ("not working" contains "working"), so they get their own small classifier.
 _NEGATIVE = frozenset(
-    ["no", "n", "nope", "nah", "not", "never", "still", "fails", "failed", "failing", "doesnt", "didnt", "dont", "isnt", "cant", "cannot", "wont", "wasnt", "negative"]
+    [
+        "no",
+        "n",
+        "nope",
+        "nah",
+        "not",
+        "never",
+        "still",
+        "fails",
+        "failed",
+        "failing",
+        "doesnt",
+        "didnt",
+        "dont",
+        "isnt",
+        "cant",
+        "cannot",
+        "wont",
+        "wasnt",
+        "negative",
+    ]
 )
 _POSITIVE = frozenset(
-    ["yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "works", "worked", "working", "fixed", "solved", "sorted", "correct", "right", "affirmative", "definitely", "absolutely", "great", "perfect", "thanks"]
+    [
+        "yes",
+        "y",
+        "yeah",
+        "yep",
+        "yup",
+        "sure",
+        "ok",
+        "okay",
+        "works",
+        "worked",
+        "working",
+        "fixed",
+        "solved",
+        "sorted",
+        "correct",
+        "right",
+        "affirmative",
+        "definitely",
+        "absolutely",
+        "great",
+        "perfect",
+        "thanks",
+    ]
 )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
+
+import orjson
 
 Status = Literal["active", "resolved", "unresolved", "escalated", "with_agent"]
 Role = Literal["bot", "agent", "user"]
@@ -38,7 +40,31 @@ class Conversation:
     escalation: dict[str, Any] | None = None  # {"reason": ..., "step": ...} once escalated
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Written out by hand: dataclasses.asdict deep-copies recursively and was most of a turn's cost.
+        return {
+            "id": self.id,
+            "flow_id": self.flow_id,
+            "version": self.version,
+            "step": self.step,
+            "status": self.status,
+            "slots": dict(self.slots),
+            "path": list(self.path),
+            "asked": list(self.asked),
+            "stack": [
+                {"flow_id": f.flow_id, "version": f.version, "return_to": f.return_to} for f in self.stack
+            ],
+            "tries": self.tries,
+            "visits": dict(self.visits),
+            "escalation": dict(self.escalation) if self.escalation else None,
+        }
+
+    def dump(self) -> bytes:
+        """The saved form: compact JSON bytes (orjson: a few microseconds, not tens)."""
+        return orjson.dumps(self.to_json())
+
+    @classmethod
+    def load(cls, raw: bytes | str) -> Conversation:
+        return cls.from_json(orjson.loads(raw))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Conversation:
@@ -73,7 +99,9 @@ class ProbeView:
     details: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
+# Messages and turns are made several times per turn; plain slotted dataclasses build ~3x faster
+# than frozen ones (which set every field through object.__setattr__). Treat them as read-only.
+@dataclass(slots=True)
 class Message:
     role: Role
     text: str
@@ -116,7 +144,7 @@ class Awaiting:
         return {"kind": "text", "hint": self.hint}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Turn:
     """The engine's answer to one incoming: SPEC section 6's turn object, plus what storage needs."""
 

@@ -21,6 +21,7 @@ class CompiledChoice:
     label_source: str
     terms: tuple[str, ...]  # label, id and synonyms, for matching typed answers
     sets: Mapping[str, Any]
+    trigger: str  # the machine event that takes this choice
 
 
 @dataclass
@@ -115,6 +116,7 @@ def _compile_step(step_id: str, spec: StepSpec) -> CompiledStep:
                 label_source=c.label,
                 terms=(c.label, c.key.replace("_", " "), *c.synonyms),
                 sets=dict(c.set),
+                trigger=f"choice:{c.key}",
             )
             for c in spec.choices or ()
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,7 +164,7 @@ def _record(coverage: Coverage, steps: Any, edges: Any, path: list[str]) -> None
     by_pair: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for e in edges:
         by_pair.setdefault((e.source, e.target), []).append((e.source, e.trigger, e.target))
-    for source, target in zip(path, path[1:], strict=False):
+    for source, target in itertools.pairwise(path):
         for edge in by_pair.get((source, target), ()):
             coverage.seen_edges.add(edge)
 
