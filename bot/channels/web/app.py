@@ -1,0 +1,139 @@
+"""The Starlette app factory: routes, middleware, static widget files and the background loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.channels.web import agent, conversations
+from bot.channels.web.context import WebContext, context
+from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders
+from bot.channels.web.metrics import Metrics
+from bot.channels.web.openapi import document
+from bot.channels.web.ports import ServicePort
+from bot.channels.web.ratelimit import RateLimits
+from bot.channels.web.replies import error, on_bot_error, on_http_exception, on_unexpected
+from bot.errors import BotError
+from bot.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("bot.channels.web")
+
+Job = Callable[[], Coroutine[Any, Any, None]]
+
+
+def _version() -> str:
+    try:
+        return version("supportbot")
+    except PackageNotFoundError:
+        return "0"
+
+
+async def healthz(request: Request) -> Response:
+    ctx = context(request)
+    if ctx.health is not None:
+        try:
+            await asyncio.wait_for(ctx.health(), timeout=5)
+        except Exception as exc:
+            log.warning("health check failed: %s", exc)
+            return error(503, "The database did not answer.")
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+async def metrics(request: Request) -> Response:
+    body, media_type = await context(request).metrics.render()
+    return Response(body, media_type=media_type)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)
+
+
+async def demo(request: Request) -> Response:
+    return FileResponse(STATIC / "demo.html", headers={"Cache-Control": "no-cache"})
+
+
+async def widget_js(request: Request) -> Response:
+    return FileResponse(
+        STATIC / "widget.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+def create_app(
+    settings: Settings,
+    service: ServicePort,
+    *,
+    limits: RateLimits | None = None,
+    health: Callable[[], Awaitable[None]] | None = None,
+    backlog: Callable[[], Awaitable[int]] | None = None,
+    background: Sequence[Job] = (),
+    on_close: Sequence[Job] = (),
+    routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """Build the web app around `service`; `background` jobs run for the app's lifetime."""
+    ctx = WebContext(
+        settings=settings,
+        service=service,
+        metrics=Metrics(backlog),
+        limits=limits or RateLimits(),
+        health=health,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(job(), name=f"supportbot-bg-{i}") for i, job in enumerate(background)]
+        try:
+            yield
+        finally:
+            ctx.stopping.set()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for close in on_close:
+                with contextlib.suppress(Exception):
+                    await close()
+
+    app = Starlette(
+        routes=[
+            Route("/", demo, methods=["GET", "HEAD"]),
+            Route("/widget.js", widget_js, methods=["GET", "HEAD"]),
+            Mount("/widget", StaticFiles(directory=STATIC), name="widget"),
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/metrics", metrics, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+            *conversations.routes,
+            *agent.routes,
+            *routes,
+        ],
+        middleware=[
+            Middleware(SecurityHeaders, origins=settings.widget_origins),
+            Middleware(Cors, origins=settings.widget_origins),
+            Middleware(BodyLimit),
+        ],
+        exception_handlers={
+            HTTPException: on_http_exception,
+            BotError: on_bot_error,
+            Exception: on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.web = ctx
+    app.state.openapi = document(_version())
+    return app

@@ -1,0 +1,56 @@
+"""What every route needs, built once per app and kept on app.state.web."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from bot.channels.web.clientip import client_ip
+from bot.channels.web.metrics import Metrics
+from bot.channels.web.ports import ServicePort
+from bot.channels.web.ratelimit import Limiter, RateLimits
+from bot.settings import Settings
+
+CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+@dataclass
+class WebContext:
+    settings: Settings
+    service: ServicePort
+    metrics: Metrics
+    limits: RateLimits = field(default_factory=RateLimits)
+    health: Callable[[], Awaitable[None]] | None = None
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.per_ip = Limiter(self.limits.ip_requests)
+        self.starts = Limiter(self.limits.ip_starts)
+        self.per_conversation = Limiter(self.limits.conversation_messages)
+
+    def ip(self, request: Request) -> str:
+        return client_ip(request.scope, self.settings.trusted_proxies)
+
+
+def context(request: Request) -> WebContext:
+    ctx = request.app.state.web
+    assert isinstance(ctx, WebContext)
+    return ctx
+
+
+def bearer(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer …` header, or None when absent or malformed."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512:
+        return None
+    return token
+
+
+def same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())

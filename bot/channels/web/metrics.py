@@ -1,0 +1,65 @@
+"""Prometheus metrics of one web process: turns, turn latency, probes by status, escalations, outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+
+class Metrics:
+    """One registry per app, so several apps (tests) never clash over metric names."""
+
+    def __init__(self, backlog: Callable[[], Awaitable[int]] | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self.backlog = backlog
+        self.turns = Counter(
+            "supportbot_turns", "Conversation turns handled.", ["channel"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "supportbot_turn_seconds",
+            "Time to answer one turn, probes included.",
+            ["channel"],
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.probes = Counter(
+            "supportbot_probes", "Probe results shown to customers.", ["status"], registry=self.registry
+        )
+        self.escalations = Counter(
+            "supportbot_escalations", "Conversations handed to a person.", registry=self.registry
+        )
+        self.outbox = Gauge(
+            "supportbot_outbox_backlog",
+            "Escalation deliveries waiting in the outbox.",
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "supportbot_rate_limited", "Requests refused with 429.", ["limit"], registry=self.registry
+        )
+        self.streams = Gauge(
+            "supportbot_event_streams", "Open server-sent event streams.", registry=self.registry
+        )
+
+    def observe_turn(self, channel: str, seconds: float, turn: dict[str, Any], before: str) -> None:
+        self.turns.labels(channel).inc()
+        self.latency.labels(channel).observe(seconds)
+        for message in turn.get("messages", ()):
+            probe = message.get("probe") if isinstance(message, dict) else None
+            if message.get("type") == "probe" and isinstance(probe, dict):
+                self.probes.labels(str(probe.get("status", "unknown"))).inc()
+        if turn.get("status") == "escalated" and before != "escalated":
+            self.escalations.inc()
+
+    async def render(self) -> tuple[bytes, str]:
+        if self.backlog is not None:
+            self.outbox.set(await self.backlog())
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
