@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.engine import commands
+from bot.engine import commands, feedback
 from bot.engine.matcher import Option, match
 from bot.engine.model import (
     FINAL_STATUSES,
@@ -37,12 +37,13 @@ ENDED_TEXT = 'This conversation has ended. Type "restart" to start again, or "hu
 class _TurnBuilder:
     """Collects what the bot says during one turn."""
 
-    __slots__ = ("awaiting", "escalated", "messages")
+    __slots__ = ("awaiting", "escalated", "feedback", "messages")
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.awaiting: Awaiting | None = None
         self.escalated: dict[str, Any] | None = None
+        self.feedback: dict[str, Any] | None = None  # set on the turn that recorded a rating or comment
 
     def say(self, text: str, kind: str = "text") -> None:
         if text:
@@ -88,6 +89,8 @@ class Engine:
                 await self._restart(conv, out, progress)
             elif conv.status == "escalated" or conv.status == "with_agent":
                 out.say(WAITING_TEXT)
+            elif conv.feedback is not None and feedback.pending(conv.feedback):
+                feedback.take(conv.feedback, incoming, out)
             elif command == commands.HUMAN:
                 self._escalate(conv, flow, out, "The customer asked for a person after the flow ended.")
             else:
@@ -214,6 +217,7 @@ class Engine:
         conv.tries = 0
         conv.status = "active"
         conv.escalation = None
+        conv.feedback = None
         out.say("OK, let's start again.")
         await self._advance(conv, flow, flow.start, out, progress)
 
@@ -273,6 +277,8 @@ class Engine:
             elif kind == "end":
                 if not conv.stack:
                     conv.status = step.spec.end or "resolved"
+                    if flow.variables.get("ask_feedback", True):
+                        conv.feedback = feedback.ask(step_id, out)
                     return
                 frame = conv.stack.pop()
                 trigger = "return"
@@ -353,9 +359,10 @@ class Engine:
             conversation=conv.id,
             status=conv.status,
             messages=tuple(out.messages),
-            awaiting=out.awaiting if conv.status == "active" else None,
+            awaiting=out.awaiting if conv.status in ("active", "resolved", "unresolved") else None,
             step=conv.step,
             escalated=out.escalated,
+            feedback=out.feedback,
             user_message=user,
         )
 

@@ -38,6 +38,7 @@ class Conversation:
     tries: int = 0  # invalid answers at the current question
     visits: dict[str, int] = field(default_factory=dict)  # per-step entries, for loop caps
     escalation: dict[str, Any] | None = None  # {"reason": ..., "step": ...} once escalated
+    feedback: dict[str, Any] | None = None  # {"step", "rating": "up"|"down"|None, "comment"} at the end
 
     def to_json(self) -> dict[str, Any]:
         # Written out by hand: dataclasses.asdict deep-copies recursively and was most of a turn's cost.
@@ -56,6 +57,7 @@ class Conversation:
             "tries": self.tries,
             "visits": dict(self.visits),
             "escalation": dict(self.escalation) if self.escalation else None,
+            "feedback": dict(self.feedback) if self.feedback else None,
         }
 
     def dump(self) -> bytes:
@@ -154,6 +156,7 @@ class Turn:
     awaiting: Awaiting | None
     step: str = ""
     escalated: dict[str, Any] | None = None  # set on the turn that escalated: {"reason", "step"}
+    feedback: dict[str, Any] | None = None  # set on the turn that recorded a rating or a comment
     # The customer's own message as the engine recorded it (redaction happens before the engine).
     user_message: Message | None = None
 
