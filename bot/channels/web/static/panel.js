@@ -35,6 +35,8 @@
   var status = "active";
   var chain = Promise.resolve();
   var streamAbort = null;
+  var shownAwaiting = "";
+  var wantFocus = false; // the launcher opened us: focus the first answer once it is there
 
   document.getElementById("sb-title").textContent = title;
   document.title = title;
@@ -178,6 +180,16 @@
   }
 
   function renderAwaiting(turn, focusChoice) {
+    var key = JSON.stringify([turn.status, turn.awaiting]);
+    if (key === shownAwaiting) {
+      // Unchanged (e.g. a sync after an event): keep the buttons, and the focus on them.
+      if (focusChoice) {
+        focusFirst();
+      }
+      return;
+    }
+    shownAwaiting = key;
+    var hadFocus = choicesBox.contains(document.activeElement);
     status = turn.status || status;
     while (choicesBox.firstChild) {
       choicesBox.removeChild(choicesBox.firstChild);
@@ -207,15 +219,20 @@
     } else if (status === "escalated") {
       say("A person from our support team will reply here.");
     }
-    if (focusChoice) {
-      var first = choicesBox.querySelector("button");
-      (first || input).focus();
+    if (focusChoice || hadFocus) {
+      focusFirst();
     }
+  }
+
+  function focusFirst() {
+    var first = choicesBox.querySelector("button:not([disabled])");
+    (first || input).focus();
   }
 
   function renderTurn(turn, focusChoice) {
     (turn.messages || []).forEach(renderMessage);
-    renderAwaiting(turn, focusChoice);
+    renderAwaiting(turn, focusChoice || wantFocus);
+    wantFocus = false;
     scrollDown();
   }
 
@@ -459,8 +476,8 @@
       return;
     }
     if (event.data && event.data.type === "supportbot:open") {
-      var first = choicesBox.querySelector("button:not([disabled])");
-      (first || input).focus();
+      wantFocus = !conv;
+      focusFirst();
     }
   });
 

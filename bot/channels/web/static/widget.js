@@ -39,6 +39,22 @@
     return node;
   }
 
+  // A speech bubble drawn with DOM calls (no markup strings, no icon font needed).
+  function chatIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "20");
+    svg.setAttribute("height", "20");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function mount() {
     var host = el("div", { "data-supportbot": "", "class": "supportbot-host" });
     // Hidden until our stylesheet has loaded, so the launcher never flashes unstyled.
@@ -62,7 +78,7 @@
       "aria-controls": panelId,
       "aria-label": "Open chat: " + title
     });
-    var icon = el("span", { "class": "sb-icon", "aria-hidden": "true" }, "\uD83D\uDCAC");
+    var icon = chatIcon();
     var label = el("span", { "class": "sb-label" }, title);
     var badge = el("span", { "class": "sb-badge", hidden: "" }, "New");
     launcher.appendChild(icon);
@@ -71,6 +87,7 @@
 
     var frame = null;
     var open = false;
+    var loaded = false;
 
     function panelUrl() {
       var params = new URLSearchParams();
@@ -99,8 +116,9 @@
           allow: "clipboard-write"
         });
         frame.addEventListener("load", function () {
+          loaded = true;
           if (open) {
-            send({ type: "supportbot:open" });
+            focusPanel();
           }
         });
         wrap.insertBefore(frame, launcher);
@@ -111,7 +129,18 @@
       launcher.setAttribute("aria-expanded", "true");
       launcher.setAttribute("aria-label", "Close chat: " + title);
       badge.hidden = true;
+      if (loaded) {
+        focusPanel();
+      }
+    }
+
+    // Move keyboard focus into the panel (only possible once it has loaded) and let it pick the
+    // element: the first answer button, or the text box.
+    function focusPanel() {
       frame.focus();
+      if (frame.contentWindow) {
+        frame.contentWindow.focus();
+      }
       send({ type: "supportbot:open" });
     }
 
