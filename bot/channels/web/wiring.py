@@ -1,0 +1,43 @@
+"""Builds the web app from settings with the real parts that bot.bootstrap wires."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from starlette.applications import Starlette
+
+from bot.channels.web.app import create_app
+from bot.channels.web.ports import ServicePort
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+async def build_app(settings: Settings, **overrides: Any) -> Starlette:
+    """`supportbot serve`'s app: the service from bootstrap, its health check, backlog and loops."""
+    try:
+        from bot import bootstrap
+    except ImportError as exc:  # pragma: no cover - only before the storage layer exists
+        raise ConfigError(f"the service layer is not installed ({exc})") from None
+    parts: Any = await _maybe_await(bootstrap.build(settings, **overrides))
+    service: ServicePort = getattr(parts, "service", parts)
+    health = getattr(parts, "health", None) or getattr(service, "health", None)
+    backlog = getattr(parts, "outbox_backlog", None) or getattr(service, "outbox_backlog", None)
+    close = getattr(parts, "close", None) or getattr(parts, "aclose", None)
+    background = []
+    # With SQLite there is usually one process, so it delivers escalations itself.
+    deliver = getattr(parts, "delivery_loop", None)
+    if deliver is not None and settings.database_url.startswith("sqlite"):
+        background.append(deliver)
+    return create_app(
+        settings,
+        service,
+        health=health,
+        backlog=backlog,
+        background=background,
+        on_close=[close] if close is not None else [],
+    )

@@ -1,0 +1,41 @@
+"""`supportbot serve`: the web app (widget, widget API, agent API, health, metrics) under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import click
+import uvicorn
+
+from bot.channels.web.wiring import build_app
+from bot.cli.common import flows_option, flows_path
+from bot.settings import Settings
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=None, help="Port (default: $PORT or 8000; 0 picks one).")
+@flows_option
+def serve(host: str, port: int | None, flows_dir: str | None) -> None:
+    """Run the web app: the widget at /widget.js, its API, the agent API, /healthz and /metrics."""
+    settings = Settings.from_env()
+    if flows_dir:
+        settings = dataclasses.replace(settings, flows_dir=flows_path(flows_dir, settings))
+    asyncio.run(_serve(settings, host, settings.port if port is None else port))
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    app = await build_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        # X-Forwarded-For is read by the app, and only from SUPPORTBOT_TRUSTED_PROXIES.
+        proxy_headers=False,
+        server_header=False,
+        # Open event streams must not hold a restart up for long.
+        timeout_graceful_shutdown=5,
+        log_level="info",
+    )
+    await uvicorn.Server(config).serve()
