@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from typing import Any
 
@@ -9,6 +10,7 @@ from starlette.applications import Starlette
 
 from bot.channels.web.app import create_app
 from bot.channels.web.ports import ServicePort
+from bot.channels.web.ratelimit import RateLimits
 from bot.errors import ConfigError
 from bot.settings import Settings
 
@@ -17,10 +19,12 @@ async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
-async def build_app(settings: Settings, **overrides: Any) -> Starlette:
+async def build_app(
+    settings: Settings, limits: RateLimits | None = None, **overrides: Any
+) -> Starlette:
     """`supportbot serve`'s app: the service from bootstrap, its health check, backlog and loops."""
     try:
-        from bot import bootstrap
+        bootstrap = importlib.import_module("bot.bootstrap")
     except ImportError as exc:  # pragma: no cover - only before the storage layer exists
         raise ConfigError(f"the service layer is not installed ({exc})") from None
     parts: Any = await _maybe_await(bootstrap.build(settings, **overrides))
@@ -36,6 +40,7 @@ async def build_app(settings: Settings, **overrides: Any) -> Starlette:
     return create_app(
         settings,
         service,
+        limits=limits,
         health=health,
         backlog=backlog,
         background=background,
