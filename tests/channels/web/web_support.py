@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import os
 import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from bot.channels.web import create_app
 from bot.channels.web.ratelimit import RateLimits
 from bot.engine.probing import FixtureProbes, ProbeResult
 from bot.settings import Settings
@@ -97,17 +95,7 @@ async def build_app(settings: Settings, limits: RateLimits | None = None) -> Sta
     try:
         import bot.bootstrap  # noqa: F401
     except ImportError:
-        local = os.environ.get("SUPPORTBOT_WEB_DEV_SERVICE")  # a developer's stand-in, never in CI
-        if not local:
-            pytest.skip("bot.bootstrap (the service layer) is not in this tree yet")
-        sys.path.insert(0, local)
-        from scratch_service import Svc  # type: ignore[import-not-found]
-
-        from bot.engine.engine import Engine
-        from bot.flows.registry import FlowRegistry
-
-        engine = Engine(FlowRegistry.load_dir(settings.flows_dir), fixture_probes())
-        return create_app(settings, Svc(engine), limits=limits)
+        pytest.skip("bot.bootstrap (the service layer) is not in this tree yet")
     from bot.channels.web.wiring import build_app as real_app
 
     return await real_app(settings, limits=limits, probes=fixture_probes())
