@@ -86,9 +86,8 @@ def match(text: str, options: Sequence[Option]) -> str | None:
     said = normalize(text)
     if not said or not options:
         return None
-    if said.isdigit():
-        number = int(said)
-        return options[number - 1].key if 0 < number <= len(options) else None
+    if said.isdigit() and 0 < int(said) <= len(options):
+        return options[int(said) - 1].key  # out of range: maybe a code listed as a synonym ("220")
     for option in options:
         if any(said == normalize(term) for term in option.terms):
             return option.key
