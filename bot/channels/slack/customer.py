@@ -1,0 +1,178 @@
+"""The customer's side in Slack: a DM or mention starts a conversation, its thread carries the answers."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from bot.channels.slack.blocks import answered, checklist, choice_of, label_of, turn_blocks
+from bot.channels.slack.threads import CHANNEL, Thread, customer_of
+from bot.engine.model import Incoming
+from bot.engine.probing import ProbeResult
+
+if TYPE_CHECKING:
+    from bot.channels.slack.app import SlackChannel
+
+log = logging.getLogger("bot.channels.slack")
+MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+def _team(body: dict[str, Any], event: dict[str, Any] | None = None) -> str:
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    if not team and event:
+        team = event.get("team")
+    if not team:
+        team = (body.get("user") or {}).get("team_id")
+    return str(team or "T")
+
+
+async def on_mention(ch: SlackChannel, body: dict[str, Any], context: Any) -> None:
+    """@bot in a channel: a new thread starts a conversation; inside a bot thread it is an answer."""
+    event = body.get("event") or {}
+    if event.get("bot_id") or not event.get("user"):
+        return
+    thread = Thread.of_event(event, _team(body, event))
+    conversation = None
+    if event.get("thread_ts"):
+        conversation = await ch.service.find_by_thread(CHANNEL, thread.key)
+    if conversation is None:
+        await start(ch, thread, str(event["user"]))
+        return
+    text = MENTION.sub("", str(event.get("text", ""))).strip()
+    if text:
+        await answer(ch, conversation, thread, Incoming(text=text), body.get("event_id"))
+
+
+async def on_message(ch: SlackChannel, body: dict[str, Any], context: Any) -> None:
+    """A person's message: in a DM it starts or continues a conversation; in a bot thread it answers."""
+    event = body.get("event") or {}
+    text = str(event.get("text") or "").strip()
+    thread = Thread.of_event(event, _team(body, event))
+    is_dm = event.get("channel_type") == "im"
+    if not is_dm:
+        if not event.get("thread_ts"):
+            return  # channel chatter; a mention arrives as app_mention too
+        bot_user = context.get("bot_user_id")
+        if bot_user and f"<@{bot_user}>" in text:
+            return  # the app_mention event for the same message answers it
+    conversation = None
+    if event.get("thread_ts"):
+        conversation = await ch.service.find_by_thread(CHANNEL, thread.key)
+    if conversation is None:
+        if is_dm:
+            await start(ch, thread, str(event["user"]))
+        return
+    text = MENTION.sub("", text).strip()
+    if text:
+        await answer(ch, conversation, thread, Incoming(text=text), body.get("event_id"))
+
+
+async def on_choice(ch: SlackChannel, body: dict[str, Any], context: Any) -> None:
+    """A button click (already acked): show the answer in place of the buttons, then answer it."""
+    action = (body.get("actions") or [{}])[0]
+    choice = choice_of(str(action.get("action_id", "")))
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
+    message_ts = str(container.get("message_ts") or message.get("ts", ""))
+    if not choice or not channel or not message_ts:
+        return
+    thread_ts = container.get("thread_ts") or message.get("thread_ts") or message_ts
+    thread = Thread(_team(body), channel, str(thread_ts))
+    # One answer per question message, however many clicks (or processes) race for it.
+    if await ch.service.seen_event(f"slack:answer:{channel}:{message_ts}"):
+        return
+    conversation = await ch.service.find_by_thread(CHANNEL, thread.key)
+    if conversation is None:
+        return
+    blocks = message.get("blocks") or []
+    label = label_of(blocks, str(action["action_id"])) or str((action.get("text") or {}).get("text", choice))
+    user = (body.get("user") or {}).get("id")
+    await ch.client.chat_update(
+        channel=channel,
+        ts=message_ts,
+        text=str(message.get("text") or label),
+        blocks=answered(blocks, label, user),
+    )
+    await answer(ch, conversation, thread, Incoming(choice=choice), f"{channel}:{message_ts}")
+
+
+async def start(ch: SlackChannel, thread: Thread, user: str) -> None:
+    name = await ch.user_name(user)
+    started = await ch.service.start(
+        None, CHANNEL, customer=customer_of(thread, user, name), thread_key=thread.key
+    )
+    await post_turn(ch, thread, started.turn)
+
+
+async def answer(
+    ch: SlackChannel, conversation: str, thread: Thread, incoming: Incoming, key: str | None
+) -> None:
+    progress = ProbeProgress(ch, thread)
+    turn = await ch.service.reply(
+        conversation, incoming, idempotency_key=f"slack:{key}" if key else None, progress=progress
+    )
+    await progress.finish(turn)
+    await post_turn(ch, thread, turn, probes=progress.ts is None)
+
+
+async def post_turn(ch: SlackChannel, thread: Thread, turn: dict[str, Any], *, probes: bool = True) -> None:
+    """The bot's (or an agent's) messages and the next question, as one reply in the thread."""
+    text, blocks = turn_blocks(turn, probes=probes)
+    if not blocks:
+        return  # e.g. a customer message while an agent has the conversation
+    await ch.client.chat_postMessage(
+        channel=thread.channel,
+        thread_ts=thread.ts,
+        text=text,
+        blocks=blocks,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
+
+
+class ProbeProgress:
+    """Posts "Checking example.com…" when the first check reports, then updates it as results come."""
+
+    def __init__(self, ch: SlackChannel, thread: Thread) -> None:
+        self.ch = ch
+        self.thread = thread
+        self.ts: str | None = None
+        self.target: str | None = None
+        self.results: list[dict[str, Any]] = []
+
+    async def __call__(self, result: ProbeResult) -> None:
+        self.results.append(result.to_json())
+        if self.target is None:
+            self.target = _target(result)
+        text, blocks = checklist(self.results, self.target, done=False)
+        try:
+            if self.ts is None:
+                response = await self.ch.client.chat_postMessage(
+                    channel=self.thread.channel, thread_ts=self.thread.ts, text=text, blocks=blocks
+                )
+                self.ts = str(response["ts"])
+            else:
+                await self.ch.client.chat_update(
+                    channel=self.thread.channel, ts=self.ts, text=text, blocks=blocks
+                )
+        except Exception as exc:  # progress is a courtesy; the turn itself must go on
+            log.warning("could not show probe progress: %s", exc)
+
+    async def finish(self, turn: dict[str, Any]) -> None:
+        """Replace the "checking…" message with the checklist of every check in the turn."""
+        if self.ts is None:
+            return
+        probes = [m["probe"] for m in turn.get("messages") or () if m.get("type") == "probe" and m.get("probe")]
+        text, blocks = checklist(probes or self.results, self.target, done=True)
+        await self.ch.client.chat_update(channel=self.thread.channel, ts=self.ts, text=text, blocks=blocks)
+
+
+def _target(result: ProbeResult) -> str | None:
+    details = result.details or {}
+    for key in ("domain", "host", "ip"):
+        value = details.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

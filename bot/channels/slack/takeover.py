@@ -1,0 +1,241 @@
+"""The agent's side in Slack: Claim and Hand back on an escalation, and relaying the conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from bot.channels.slack.blocks import button, context, escape, section
+from bot.channels.slack.threads import Thread
+from bot.errors import BotError
+
+if TYPE_CHECKING:
+    from bot.channels.slack.app import SlackChannel
+
+log = logging.getLogger("bot.channels.slack")
+
+METADATA_TYPE = "supportbot_escalation"
+CLAIM_ACTION = "escalation:claim"
+HAND_BACK_ACTION = "escalation:hand_back"
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
+_BARE = re.compile(r"<([^<>|]+)>")
+
+
+def button_value(conversation: str, customer_thread: Thread | None) -> str:
+    """What Claim / Hand back carry, so a click needs no lookup."""
+    return json.dumps({"c": conversation, "t": customer_thread.key if customer_thread else ""})
+
+
+def escalation_metadata(
+    conversation: str, customer_thread: Thread | None, agent: str = "", agent_name: str = ""
+) -> dict[str, Any]:
+    """Message metadata on the escalation summary: any process can tell whose thread it is."""
+    return {
+        "event_type": METADATA_TYPE,
+        "event_payload": {
+            "conversation": conversation,
+            "customer_thread": customer_thread.key if customer_thread else "",
+            "agent": agent,
+            "agent_name": agent_name,
+        },
+    }
+
+
+def actions(conversation: str, customer_thread: Thread | None, *, claimed: bool) -> dict[str, Any]:
+    value = button_value(conversation, customer_thread)
+    elements = [] if claimed else [button(CLAIM_ACTION, "Claim", value, style="primary")]
+    elements.append(button(HAND_BACK_ACTION, "Hand back to bot", value))
+    return {"type": "actions", "block_id": "escalation", "elements": elements}
+
+
+def slack_to_plain(text: str) -> str:
+    """An agent's Slack markup as plain text for other channels: links unwrapped, entities decoded."""
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = _BARE.sub(lambda m: m.group(1).lstrip("@#!"), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _clicked(body: dict[str, Any]) -> tuple[str, str, str, Thread | None, list[dict[str, Any]]] | None:
+    action = (body.get("actions") or [{}])[0]
+    try:
+        value = json.loads(action.get("value") or "{}")
+    except ValueError:
+        return None
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if not value.get("c") or not channel or not ts:
+        return None
+    thread = Thread.from_key(value.get("t") or "")
+    blocks = (body.get("message") or {}).get("blocks") or []
+    return str(value["c"]), str(channel), str(ts), thread, blocks
+
+
+def _without(blocks: list[dict[str, Any]], block_id: str) -> list[dict[str, Any]]:
+    return [b for b in blocks if b.get("block_id") not in (block_id, "escalation-state")]
+
+
+async def on_claim(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None:
+    clicked = _clicked(body)
+    if clicked is None:
+        return
+    conversation, channel, ts, customer_thread, blocks = clicked
+    user = str((body.get("user") or {}).get("id", ""))
+    name = await ch.user_name(user) or str((body.get("user") or {}).get("name") or user)
+    await ch.relays.start(conversation, channel, ts, customer_thread)
+    try:
+        await ch.service.claim(conversation, name)
+    except BotError as exc:
+        await ch.relays.stop(conversation)
+        await ch.client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=ts, text=f"I couldn't claim this conversation: {exc}"
+        )
+        return
+    await ch.relays.wait_ready(conversation)
+    state = context(
+        f":raising_hand: Claimed by <@{escape(user)}>. Reply in this thread to talk to the customer; "
+        "they see your messages in their chat."
+    )
+    state["block_id"] = "escalation-state"
+    await ch.client.chat_update(
+        channel=channel,
+        ts=ts,
+        text=f"Escalation claimed by {name}",
+        blocks=[*_without(blocks, "escalation"), state, actions(conversation, customer_thread, claimed=True)],
+        metadata=escalation_metadata(conversation, customer_thread, user, name),
+    )
+    if customer_thread is not None:
+        await ch.client.chat_postMessage(
+            channel=customer_thread.channel,
+            thread_ts=customer_thread.ts,
+            text=f"{name} from our support team has joined this conversation.",
+            blocks=[context(f":wave: *{escape(name)}* from our support team has joined this conversation.")],
+        )
+
+
+async def on_hand_back(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None:
+    clicked = _clicked(body)
+    if clicked is None:
+        return
+    conversation, channel, ts, customer_thread, blocks = clicked
+    user = str((body.get("user") or {}).get("id", ""))
+    name = await ch.user_name(user) or user
+    try:
+        turn = await ch.service.hand_back(conversation, name)
+    except BotError as exc:
+        await ch.client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=ts, text=f"I couldn't hand this back: {exc}"
+        )
+        return
+    await ch.relays.stop(conversation)
+    state = context(f":robot_face: Handed back to the bot by <@{escape(user)}>.")
+    state["block_id"] = "escalation-state"
+    await ch.client.chat_update(
+        channel=channel,
+        ts=ts,
+        text=f"Escalation handed back to the bot by {name}",
+        blocks=[*_without(blocks, "escalation"), state, actions(conversation, customer_thread, claimed=False)],
+        metadata=escalation_metadata(conversation, customer_thread),
+    )
+    if customer_thread is not None:
+        from bot.channels.slack.customer import post_turn
+
+        await post_turn(ch, customer_thread, turn)
+
+
+async def escalation_of(ch: SlackChannel, channel: str, thread_ts: str) -> dict[str, Any] | None:
+    """The metadata of the escalation summary that starts this thread, or None for other threads."""
+    response = await ch.client.conversations_replies(
+        channel=channel, ts=thread_ts, limit=1, include_all_metadata=True
+    )
+    messages = response.get("messages") or []
+    if not messages or messages[0].get("ts") != thread_ts:
+        return None
+    metadata = messages[0].get("metadata") or {}
+    if metadata.get("event_type") != METADATA_TYPE:
+        return None
+    payload = metadata.get("event_payload")
+    return payload if isinstance(payload, dict) else None
+
+
+async def on_agent_message(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None:
+    """The claiming agent's message in the escalation thread goes to the customer; others stay internal."""
+    event = body.get("event") or {}
+    escalation = await escalation_of(ch, str(event["channel"]), str(event["thread_ts"]))
+    if escalation is None or not escalation.get("agent") or escalation["agent"] != event.get("user"):
+        return
+    text = slack_to_plain(str(event.get("text") or "")).strip()
+    if not text:
+        return
+    name = str(escalation.get("agent_name") or await ch.user_name(str(event["user"])) or "Support")
+    conversation = str(escalation["conversation"])
+    await ch.service.agent_message(conversation, name, text)
+    customer_thread = Thread.from_key(str(escalation.get("customer_thread") or ""))
+    if customer_thread is not None:
+        await ch.client.chat_postMessage(
+            channel=customer_thread.channel,
+            thread_ts=customer_thread.ts,
+            text=f"{name}: {text}",
+            blocks=[section(f":bust_in_silhouette: *{escape(name)}:* {escape(text)}")],
+            unfurl_links=False,
+        )
+
+
+class Relays:
+    """Per claimed conversation: the customer's new messages, from any channel, into the agent's thread."""
+
+    def __init__(self, ch: SlackChannel) -> None:
+        self.ch = ch
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._ready: dict[str, asyncio.Event] = {}
+
+    async def start(self, conversation: str, channel: str, ts: str, customer_thread: Thread | None) -> None:
+        await self.stop(conversation)
+        ready = asyncio.Event()
+        self._ready[conversation] = ready
+        self._tasks[conversation] = self.ch.spawn(
+            self._relay(conversation, channel, ts, ready), name=f"slack-relay-{conversation}"
+        )
+
+    async def wait_ready(self, conversation: str, within: float = 2.0) -> None:
+        """Wait for the subscription to see the claim, so no customer message slips past it."""
+        ready = self._ready.get(conversation)
+        if ready is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ready.wait(), within)
+
+    async def stop(self, conversation: str) -> None:
+        task = self._tasks.pop(conversation, None)
+        self._ready.pop(conversation, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def stop_all(self) -> None:
+        for conversation in list(self._tasks):
+            await self.stop(conversation)
+
+    async def _relay(self, conversation: str, channel: str, ts: str, ready: asyncio.Event) -> None:
+        async for event in self.ch.service.events.subscribe(conversation):
+            kind = event.get("type")
+            if kind == "status":
+                if event.get("status") == "with_agent":
+                    ready.set()
+                elif ready.is_set():
+                    return  # handed back or closed: the bot answers again
+                continue
+            message = event.get("message") or {}
+            if kind != "message" or message.get("role") != "user":
+                continue
+            await self.ch.client.chat_postMessage(
+                channel=channel,
+                thread_ts=ts,
+                text=f"Customer: {message.get('text', '')}",
+                blocks=[section(f":speech_balloon: *Customer:* {escape(str(message.get('text', '')))}")],
+                unfurl_links=False,
+                unfurl_media=False,
+            )
