@@ -588,3 +588,129 @@ async def test_only_declared_inputs_are_taken_at_start(reference_engine: Engine)
     )
     assert conv.slots == {"client_ip": "198.51.100.7"}
     assert conv.flow_id == "cant-send-email"
+
+
+# -- every validator through the engine ------------------------------------------------------------------
+
+FORM = """
+    id: form
+    title: Form
+    version: 1
+    start: ask_domain
+    steps:
+      ask_domain:
+        ask: Domain?
+        slot: domain
+        validate: domain
+        next: ask_email
+      ask_email:
+        ask: Email?
+        slot: email
+        validate: email
+        next: ask_ip
+      ask_ip:
+        ask: IP?
+        slot: ip
+        validate: ip
+        hint: 203.0.113.7
+        next: ask_count
+      ask_count:
+        ask: How many?
+        slot: count
+        validate: number
+        next: ask_ok
+      ask_ok:
+        ask: OK?
+        slot: ok
+        validate: yes_no
+        max_tries: 2
+        on_invalid: unsure
+        next: ask_note
+      ask_note:
+        ask: Anything else?
+        slot: note
+        next: summary
+      summary:
+        branch:
+          - if: ok
+            next: done
+          - else: not_ok
+      done:
+        say: "{{ domain }} / {{ email }} / {{ ip }} / {{ count }} / {{ note }}"
+        end: resolved
+      not_ok:
+        say: Not OK.
+        end: unresolved
+      unsure:
+        say: Unsure.
+        end: unresolved
+"""
+
+
+async def form_at(engine: Engine, step: str) -> Conversation:
+    """A conversation on the form flow, answered validly up to `step`."""
+    valid = {"ask_domain": "example.com", "ask_email": "jo@example.com", "ask_ip": "192.0.2.1", "ask_count": "3"}
+    conv, _ = await engine.start("f", "form")
+    while conv.step != step:
+        await say(engine, conv, valid[conv.step])
+    return conv
+
+
+async def test_every_validator_through_the_engine(write_flow: WriteFlow, make_engine: MakeEngine) -> None:
+    write_flow("form", FORM)
+    engine = make_engine()
+    conv, turn = await engine.start("f", "form")
+    assert turn.awaiting is not None and turn.awaiting.to_json() == {"kind": "text", "hint": ""}
+    for typed, step in [
+        ("me@Bücher.example", "ask_email"),
+        ("not an address", "ask_email"),
+        ("Jo@xn--bcher-kva.example", "ask_ip"),
+        ("the router", "ask_ip"),
+        ("2001:DB8::1", "ask_count"),
+        ("about 1 200 emails", "ask_ok"),
+        ("yep", "ask_note"),
+        ("  thanks a lot  ", "done"),
+    ]:
+        turn = await say(engine, conv, typed)
+        assert conv.step == step, (typed, texts(turn))
+    assert conv.slots == {
+        "domain": "bücher.example",
+        "email": "Jo@bücher.example",
+        "ip": "2001:db8::1",
+        "count": 1200,
+        "ok": True,
+        "note": "thanks a lot",
+    }
+    assert "bücher.example / Jo@bücher.example / 2001:db8::1 / 1200 / thanks a lot" in texts(turn)
+
+
+async def test_yes_no_slot_false_takes_the_else_arm(write_flow: WriteFlow, make_engine: MakeEngine) -> None:
+    write_flow("form", FORM)
+    engine = make_engine()
+    conv = await form_at(engine, "ask_ok")
+    await say(engine, conv, "no it doesn't")
+    turn = await say(engine, conv, "-")
+    assert conv.slots["ok"] is False and "Not OK." in texts(turn)
+
+
+async def test_invalid_answers_up_to_max_tries_go_to_on_invalid(
+    write_flow: WriteFlow, make_engine: MakeEngine
+) -> None:
+    write_flow("form", FORM)
+    engine = make_engine()
+    conv = await form_at(engine, "ask_ok")
+    turn = await say(engine, conv, "maybe")
+    assert conv.step == "ask_ok" and texts(turn).rstrip() == "Please answer yes or no."
+    turn = await say(engine, conv, "perhaps")
+    assert conv.step == "unsure" and turn.status == "unresolved" and "Unsure." in texts(turn)
+
+
+async def test_invalid_ip_reask_shows_the_hint(write_flow: WriteFlow, make_engine: MakeEngine) -> None:
+    write_flow("form", FORM)
+    engine = make_engine()
+    conv = await form_at(engine, "ask_ip")
+    turn = await say(engine, conv, "my router")
+    assert texts(turn) == (
+        "That isn't an IP address. It looks like 203.0.113.7; search 'what is my IP' to find yours. 203.0.113.7"
+    )
+    assert turn.awaiting is not None and turn.awaiting.to_json() == {"kind": "text", "hint": "203.0.113.7"}
