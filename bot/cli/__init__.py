@@ -14,6 +14,7 @@ from bot.errors import BotError
 COMMANDS = [
     "bot.cli.chat:chat",
     "bot.cli.flows:flows",
+    "bot.cli.probe:probe",
     "bot.cli.serve:serve",
 ]
 
