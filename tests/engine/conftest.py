@@ -7,15 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from engine_support import REFERENCE_FLOWS, MakeEngine
 
 from bot.engine.engine import Engine
 from bot.engine.probing import OfflineProbes, ProbePort
 from bot.flows.registry import FlowRegistry
-
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE_FLOWS = REPO / "flows"
-
-MakeEngine = Callable[..., Engine]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MakeEngine
+from engine_support import MakeEngine
 
 from bot.engine import engine as engine_module
 from bot.engine.engine import Engine

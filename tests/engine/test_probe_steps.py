@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from conftest import MakeEngine
+from engine_support import MakeEngine
 
 from bot.engine.model import Incoming
 from bot.engine.probing import FixtureProbes, OfflineProbes, ProbeResult, ProgressCallback

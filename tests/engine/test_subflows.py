@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MakeEngine
+from engine_support import MakeEngine
 
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming, Turn

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Mutation, expected_location, flows_check, position_of, reference_text, write_copy
+from flow_support import (
+    REPO,
+    Mutation,
+    expected_location,
+    flows_check,
+    position_of,
+    reference_text,
+    write_copy,
+)
 
 from bot.errors import FlowError
 from bot.flows.loader import load_file, load_flow

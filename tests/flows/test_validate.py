@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Mutation, expected_location, flows_check, position_of, reference_text, write_copy
+from flow_support import Mutation, expected_location, flows_check, position_of, reference_text, write_copy
 
 from bot.errors import FlowError
 from bot.flows.loader import default_catalogue, load_file, parse_flow

@@ -1,4 +1,4 @@
-"""Broken copies of the reference flow, and where in them each problem must be reported."""
+"""Helpers for the flow tests: broken copies of the reference flow, and where each problem must be reported."""
 
 from __future__ import annotations
 
