@@ -176,4 +176,5 @@ def _verdict(
             f"Your {what} isn't on the {checked} blocklist{'s' if checked != 1 else ''} I could check (I couldn't check {', '.join(unknown)}), so that's unlikely to be the problem.",
             details,
         )
-    return ProbeResult(check, "pass", f"Your {what} isn't on any of the {checked} blocklists I checked, so that isn't the problem.", details)
+    lists = "the blocklist" if checked == 1 else f"any of the {checked} blocklists"
+    return ProbeResult(check, "pass", f"Your {what} isn't on {lists} I checked, so that isn't the problem.", details)
