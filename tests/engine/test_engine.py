@@ -714,3 +714,17 @@ async def test_invalid_ip_reask_shows_the_hint(write_flow: WriteFlow, make_engin
         "That isn't an IP address. It looks like 203.0.113.7; search 'what is my IP' to find yours. 203.0.113.7"
     )
     assert turn.awaiting is not None and turn.awaiting.to_json() == {"kind": "text", "hint": "203.0.113.7"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/engine/commands.py command_in matches whole phrases only: a sentence that asks for a "
+    "person is taken as an answer (re-asked at a question, or saved by a text validator)",
+)
+@pytest.mark.parametrize("typed", ["I want to talk to a human", "can I speak to a real person please"])
+async def test_a_sentence_asking_for_a_person_escalates(reference_engine: Engine, typed: str) -> None:
+    conv, _ = await reference_engine.start("c")
+    turn = await say(reference_engine, conv, "it times out")
+    assert turn.step == "ask_domain_for_ports"
+    turn = await say(reference_engine, conv, typed)
+    assert turn.status == "escalated"
