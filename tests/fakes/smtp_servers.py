@@ -106,6 +106,8 @@ class SMTPServer:
         if auth:
             # With implicit TLS the whole session is encrypted, but aiosmtpd only knows about STARTTLS.
             kwargs.update(authenticator=_refuse_auth, auth_require_tls=not implicit_tls)
+        else:
+            kwargs["auth_exclude_mechanism"] = ["LOGIN", "PLAIN"]  # no mechanism left: no AUTH line
         if implicit_tls:
             kwargs["ssl_context"] = tls
         elif tls is not None:
