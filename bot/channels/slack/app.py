@@ -104,7 +104,8 @@ class SlackChannel:
             if task is not None:
                 self._tasks.discard(task)
 
-    def spawn(self, work: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+    def spawn(self, work: Awaitable[Any], name: str, *, track: bool = True) -> asyncio.Task[Any]:
+        """Run `work` in the background; tracked jobs are waited for by idle(), long-lived ones are not."""
         async def run() -> None:
             try:
                 await work
@@ -114,14 +115,21 @@ class SlackChannel:
                 log.exception("Slack background job %s failed", name)
 
         task = asyncio.create_task(run(), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if track:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return task
 
     async def idle(self) -> None:
         """Wait until every handler and job in flight is done (tests, graceful shutdown)."""
         me = asyncio.current_task()
-        while pending := [t for t in self._tasks if t is not me and not t.done()]:
+        while True:
+            # Bolt starts a listener with ensure_future after acking; let such tasks begin first.
+            for _ in range(10):
+                await asyncio.sleep(0)
+            pending = [t for t in self._tasks if t is not me and not t.done()]
+            if not pending:
+                return
             await asyncio.wait(pending)
 
     async def aclose(self) -> None:

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.slack.blocks import answered, checklist, choice_of, label_of, turn_blocks
+from bot.channels.slack.takeover import slack_to_plain
 from bot.channels.slack.threads import CHANNEL, Thread, customer_of
 from bot.engine.model import Incoming
 from bot.engine.probing import ProbeResult
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.channels.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+def as_plain(text: str) -> str:
+    """What the customer typed, without the bot's mention and Slack's markup (the service stores text)."""
+    return slack_to_plain(MENTION.sub("", text)).strip()
 
 
 def _team(body: dict[str, Any], event: dict[str, Any] | None = None) -> str:
@@ -39,7 +45,7 @@ async def on_mention(ch: SlackChannel, body: dict[str, Any], context: Any) -> No
     if conversation is None:
         await start(ch, thread, str(event["user"]))
         return
-    text = MENTION.sub("", str(event.get("text", ""))).strip()
+    text = as_plain(str(event.get("text", "")))
     if text:
         await answer(ch, conversation, thread, Incoming(text=text), body.get("event_id"))
 
@@ -63,7 +69,7 @@ async def on_message(ch: SlackChannel, body: dict[str, Any], context: Any) -> No
         if is_dm:
             await start(ch, thread, str(event["user"]))
         return
-    text = MENTION.sub("", text).strip()
+    text = as_plain(text)
     if text:
         await answer(ch, conversation, thread, Incoming(text=text), body.get("event_id"))
 

@@ -197,7 +197,7 @@ class Relays:
         ready = asyncio.Event()
         self._ready[conversation] = ready
         self._tasks[conversation] = self.ch.spawn(
-            self._relay(conversation, channel, ts, ready), name=f"slack-relay-{conversation}"
+            self._relay(conversation, channel, ts, ready), name=f"slack-relay-{conversation}", track=False
         )
 
     async def wait_ready(self, conversation: str, within: float = 2.0) -> None:

@@ -113,3 +113,10 @@ async def slack(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterator[Slack
                 result = close()
                 if inspect.isawaitable(result):
                     await result
+
+
+async def deliver_escalations(world: SlackWorld) -> None:
+    """Run the outbox's delivery once, as the worker (or the web process on SQLite) would."""
+    deliver = getattr(world.parts, "deliver_pending", None)
+    if deliver is not None:
+        await deliver()

@@ -1,0 +1,164 @@
+"""Escalation to the support channel and agent takeover from Slack, for widget and Slack customers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack.sink import SlackSink
+from bot.errors import DeliveryError
+from tests.channels.slack.conftest import HOSTILE, SlackWorld, deliver_escalations
+from tests.channels.slack.slack_support import AGENT, DM, ESCALATIONS, OTHER_AGENT
+from tests.channels.slack.test_slack_conversations import buttons, next_reply, shown
+from tests.fakes.slack_api import BOT_TOKEN, FakeMessage, FakeSlackAPI
+
+
+async def widget_conversation(world: SlackWorld) -> tuple[str, dict[str, str]]:
+    """A widget customer who typed something hostile, then asked for a human."""
+    created = await world.http.post("/api/conversations", json={"flow": "cant-send-email"})
+    assert created.status_code == 201, created.text
+    conversation, token = created.json()["conversation"], created.json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    for text in (f"my boss said {HOSTILE}", "human"):
+        sent = await world.http.post(f"/api/conversations/{conversation}/messages", json={"text": text}, headers=auth)
+        assert sent.status_code == 200, sent.text
+    return conversation, auth
+
+
+async def escalation_posted(world: SlackWorld, count: int = 1) -> FakeMessage:
+    await deliver_escalations(world)
+    posted = await world.fake.wait_for(
+        lambda: len(top := [m for m in world.fake.in_channel(ESCALATIONS) if not m.thread_ts]) >= count and top
+    )
+    summary: FakeMessage = posted[count - 1]
+    await world.fake.wait_for(lambda: len(world.fake.thread(ESCALATIONS, summary.ts)) >= 2)
+    return summary
+
+
+def escalation_thread(world: SlackWorld, summary: FakeMessage) -> str:
+    return "\n".join(shown(m) for m in world.fake.thread(ESCALATIONS, summary.ts)[1:])
+
+
+@contextlib.asynccontextmanager
+async def collected(world: SlackWorld, conversation: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """The events a widget's stream would receive, collected in the background."""
+    seen: list[dict[str, Any]] = []
+
+    async def collect() -> None:
+        async for event in world.service.events.subscribe(conversation):
+            seen.append(event)
+
+    task = asyncio.create_task(collect())
+    await asyncio.sleep(0.05)  # let the subscription register before anything is published
+    try:
+        yield seen
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_widget_escalation_is_claimed_answered_and_handed_back_from_slack(slack: SlackWorld) -> None:
+    conversation, auth = await widget_conversation(slack)
+    summary = await escalation_posted(slack)
+    assert set(buttons(summary)) == {"escalation:claim", "escalation:hand_back"}
+    # What the customer typed stays literal text: no @channel, no mention, no live link.
+    thread = escalation_thread(slack, summary)
+    everything = shown(summary) + thread
+    assert "&lt;!channel&gt; &lt;@U0BOSS&gt; &lt;https://evil.example|click me&gt; &amp; more" in thread
+    assert "<!channel>" not in everything and "<@U0BOSS>" not in everything and "<https://evil" not in everything
+
+    async with collected(slack, conversation) as events:
+        assert (await slack.sim.click(summary, "escalation:claim", user=AGENT)).status_code == 200
+        claimed = await slack.fake.wait_for(
+            lambda: "Claimed by <@U0AGENT01>" in shown(m := slack.fake.messages[(ESCALATIONS, summary.ts)]) and m
+        )
+        await slack.channel.idle()
+        assert set(buttons(claimed)) == {"escalation:hand_back"}
+        assert (await slack.service.transcript(conversation))["status"] == "with_agent"
+
+        # The claiming agent's reply reaches the widget customer; a colleague's note does not.
+        await slack.sim.reply(ESCALATIONS, summary.ts, "note to self: check the MX", user=OTHER_AGENT)
+        await slack.sim.reply(ESCALATIONS, summary.ts, "Hi, I'm Alex. See <https://help.example/587|this guide>", user=AGENT)
+        await slack.channel.idle()
+        transcript = await slack.http.get(f"/api/conversations/{conversation}", headers=auth)
+        agent_texts = [m["text"] for m in transcript.json()["messages"] if m["role"] == "agent"]
+        assert agent_texts == ["Hi, I'm Alex. See this guide (https://help.example/587)"]
+        assert any(e.get("message", {}).get("role") == "agent" for e in events)
+
+        # The customer's reply comes back into the escalation thread, escaped.
+        sent = await slack.http.post(
+            f"/api/conversations/{conversation}/messages", json={"text": "thanks <!here>"}, headers=auth
+        )
+        assert sent.status_code == 200
+        await slack.fake.wait_for(lambda: "thanks &lt;!here&gt;" in escalation_thread(slack, summary))
+
+    await slack.sim.click(slack.fake.messages[(ESCALATIONS, summary.ts)], "escalation:hand_back", user=AGENT)
+    await slack.fake.wait_for(lambda: "Handed back to the bot" in shown(slack.fake.messages[(ESCALATIONS, summary.ts)]))
+    await slack.channel.idle()
+    assert (await slack.service.transcript(conversation))["status"] == "active"
+    assert "escalation:claim" in buttons(slack.fake.messages[(ESCALATIONS, summary.ts)])
+
+
+async def test_a_slack_customer_talks_to_the_agent_in_their_own_thread(slack: SlackWorld) -> None:
+    ts = (await slack.sim.dm("hello"))["event"]["ts"]
+    await next_reply(slack, DM, ts, 1)
+    await slack.sim.reply(DM, ts, "human")
+    await next_reply(slack, DM, ts, 2)
+    summary = await escalation_posted(slack)
+    assert "Casey Customer" in shown(summary)
+
+    await slack.sim.click(summary, "escalation:claim", user=AGENT)
+    joined = await next_reply(slack, DM, ts, 3)
+    assert "Alex Agent from our support team has joined" in shown(joined)
+
+    await slack.sim.reply(ESCALATIONS, summary.ts, "Which program do you use?", user=AGENT)
+    relayed = await next_reply(slack, DM, ts, 4)
+    assert "*Alex Agent:* Which program do you use?" in shown(relayed)
+
+    await slack.sim.reply(DM, ts, "Outlook <@U0BOSS>")
+    await slack.fake.wait_for(lambda: "Outlook" in escalation_thread(slack, summary))
+    assert "<@U0BOSS>" not in escalation_thread(slack, summary)
+    # While the agent has the conversation the bot stays quiet in the customer's thread.
+    await slack.channel.idle()
+    assert len([m for m in slack.fake.thread(DM, ts) if m.ts != ts]) == 4
+
+    await slack.sim.click(slack.fake.messages[(ESCALATIONS, summary.ts)], "escalation:hand_back", user=AGENT)
+    back = await next_reply(slack, DM, ts, 5)
+    assert "What happens when you try to send an email?" in shown(back)
+
+
+async def test_a_long_transcript_goes_in_as_a_snippet(fake_slack: FakeSlackAPI) -> None:
+    sink = SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url), ESCALATIONS)
+    packet = {
+        "conversation": "c_long",
+        "reason": "The customer asked for a person.",
+        "channel": "web",
+        "customer": {},
+        "transcript": [{"role": "user", "type": "text", "text": f"line {i} {HOSTILE}"} for i in range(200)],
+    }
+    await sink.deliver(packet, "key-1")
+    (upload,) = fake_slack.uploads.values()
+    assert b"line 199" in upload["content"]
+    (summary,) = [m for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts]
+    assert fake_slack.thread(ESCALATIONS, summary.ts)[1].files
+
+
+async def test_slack_refusals_become_delivery_errors(fake_slack: FakeSlackAPI) -> None:
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url)
+    client.retry_handlers = []  # the outbox retries, honouring Retry-After
+    packet = {"conversation": "c_1", "reason": "stuck", "transcript": []}
+    fake_slack.rate_limit("chat.postMessage", times=1, retry_after=7)
+    with pytest.raises(DeliveryError) as limited:
+        await SlackSink(client, ESCALATIONS).deliver(packet, "k")
+    assert limited.value.retry_after == 7 and not limited.value.permanent
+    with pytest.raises(DeliveryError) as refused:
+        await SlackSink(AsyncWebClient(token="xoxb-revoked", base_url=fake_slack.url), ESCALATIONS).deliver(
+            packet, "k"
+        )
+    assert refused.value.permanent
