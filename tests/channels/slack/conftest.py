@@ -13,16 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:  # `tests.fakes` is shared by every layer's tests
-    sys.path.insert(0, str(ROOT))
+from bot.channels.slack import SlackChannel, slack_routes
+from bot.channels.web import create_app
+from bot.engine.probing import FixtureProbes, ProbeResult
+from bot.settings import Settings
+from tests.channels.slack.slack_support import ESCALATIONS, SlackSim
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackAPI
 
-from bot.channels.slack import SlackChannel, slack_routes  # noqa: E402
-from bot.channels.web import create_app  # noqa: E402
-from bot.engine.probing import FixtureProbes, ProbeResult  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.channels.slack.slack_support import ESCALATIONS, SlackSim  # noqa: E402
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackAPI  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
 
 FLOWS = ROOT / "flows"
 HOSTILE = "<!channel> <@U0BOSS> <https://evil.example|click me> & more"
