@@ -37,12 +37,16 @@ async def build_app(
     deliver = getattr(parts, "delivery_loop", None)
     if deliver is not None and settings.database_url.startswith("sqlite"):
         background.append(deliver)
+    from bot.channels.slack.wiring import slack_mount  # Slack (issue 6): empty unless configured
+
+    slack = slack_mount(parts, settings)
     return create_app(
         settings,
         service,
         limits=limits,
         health=health,
         backlog=backlog,
-        background=background,
-        on_close=[close] if close is not None else [],
+        background=[*background, *slack.background],
+        on_close=[*slack.on_close, *([close] if close is not None else [])],
+        routes=slack.routes,
     )
