@@ -139,10 +139,14 @@ class SlackChannel:
         if session is not None:
             await session.close()
 
+    async def seen(self, key: str) -> bool:
+        """Whether `key` was seen before: the service's unique key, so two processes agree."""
+        return await self.service.seen_event(key)
+
     async def _dedupe(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         """Slack retries an event it thinks we missed; only the first delivery reaches a listener."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and await self.service.seen_event(f"slack:{event_id}"):
+        if event_id and await self.seen(f"slack:{event_id}"):
             return BoltResponse(status=200, body="")
         await next()
         return None

@@ -87,7 +87,7 @@ async def on_choice(ch: SlackChannel, body: dict[str, Any], context: Any) -> Non
     thread_ts = container.get("thread_ts") or message.get("thread_ts") or message_ts
     thread = Thread(_team(body), channel, str(thread_ts))
     # One answer per question message, however many clicks (or processes) race for it.
-    if await ch.service.seen_event(f"slack:answer:{channel}:{message_ts}"):
+    if await ch.seen(f"slack:answer:{channel}:{message_ts}"):
         return
     conversation = await ch.service.find_by_thread(CHANNEL, thread.key)
     if conversation is None:
