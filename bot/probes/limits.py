@@ -1,26 +1,33 @@
-"""The per-domain result cache and the per-conversation and global rate limits of the probes."""
+"""The per-domain caches and the per-conversation and global rate limits of the probes."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
-
-from bot.engine.probing import ProbeResult
+from typing import Generic, TypeVar
 
 Clock = Callable[[], float]
+V = TypeVar("V")
 
 
-class ResultCache:
-    """Finished results for a few minutes, keyed by check and the arguments that check uses."""
+class TTLCache(Generic[V]):
+    """Values for a few minutes (results by check and arguments, DNS answers by name and type).
 
-    def __init__(self, ttl: float = 300.0, size: int = 2000, clock: Clock = time.monotonic) -> None:
+    `keep` says which values are worth keeping: an unknown result or a timed-out lookup is a
+    passing failure, and the next try should ask again.
+    """
+
+    def __init__(
+        self, ttl: float = 300.0, size: int = 5000, clock: Clock = time.monotonic, keep: Callable[[V], bool] | None = None
+    ) -> None:
         self.ttl = ttl
         self.size = size
         self.clock = clock
-        self._items: OrderedDict[Hashable, tuple[float, ProbeResult]] = OrderedDict()
+        self.keep = keep
+        self._items: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
 
-    def get(self, key: Hashable) -> ProbeResult | None:
+    def get(self, key: Hashable) -> V | None:
         item = self._items.get(key)
         if item is None:
             return None
@@ -30,11 +37,10 @@ class ResultCache:
             return None
         return result
 
-    def put(self, key: Hashable, result: ProbeResult) -> None:
-        # An unknown is a passing failure (timeout, SERVFAIL): the next try should ask again.
-        if result.status == "unknown" or self.ttl <= 0:
+    def put(self, key: Hashable, value: V) -> None:
+        if self.ttl <= 0 or (self.keep is not None and not self.keep(value)):
             return
-        self._items[key] = (self.clock() + self.ttl, result)
+        self._items[key] = (self.clock() + self.ttl, value)
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)

@@ -13,8 +13,8 @@ from bot.errors import ProbeError
 from bot.probes.addresses import IPAddress, parse_address, refusal
 from bot.probes.diagnosis import CHECKS, crashed, run_checks
 from bot.probes.dkim import SELECTOR
-from bot.probes.dnsclient import DnsClient
-from bot.probes.limits import Clock, RateLimit, ResultCache
+from bot.probes.dnsclient import DnsClient, Lookup
+from bot.probes.limits import Clock, RateLimit, TTLCache
 from bot.probes.names import Domain, normalise_domain, normalise_host
 from bot.probes.report import Report
 from bot.probes.run import DEFAULT_PROVIDER_SMTP_HOST, ProbeConfig, Run, Timeouts
@@ -73,8 +73,9 @@ class LiveProbes:
             provider_smtp_host=provider_smtp_host,
             default_selector=default_selector,
             serial=lock,
+            answers=TTLCache[Lookup](cache_ttl, clock=clock, keep=lambda lookup: not lookup.failed),
         )
-        self.cache = ResultCache(cache_ttl, clock=clock)
+        self.cache = TTLCache[ProbeResult](cache_ttl, clock=clock, keep=lambda result: result.status != "unknown")
         self.per_conversation = RateLimit(*per_conversation, clock=clock)
         self.global_limit = RateLimit(*global_limit, clock=clock)
 

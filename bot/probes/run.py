@@ -12,6 +12,7 @@ from bot.engine.probing import ProbeResult
 from bot.probes.addresses import IPAddress, IPNetwork, refusal
 from bot.probes.certs import tls_context
 from bot.probes.dnsclient import DnsClient, Lookup
+from bot.probes.limits import TTLCache
 from bot.probes.names import Domain
 from bot.probes.smtp import SmtpSession, smtp_session
 
@@ -45,6 +46,8 @@ class ProbeConfig:
     max_message_bytes: int = MAX_MESSAGE_BYTES
     # When set, every lookup and SMTP conversation waits its turn (benchmark's sequential run).
     serial: asyncio.Lock | None = None
+    # DNS answers shared by the runs of one LiveProbes (a flow's checks, one after another).
+    answers: TTLCache[Lookup] | None = None
 
 
 CheckFunction = Callable[["Run"], Coroutine[Any, Any, ProbeResult]]
@@ -86,7 +89,17 @@ class Run:
 
     def lookup(self, name: str, rdtype: str) -> Awaitable[Lookup]:
         key = ("dns", name.rstrip(".").lower(), rdtype)
-        return self.memo(key, lambda: self.config.dns.lookup(name, rdtype))
+        return self.memo(key, lambda: self._lookup(key, name, rdtype))
+
+    async def _lookup(self, key: Hashable, name: str, rdtype: str) -> Lookup:
+        answers = self.config.answers
+        cached = answers.get(key) if answers is not None else None
+        if cached is not None:
+            return cached
+        lookup = await self.config.dns.lookup(name, rdtype)
+        if answers is not None:
+            answers.put(key, lookup)
+        return lookup
 
     def refusal(self, address: IPAddress) -> str | None:
         return refusal(address, self.config.allow)
