@@ -16,6 +16,9 @@ COMMANDS = [
     "bot.cli.flows:flows",
     "bot.cli.probe:probe",
     "bot.cli.serve:serve",
+    "bot.cli.db:db",
+    "bot.cli.worker:worker",
+    "bot.cli.worker:outbox_group",
 ]
 
 

@@ -49,9 +49,9 @@ def load_registry(flows_dir: str | None, settings: Settings | None = None) -> Fl
 
 
 def live_probes(settings: Settings) -> ProbePort:
-    from bot.engine.probing import OfflineProbes
+    from bot.probes import LiveProbes
 
-    return OfflineProbes()
+    return LiveProbes(settings)
 
 
 def build_engine(flows_dir: str | None) -> Engine:

@@ -1,0 +1,105 @@
+"""Wires the real parts from settings: flows, probes, database, live events, sinks and the service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.engine.engine import Engine
+from bot.engine.probing import ProbePort
+from bot.errors import StorageError
+from bot.escalation import outbox, worker
+from bot.escalation.sinks import EmailSink, Sink, WebhookSink
+from bot.flows.registry import FlowRegistry
+from bot.service import ConversationService
+from bot.settings import Settings
+from bot.storage.database import is_postgres, open_engine, upgrade
+from bot.storage.pubsub import LocalBus, PostgresBus, asyncpg_dsn
+
+
+@dataclass
+class Parts:
+    """Everything a process needs; entrypoints (serve, worker, chat) take what they use."""
+
+    settings: Settings
+    registry: FlowRegistry
+    engine: Engine
+    db: AsyncEngine
+    events: LocalBus
+    service: ConversationService
+    sinks: dict[str, Sink] = field(default_factory=dict)
+
+    async def health(self) -> None:
+        """Raises when the database can't answer; /healthz turns that into 503."""
+        try:
+            async with self.db.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise StorageError(f"database unavailable: {type(exc).__name__}") from exc
+
+    async def outbox_backlog(self) -> int:
+        return await outbox.backlog(self.db)
+
+    async def delivery_loop(self) -> None:
+        """Deliver escalations until cancelled (the worker, or the web process on SQLite)."""
+        await worker.run_forever(self.db, self.sinks)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.events.close()
+        await self.db.dispose()
+
+
+def build_sinks(settings: Settings) -> dict[str, Sink]:
+    """The sinks configured in the environment: webhook, e-mail and Slack."""
+    sinks: dict[str, Sink] = {}
+    if settings.escalation_webhook_url:
+        sinks["webhook"] = WebhookSink(settings.escalation_webhook_url, settings.webhook_secret)
+    if settings.escalation_email and settings.smtp_url:
+        sinks["email"] = EmailSink(settings.smtp_url, settings.escalation_email)
+    if settings.slack_bot_token and settings.slack_escalation_channel:
+        from bot.channels.slack.app import web_client
+        from bot.channels.slack.sink import SlackSink
+
+        sinks["slack"] = SlackSink(web_client(settings), settings.slack_escalation_channel)
+    return sinks
+
+
+def live_probes(settings: Settings) -> ProbePort:
+    from bot.probes import LiveProbes
+
+    return LiveProbes(settings)
+
+
+async def build(
+    settings: Settings | None = None,
+    *,
+    probes: ProbePort | None = None,
+    registry: FlowRegistry | None = None,
+    sinks: dict[str, Sink] | None = None,
+    migrate: bool = True,
+) -> Parts:
+    """Build the parts; the schema is created or brought up to date unless `migrate` is False."""
+    settings = settings or Settings.from_env()
+    registry = registry or FlowRegistry.load_dir(settings.flows_dir)
+    engine = Engine(registry, probes or live_probes(settings))
+    db = open_engine(settings.database_url)
+    if migrate:
+        await upgrade(db)
+    bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url)) if is_postgres(db) else LocalBus()
+    sinks = build_sinks(settings) if sinks is None else sinks
+    service = ConversationService(db, engine, bus, sinks=list(sinks))
+    return Parts(settings, registry, engine, db, bus, service, sinks)
+
+
+async def run_until_cancelled(parts: Parts) -> None:
+    """`supportbot worker`: deliver until SIGINT/SIGTERM cancels the task."""
+    stop = asyncio.Event()
+    try:
+        await worker.run_forever(parts.db, parts.sinks, stop)
+    finally:
+        await parts.close()

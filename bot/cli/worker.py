@@ -1,0 +1,75 @@
+"""`supportbot worker` delivers escalations; `supportbot outbox list|retry` shows and revives dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import click
+
+from bot.bootstrap import build, run_until_cancelled
+from bot.escalation import outbox
+from bot.settings import Settings
+from bot.storage.database import open_engine
+
+
+@click.command()
+def worker() -> None:
+    """Deliver escalations from the outbox until stopped (SIGTERM/SIGINT)."""
+
+    async def run() -> None:
+        from bot.engine.probing import OfflineProbes
+
+        # The worker never runs a conversation, so it needs no live probes.
+        parts = await build(Settings.from_env(), probes=OfflineProbes())
+        if not parts.sinks:
+            click.echo("warning: no escalation sink is configured; rows stay in the outbox", err=True)
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            if task is not None:
+                loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await run_until_cancelled(parts)
+
+    asyncio.run(run())
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Inspect escalation deliveries."""
+
+
+@outbox_group.command("list")
+@click.option("--status", type=click.Choice(["pending", "delivered", "dead"]), default=None)
+def list_command(status: str | None) -> None:
+    """Show recent deliveries (newest first)."""
+
+    async def run() -> None:
+        engine = open_engine(Settings.from_env().database_url)
+        try:
+            for row in await outbox.listing(engine, status):
+                click.echo(
+                    f"{row['id']:>6}  {row['status']:<9} {row['sink']:<8} tries={row['attempts']:<2} "
+                    f"{row['idempotency_key']}  {row['last_error'] or ''}"
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@outbox_group.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+def retry_command(ids: tuple[int, ...]) -> None:
+    """Queue dead letters again (all of them, or the ids given)."""
+
+    async def run() -> int:
+        engine = open_engine(Settings.from_env().database_url)
+        try:
+            return await outbox.retry(engine, ids)
+        finally:
+            await engine.dispose()
+
+    click.echo(f"{asyncio.run(run())} delivery(ies) queued again")

@@ -1,0 +1,1 @@
+"""Escalation: the handoff packet, the transactional outbox, its sinks and the delivery worker."""

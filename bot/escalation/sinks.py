@@ -1,0 +1,123 @@
+"""Where escalations go: the Sink port, and the webhook and e-mail sinks (Slack's lives with the Slack channel)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+import httpx
+
+from bot.errors import ConfigError, DeliveryError
+from bot.escalation.packet import render_html, render_text
+
+SIGNATURE_HEADER = "X-Supportbot-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class Sink(Protocol):
+    """Delivers one handoff packet; raises DeliveryError (with retry_after / permanent) when it can't."""
+
+    name: str
+
+    async def deliver(self, packet: Mapping[str, Any], idempotency_key: str | None = None) -> None: ...
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The value of X-Supportbot-Signature: sha256=<hex HMAC-SHA256 of the raw body>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+class WebhookSink:
+    """POSTs the packet as JSON to a helpdesk, signed with HMAC-SHA256."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, secret: str | None, timeout: float = 10.0) -> None:
+        self.url = url
+        self.secret = secret
+        self.timeout = timeout
+
+    async def deliver(self, packet: Mapping[str, Any], idempotency_key: str | None = None) -> None:
+        body = json.dumps({**packet, "idempotency_key": idempotency_key}, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "supportbot"}
+        if idempotency_key:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
+        if self.secret:
+            headers[SIGNATURE_HEADER] = sign(body, self.secret)
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"webhook {self.url} unreachable: {type(exc).__name__}") from None
+        if response.is_success:
+            return
+        retry = retry_after_seconds(response.headers.get("Retry-After"))
+        status = response.status_code
+        permanent = 400 <= status < 500 and status not in (408, 409, 425, 429)
+        raise DeliveryError(f"webhook answered {status}", retry_after=retry, permanent=permanent)
+
+
+class EmailSink:
+    """Sends the summary and transcript to the support mailbox through SMTP_URL."""
+
+    name = "email"
+
+    def __init__(self, smtp_url: str, to: str, sender: str | None = None, timeout: float = 20.0) -> None:
+        parts = urlsplit(smtp_url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigError(
+                f"SMTP_URL={smtp_url!r} must look like smtp://user:pass@host:587 or smtps://host:465"
+            )
+        self.host = parts.hostname
+        self.implicit_tls = parts.scheme == "smtps"
+        self.port = parts.port or (465 if self.implicit_tls else 587)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.to = to
+        self.sender = sender or f"supportbot@{self.host}"
+        self.timeout = timeout
+
+    def message(self, packet: Mapping[str, Any], idempotency_key: str | None) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = self.to
+        msg["Subject"] = f"[supportbot] {packet['reason'][:120]}"
+        # A Message-ID made from the idempotency key lets a mail system drop a repeated delivery.
+        msg["Message-ID"] = f"<{idempotency_key}@supportbot>" if idempotency_key else make_msgid("supportbot")
+        if idempotency_key:
+            msg[IDEMPOTENCY_HEADER] = idempotency_key
+        msg.set_content(render_text(dict(packet)))
+        msg.add_alternative(render_html(dict(packet)), subtype="html")
+        return msg
+
+    async def deliver(self, packet: Mapping[str, Any], idempotency_key: str | None = None) -> None:
+        try:
+            await aiosmtplib.send(
+                self.message(packet, idempotency_key),
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=self.password,
+                use_tls=self.implicit_tls,
+                timeout=self.timeout,
+            )
+        except aiosmtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"mail server answered {exc.code}", permanent=500 <= exc.code < 600) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"mail server unreachable: {type(exc).__name__}") from None

@@ -1,0 +1,138 @@
+"""Removes secrets from customer text before it is stored, logged or forwarded: they become [redacted]."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+REDACTED = "[redacted]"
+
+# Words that follow "password is" in an ordinary complaint ("my password is wrong"): not secrets.
+_PLAIN_WORDS = frozenset(
+    {
+        "wrong",
+        "incorrect",
+        "invalid",
+        "rejected",
+        "right",
+        "correct",
+        "fine",
+        "ok",
+        "okay",
+        "not",
+        "the",
+        "same",
+        "too",
+        "being",
+        "still",
+        "expired",
+        "changed",
+        "reset",
+        "new",
+        "old",
+        "empty",
+        "blank",
+        "saved",
+        "stored",
+        "accepted",
+        "refused",
+        "failing",
+        "failed",
+        "working",
+        "correctly",
+        "definitely",
+        "probably",
+        "surely",
+        "a",
+        "an",
+        "my",
+        "it",
+        "that",
+        "this",
+        "what",
+        "when",
+        "which",
+    }
+)
+
+_PEM = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*(?:PRIVATE KEY|CERTIFICATE)-----[\s\S]*?(?:-----END [A-Z0-9 ]*-----|$)"
+)
+_PATTERNS = [
+    re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{8,}"),  # Slack tokens
+    re.compile(r"\bxapp-[A-Za-z0-9-]{8,}"),
+    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key ids
+    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"),  # JWTs
+    re.compile(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,}"),  # Stripe-style keys
+    re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"),
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub tokens
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*"),
+    re.compile(r"(?i)\bAUTH\s+(?:PLAIN|LOGIN)\s+[A-Za-z0-9+/]{4,}={0,2}"),  # SMTP AUTH with credentials
+]
+# "password: x", "pw=x", "my password is x", "passwd x"; the value is what gets hidden.
+_PASSWORD = re.compile(
+    r"(?i)\b(pass(?:word|wd|phrase|code)?|pwd|pw|secret|api[_ -]?key|access[_ -]?key|token)"
+    r"(\s*(?:is|was|=|:|->)\s*|\s*:\s*|\s+)"
+    r"(\"[^\"]+\"|'[^']+'|\S+)"
+)
+_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+
+
+def _luhn(digits: str) -> bool:
+    total, parity = 0, len(digits) % 2
+    for i, ch in enumerate(digits):
+        d = int(ch)
+        if i % 2 == parity:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _password(match: re.Match[str]) -> str:
+    keyword, glue, value = match.group(1), match.group(2), match.group(3)
+    bare = value.strip("\"'.,!?;").lower()
+    if not bare or (bare in _PLAIN_WORDS and value.isalpha()):
+        return match.group(0)
+    if glue.strip() == "" and bare.isalpha() and value.islower():
+        # Without "is", ":" or "=" ("password for my mailbox") a plain word is just the sentence going on.
+        return match.group(0)
+    return f"{keyword}{glue}{REDACTED}"
+
+
+def redact(text: str) -> str:
+    """`text` with anything that looks like a password, token, key or card number replaced."""
+    if not text:
+        return text
+    out = _PEM.sub(REDACTED, text)
+    for pattern in _PATTERNS:
+        out = pattern.sub(REDACTED, out)
+    out = _PASSWORD.sub(_password, out)
+
+    def card(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return REDACTED if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
+
+    return _CARD.sub(card, out)
+
+
+def was_redacted(original: str, cleaned: str) -> bool:
+    return original != cleaned and REDACTED in cleaned
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter: secrets out, and CR/LF escaped so customer text can't forge log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        record.msg = redact(message).replace("\r", "\\r").replace("\n", "\\n")
+        record.args = None
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach the filter to every handler of the root logger (call after logging is configured)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

@@ -1,0 +1,364 @@
+"""The application service every channel calls: one transaction per turn, escalation, human takeover."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.engine.engine import Engine
+from bot.engine.model import Conversation, Incoming, Message, Turn
+from bot.engine.probing import ProbeResult, ProgressCallback
+from bot.errors import Conflict, InputError, NotFound
+from bot.escalation import outbox
+from bot.escalation.packet import build_packet
+from bot.redaction import redact, was_redacted
+from bot.storage import store
+
+log = logging.getLogger(__name__)
+MAX_RETRIES = 5
+PRIVACY_NOTICE = (
+    "I've hidden what looked like a password or key in your message. Please never share passwords "
+    "here; I will never ask for one."
+)
+
+
+class Bus(Protocol):
+    def subscribe(self, conversation_id: str) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def publish(self, conversation_id: str, event: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Started:
+    conversation_id: str
+    token: str
+    turn: dict[str, Any]
+
+
+class ConversationService:
+    """Loads, runs and saves conversations; channels translate, this decides what is stored and sent."""
+
+    def __init__(self, db: AsyncEngine, engine: Engine, events: Bus, sinks: Sequence[str] = ()) -> None:
+        self.db = db
+        self.engine = engine
+        self.events = events
+        self.sinks = list(sinks)
+        # Turns of one conversation in this process wait for each other; across processes the
+        # lock_version check (store.save) turns a race into a retry, never a lost or mixed turn.
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -- customers -------------------------------------------------------------------------------
+
+    async def start(
+        self,
+        flow_id: str | None,
+        channel: str,
+        customer: dict[str, str] | None = None,
+        thread_key: str | None = None,
+    ) -> Started:
+        customer = {k: redact(str(v)) for k, v in (customer or {}).items()}
+        conversation_id = "c_" + secrets.token_hex(12)
+        token = secrets.token_urlsafe(32)
+        slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
+        conv, turn = await self.engine.start(conversation_id, flow_id, slots)
+        data = turn.to_json()
+        async with self.db.begin() as conn:
+            await store.insert_conversation(
+                conn,
+                conversation_id=conversation_id,
+                flow_id=conv.flow_id,
+                flow_version=conv.version,
+                channel=channel,
+                thread_key=thread_key,
+                status=conv.status,
+                token=token,
+                customer=customer,
+                state=conv.dump(),
+                awaiting=data["awaiting"],
+            )
+            await store.add_messages(conn, conversation_id, data["messages"])
+            await store.add_events(conn, _events(conv, turn, conv.path, None, started=True))
+            if turn.escalated:
+                await self._escalate(conn, conv, turn, channel, customer)
+        return Started(conversation_id, token, data)
+
+    async def reply(
+        self,
+        conversation_id: str,
+        incoming: Incoming,
+        idempotency_key: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """Take one customer turn; a retried request with the same idempotency key is not applied twice."""
+        text = incoming.text
+        hidden = False
+        if text is not None:
+            cleaned = redact(text)
+            hidden = was_redacted(text, cleaned)
+            incoming = Incoming(text=cleaned)
+        async with self._locks[conversation_id]:
+            for _attempt in range(MAX_RETRIES):
+                try:
+                    return await self._reply_once(
+                        conversation_id, incoming, idempotency_key, progress, hidden
+                    )
+                except (Conflict, IntegrityError):
+                    await asyncio.sleep(0.01)  # another process took a turn first: re-read and redo
+            raise Conflict(f"conversation {conversation_id} is busy; try again")
+
+    async def _reply_once(
+        self,
+        conversation_id: str,
+        incoming: Incoming,
+        idempotency_key: str | None,
+        progress: ProgressCallback | None,
+        hidden: bool,
+    ) -> dict[str, Any]:
+        async with self.db.connect() as conn:
+            if idempotency_key:
+                done = await store.stored_turn(conn, conversation_id, idempotency_key)
+                if done is not None:
+                    return done
+            row = await store.load(conn, conversation_id)
+        conv = Conversation.load(row.state)
+        if conv.status == "with_agent":
+            return await self._to_agent(row, conv, incoming, idempotency_key, hidden)
+
+        async def report(result: ProbeResult) -> None:
+            await self.events.publish(conversation_id, {"type": "probe", "probe": result.to_json()})
+            if progress is not None:
+                await progress(result)
+
+        entered_from, previous = len(conv.path), conv.status
+        turn = await self.engine.handle(conv, incoming, progress=report)
+        data = turn.to_json()
+        if hidden:
+            data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
+        async with self.db.begin() as conn:
+            await store.save(
+                conn,
+                row,
+                state=conv.dump(),
+                status=conv.status,
+                awaiting=data["awaiting"],
+                domain=_domain(conv),
+            )
+            user = [turn.user_message.to_json()] if turn.user_message else []
+            await store.add_messages(conn, conversation_id, user + data["messages"])
+            await store.add_events(
+                conn, _events(conv, turn, conv.path[entered_from:], previous, incoming=incoming)
+            )
+            if turn.escalated:
+                await self._escalate(conn, conv, turn, row.channel, row.customer)
+            if idempotency_key:
+                await store.remember_turn(conn, conversation_id, idempotency_key, data)
+        if turn.escalated:
+            await self.events.publish(conversation_id, {"type": "status", "status": conv.status})
+        return data
+
+    async def _to_agent(
+        self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool
+    ) -> dict[str, Any]:
+        """While an agent has the conversation the bot stays quiet; the message goes to the agent."""
+        message = {
+            "role": "user",
+            "type": "text",
+            "text": incoming.text if incoming.text is not None else str(incoming.choice),
+        }
+        data: dict[str, Any] = {
+            "conversation": conv.id,
+            "status": "with_agent",
+            "messages": [],
+            "awaiting": {"kind": "text", "hint": ""},
+        }
+        if hidden:
+            data["messages"].append({"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
+        async with self.db.begin() as conn:
+            await store.save(conn, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
+            await store.add_messages(conn, conv.id, [message, *data["messages"]])
+            if key:
+                await store.remember_turn(conn, conv.id, key, data)
+        await self.events.publish(conv.id, {"type": "message", "message": message})
+        return data
+
+    async def check_token(self, conversation_id: str, token: str) -> bool:
+        async with self.db.connect() as conn:
+            try:
+                row = await store.load(conn, conversation_id)
+            except NotFound:
+                store.token_hash(token)  # same work either way: no timing hint that the id exists
+                return False
+        return hmac.compare_digest(row.token_hash, store.token_hash(token))
+
+    async def transcript(self, conversation_id: str) -> dict[str, Any]:
+        async with self.db.connect() as conn:
+            row = await store.load(conn, conversation_id)
+            messages = await store.transcript(conn, conversation_id)
+        for m in messages:
+            m.pop("at", None)
+        return {
+            "conversation": conversation_id,
+            "status": row.status,
+            "messages": messages,
+            "awaiting": row.awaiting,
+            "agent": row.agent,
+        }
+
+    async def find_by_thread(self, channel: str, thread_key: str) -> str | None:
+        return await store.find_by_thread(self.db, channel, thread_key)
+
+    async def seen_event(self, key: str) -> bool:
+        """True when this event key was processed before (Slack retries); records it otherwise."""
+        return not await store.first_time(self.db, key)
+
+    # -- agents ----------------------------------------------------------------------------------
+
+    async def claim(self, conversation_id: str, agent: str) -> dict[str, Any]:
+        agent = redact(agent)[:200] or "An agent"
+        note = {
+            "role": "bot",
+            "type": "handoff",
+            "text": f"{agent} from our support team has joined the conversation.",
+        }
+
+        def change(conv: Conversation) -> None:
+            conv.status = "with_agent"
+
+        await self._agent_change(conversation_id, change, [note], agent=agent)
+        await self.events.publish(conversation_id, {"type": "status", "status": "with_agent", "agent": agent})
+        await self.events.publish(conversation_id, {"type": "message", "message": note})
+        return {"conversation": conversation_id, "status": "with_agent", "agent": agent}
+
+    async def agent_message(self, conversation_id: str, agent: str, text: str) -> dict[str, Any]:
+        if not text.strip():
+            raise InputError("an agent message needs some text")
+        message = {"role": "agent", "type": "text", "text": redact(text), "agent": redact(agent)[:200]}
+        await self._agent_change(conversation_id, None, [message])
+        await self.events.publish(conversation_id, {"type": "message", "message": message})
+        return message
+
+    async def hand_back(self, conversation_id: str, agent: str, step: str | None = None) -> dict[str, Any]:
+        async with self._locks[conversation_id]:
+            async with self.db.connect() as conn:
+                row = await store.load(conn, conversation_id)
+            conv = Conversation.load(row.state)
+            entered_from, previous = len(conv.path), conv.status
+            turn = await self.engine.resume(conv, step)
+            data = turn.to_json()
+            async with self.db.begin() as conn:
+                await store.save(
+                    conn, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"], agent=None
+                )
+                await store.add_messages(conn, conversation_id, data["messages"])
+                await store.add_events(conn, _events(conv, turn, conv.path[entered_from:], previous))
+        await self.events.publish(conversation_id, {"type": "status", "status": conv.status})
+        for message in data["messages"]:
+            await self.events.publish(conversation_id, {"type": "message", "message": message})
+        return data
+
+    async def _agent_change(
+        self,
+        conversation_id: str,
+        change: Any,
+        messages: list[dict[str, Any]],
+        agent: str | bool | None = False,
+    ) -> None:
+        async with self._locks[conversation_id]:
+            for _attempt in range(MAX_RETRIES):
+                async with self.db.connect() as conn:
+                    row = await store.load(conn, conversation_id)
+                conv = Conversation.load(row.state)
+                if change is not None:
+                    change(conv)
+                try:
+                    async with self.db.begin() as conn:
+                        await store.save(
+                            conn,
+                            row,
+                            state=conv.dump(),
+                            status=conv.status,
+                            awaiting=row.awaiting,
+                            agent=agent,
+                            counted=False,
+                        )
+                        await store.add_messages(conn, conversation_id, messages)
+                    return
+                except Conflict:
+                    await asyncio.sleep(0.01)
+            raise Conflict(f"conversation {conversation_id} is busy; try again")
+
+    # -- escalation ------------------------------------------------------------------------------
+
+    async def _escalate(
+        self, conn: Any, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]
+    ) -> None:
+        reason = str((turn.escalated or {}).get("reason", "escalated"))
+        history = await store.transcript(conn, conv.id)
+        for m in history:
+            m.pop("at", None)
+        flow = self.engine.registry.get(conv.flow_id, conv.version)
+        packet = build_packet(
+            conv, reason=reason, channel=channel, customer=customer, transcript=history, flow_title=flow.title
+        )
+        escalation_id = await store.add_escalation(conn, conv.id, reason, packet)
+        await outbox.enqueue(conn, escalation_id, self.sinks)
+
+
+def _domain(conv: Conversation) -> str | None:
+    value = conv.slots.get("domain")
+    return value if isinstance(value, str) else None
+
+
+def _events(
+    conv: Conversation,
+    turn: Turn,
+    entered: list[str],
+    previous_status: str | None,
+    *,
+    started: bool = False,
+    incoming: Incoming | None = None,
+) -> list[dict[str, Any]]:
+    """The analytics events of one turn: steps entered, the answer's kind, probes, endings, feedback."""
+    base = {"conversation_id": conv.id, "flow_id": conv.flow_id, "flow_version": conv.version}
+    out: list[dict[str, Any]] = []
+    if started:
+        out.append({**base, "kind": "started", "step": None, "data": None})
+    if incoming is not None:
+        kind = "choice" if incoming.choice is not None else "text"
+        out.append({**base, "kind": "answer", "step": None, "data": {"kind": kind}})
+    out.extend({**base, "kind": "step", "step": step, "data": None} for step in entered)
+    for message in turn.messages:
+        if isinstance(message, Message) and message.probe is not None:
+            out.append(
+                {
+                    **base,
+                    "kind": "probe",
+                    "step": turn.step,
+                    "data": {"id": message.probe.id, "status": message.probe.status},
+                }
+            )
+    if turn.escalated:
+        out.append(
+            {
+                **base,
+                "kind": "escalated",
+                "step": turn.escalated.get("step"),
+                "data": {"reason": turn.escalated.get("reason")},
+            }
+        )
+    if turn.status in ("resolved", "unresolved") and previous_status != turn.status:
+        out.append({**base, "kind": "ended", "step": turn.step, "data": {"status": turn.status}})
+    if turn.feedback is not None:
+        out.append(
+            {**base, "kind": "feedback", "step": turn.feedback.get("step"), "data": dict(turn.feedback)}
+        )
+    return out

@@ -1,0 +1,1 @@
+"""Storage: conversations, transcripts, escalations, the outbox and events, in SQLite or PostgreSQL."""

@@ -1,0 +1,84 @@
+"""Opens the database: async SQLAlchemy on SQLite (WAL, immediate transactions) or PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bot.errors import ConfigError, StorageError
+from bot.storage.schema import SCHEMA_VERSION, metadata, schema_version
+
+
+def async_url(url: str) -> str:
+    """DATABASE_URL as given (sqlite:///x.db, postgresql://…) -> the async driver's URL."""
+    if url.startswith("sqlite:"):
+        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("postgresql+asyncpg://"):
+        return url
+    raise ConfigError(f"DATABASE_URL={url!r}: use sqlite:///path.db or postgresql://user@host/db")
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def open_engine(url: str) -> AsyncEngine:
+    target = async_url(url)
+    if target.startswith("sqlite"):
+        # NullPool: each transaction opens its own connection, so BEGIN IMMEDIATE serialises writers
+        # across tasks and processes instead of sharing one connection's transaction state.
+        engine = create_async_engine(target, poolclass=NullPool, connect_args={"timeout": 30})
+        _sqlite_pragmas(engine)
+        return engine
+    return create_async_engine(target, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (below) instead of pysqlite's deferred BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front: two turns never interleave or deadlock on upgrade.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def upgrade(engine: AsyncEngine) -> int:
+    """Create missing tables and record the schema version; safe to run on every deploy."""
+    try:
+        async with engine.begin() as conn:
+            if is_postgres(engine):
+                # Several processes may start at once; one creates the tables, the others wait.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(7405)"))
+            await conn.run_sync(metadata.create_all)
+            current = (await conn.execute(select(schema_version.c.version))).scalar()
+            if current is None:
+                await conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+            elif current > SCHEMA_VERSION:
+                raise StorageError(
+                    f"the database schema is version {current}, newer than this supportbot "
+                    f"({SCHEMA_VERSION}); upgrade supportbot"
+                )
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise StorageError(f"cannot prepare the database: {exc}") from exc
+    return SCHEMA_VERSION
+
+
+def now() -> float:
+    return time.time()

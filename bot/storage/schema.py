@@ -1,0 +1,123 @@
+"""The tables, in SQLAlchemy Core; `supportbot db upgrade` creates and migrates them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+# BigInteger ids autoincrement on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
+_Id = BigInteger().with_variant(Integer, "sqlite")
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("flow_id", String(100), nullable=False),
+    Column("flow_version", String(50), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("thread_key", String(200)),
+    Column("status", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("customer", JSON, nullable=False),
+    Column("state", LargeBinary, nullable=False),  # Conversation.dump(): engine state as JSON bytes
+    Column("awaiting", JSON),  # what the bot waits for now (SPEC section 6)
+    Column("agent", String(200)),
+    Column("domain", String(255)),  # for filtering in the admin pages
+    Column("lock_version", Integer, nullable=False, default=0),  # optimistic check: no lost turns
+    Column("turns", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("channel", "thread_key", name="uq_conversation_thread"),
+)
+Index("ix_conversations_updated", conversations.c.updated_at)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(40), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("type", String(10), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("payload", JSON),  # probe result, choices, agent name
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_messages_conversation", messages.c.conversation_id, messages.c.id)
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("conversation_id", String(40), primary_key=True),
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("response", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("packet", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_escalations_conversation", escalations.c.conversation_id)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("escalation_id", BigInteger, nullable=False),
+    Column("sink", String(20), nullable=False),
+    Column("idempotency_key", String(100), nullable=False, unique=True),
+    Column("status", String(12), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("locked_until", Float, nullable=False, default=0.0),  # a worker's lease on the row
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float),
+)
+Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("key", String(200), primary_key=True),  # e.g. a Slack event_id: unique, so two processes agree
+    Column("created_at", Float, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(40), nullable=False),
+    Column("flow_id", String(100), nullable=False),
+    Column("flow_version", String(50), nullable=False),
+    Column(
+        "kind", String(20), nullable=False
+    ),  # started|step|answer|probe|escalated|ended|feedback|abandoned
+    Column("step", String(100)),
+    Column("data", JSON),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_events_flow_time", events.c.flow_id, events.c.created_at)
+Index("ix_events_conversation", events.c.conversation_id)
