@@ -72,6 +72,8 @@ def summary_blocks(packet: Mapping[str, Any], conversation: str, customer_thread
     who = customer.get("name") or customer.get("email") or customer.get("slack_user") or "a customer"
     flow = _get(packet, "flow", "flow_id", default="?")
     version = _get(packet, "version", "flow_version", default="")
+    if isinstance(flow, Mapping):  # {"id", "version", "title"}
+        flow, version = flow.get("id", "?"), flow.get("version", version)
     channel = _get(packet, "channel", default="?")
     blocks: list[Block] = [
         section(f":sos: *Escalation:* {escape(reason)}"),
@@ -86,6 +88,9 @@ def summary_blocks(packet: Mapping[str, Any], conversation: str, customer_thread
     facts = _facts(packet)
     if facts:
         blocks.append(context(facts))
+    tried = [str(t) for t in packet.get("tried") or () if t]
+    if tried:
+        blocks.append(context("Tried: " + escape("; ".join(tried))))
     for probe in _probes(packet):
         blocks.extend(probe_blocks(probe))
     blocks = blocks[: BLOCKS_PER_MESSAGE - 1]
