@@ -33,6 +33,17 @@ _PHRASES = {
     ),
 }
 _LOOKUP = {normalize(p): command for command, phrases in _PHRASES.items() for p in phrases}
+# Inside a longer sentence only unmistakable requests count ("I want to talk to a human"), so an
+# answer that merely mentions support or an agent is never taken as a handoff.
+_ASKING_FOR_A_PERSON = tuple(
+    f" {normalize(p)} "
+    for p in (
+        "talk to a human", "speak to a human", "talk to a person", "speak to a person",
+        "real person", "real human", "talk to someone", "speak to someone", "talk to an agent",
+        "speak to an agent", "live agent", "human please", "a human please", "want a human",
+        "need a human", "talk to support", "speak with someone", "speak with a person",
+    )
+)
 
 
 def command_in(text: str | None, choice: str | None) -> str | None:
@@ -44,4 +55,7 @@ def command_in(text: str | None, choice: str | None) -> str | None:
     said = normalize(text)
     if said.startswith("please "):
         said = said[7:]
-    return _LOOKUP.get(said)
+    command = _LOOKUP.get(said)
+    if command is None and any(phrase in f" {said} " for phrase in _ASKING_FOR_A_PERSON):
+        return HUMAN
+    return command

@@ -77,6 +77,10 @@ def read_document(text: str, file: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        opened = exc.context_mark
+        if opened is not None and mark is not None and opened.line != mark.line:
+            # An unclosed [ or { is noticed lines later; name where it was opened, which is the fix.
+            problem += f" (check the {exc.context or 'structure'} that starts at line {opened.line + 1})"
         raise FlowError.at(Location(file, line, col), f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:
         raise FlowError.at(Location(file), f"YAML error: {exc}") from None

@@ -716,11 +716,6 @@ async def test_invalid_ip_reask_shows_the_hint(write_flow: WriteFlow, make_engin
     assert turn.awaiting is not None and turn.awaiting.to_json() == {"kind": "text", "hint": "203.0.113.7"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/engine/commands.py command_in matches whole phrases only: a sentence that asks for a "
-    "person is taken as an answer (re-asked at a question, or saved by a text validator)",
-)
 @pytest.mark.parametrize("typed", ["I want to talk to a human", "can I speak to a real person please"])
 async def test_a_sentence_asking_for_a_person_escalates(reference_engine: Engine, typed: str) -> None:
     conv, _ = await reference_engine.start("c")

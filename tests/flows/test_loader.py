@@ -271,11 +271,6 @@ def test_flows_check_reports_a_flow_id_used_twice(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/flows/yamlsafe.py reports PyYAML's problem_mark (where the parser gave up, two lines "
-    "later) and drops the context_mark (where the bracket was opened)",
-)
 def test_unclosed_bracket_names_the_line_where_it_opened(tmp_path: Path) -> None:
     mutation = Mutation(
         old="    next: ask_symptom\n",
