@@ -22,6 +22,7 @@ from bot.engine.probing import ProbePort, ProbeResult, ProgressCallback
 from bot.engine.validators import VALIDATORS
 from bot.errors import BotError, InputError
 from bot.flows.compile import CompiledFlow, CompiledStep
+from bot.flows.migrate import migrate_conversation
 from bot.flows.registry import FlowRegistry
 
 MAX_STEPS_PER_TURN = 100  # a safety net under the validator's loop check
@@ -76,6 +77,7 @@ class Engine:
         self, conv: Conversation, incoming: Incoming, progress: ProgressCallback | None = None
     ) -> Turn:
         """Apply one customer message to `conv` (changed in place) and return what the bot answers."""
+        migrate_conversation(self.registry, conv)  # only when the flow's `migrate:` asks, or its version is gone
         flow = self.registry.get(conv.flow_id, conv.version)
         out = _TurnBuilder()
         step = flow.steps.get(conv.step)
@@ -114,6 +116,7 @@ class Engine:
         self, conv: Conversation, step: str | None = None, progress: ProgressCallback | None = None
     ) -> Turn:
         """An agent hands the conversation back: continue at `step`, or at the start of the flow."""
+        migrate_conversation(self.registry, conv)
         flow = self.registry.get(conv.flow_id, conv.version)
         target = step or flow.start
         if target not in flow.steps:

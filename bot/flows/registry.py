@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import FlowError, FlowNotFound
 from bot.flows.compile import CompiledFlow
+from bot.flows.lint import lint_flow
 from bot.flows.loader import default_catalogue, parse_flow, read_text
 from bot.flows.validate import Catalogue, validate_flow
 
@@ -74,8 +76,30 @@ class FlowRegistry:
             return []
         return sorted(p for p in self.directory.glob("*.yaml") if p.is_file())
 
+    def versions(self, flow_id: str) -> list[str]:
+        """Every loaded version of `flow_id`, oldest first."""
+        return [v for (fid, v) in self._versions if fid == flow_id]
+
+    def prune(self, in_use: Iterable[tuple[str, str]]) -> list[str]:
+        """Forget versions no conversation is on any more; the latest of each flow always stays.
+
+        Old versions are kept in memory until this is called with the (flow_id, version) pairs of
+        every conversation still in progress (the service knows them; the registry does not).
+        """
+        keep = {(fid, str(v)) for fid, v in in_use}
+        latest = {(f.id, f.version) for f in self._latest.values()}
+        dropped = [key for key in self._versions if key not in keep and key not in latest]
+        for key in dropped:
+            del self._versions[key]
+        return [f"{fid}@{v}" for fid, v in dropped]
+
     def reload(self) -> LoadReport:
-        """Load every flow file; a broken file is refused and the version before it keeps serving."""
+        """Load every flow file; a broken file is refused and the version before it keeps serving.
+
+        The file is the truth for new conversations: its version becomes the latest. A file whose
+        content changed while its `version:` did not is refused: conversations in progress must be
+        able to finish on the version they started with, so a change needs a new version number.
+        """
         report = LoadReport()
         parsed = []
         for path in self.files():
@@ -89,17 +113,46 @@ class FlowRegistry:
         catalogue = self.catalogue or default_catalogue(flow_ids)
         if catalogue.flow_ids is None:
             catalogue = Catalogue(catalogue.probe_known, catalogue.probe_arguments, flow_ids)
+        files_by_id: dict[str, str] = {}
         for spec, doc in parsed:
             problems = validate_flow(spec, doc, catalogue)
+            version = str(spec.version)
+            current = self._versions.get((spec.id, version))
+            if not problems and spec.id in files_by_id:
+                problems = [
+                    (
+                        doc.where(("id",)),
+                        f"flow id `{spec.id}` is also used by {files_by_id[spec.id]}; "
+                        "ids must be unique: rename one",
+                    )
+                ]
+            if not problems and current is not None and current.spec != spec:
+                problems = [
+                    (
+                        doc.where(("version",)),
+                        f"this flow changed but its version is still {version}; conversations in "
+                        f"progress keep running version {version} as first loaded, so bump `version:` "
+                        f"(e.g. to {_next_version(version)}) to publish the change",
+                    )
+                ]
             if problems:
                 report.refused[doc.file] = [f"{loc}: {msg}" for loc, msg in problems]
                 continue
-            current = self._versions.get((spec.id, str(spec.version)))
-            if current is not None and current.spec == spec:
-                continue
-            self.add(CompiledFlow(spec, doc.file))
-            report.loaded.append(f"{spec.id}@{spec.version}")
+            files_by_id[spec.id] = doc.file
+            if current is None:
+                flow = CompiledFlow(spec, doc.file)
+                self._versions[(flow.id, flow.version)] = flow
+                report.loaded.append(f"{spec.id}@{spec.version}")
+                for warning in lint_flow(spec, doc):
+                    log.warning("%s", warning)
+            self._latest[spec.id] = self._versions[(spec.id, version)]
         for file, lines in report.refused.items():
             log.error("refused flow file %s:\n  %s", file, "\n  ".join(lines))
+        if report.loaded:
+            log.debug("loaded flows: %s", ", ".join(report.loaded))
         self.refused = report.refused
         return report
+
+
+def _next_version(version: str) -> str:
+    return str(int(version) + 1) if version.isdigit() else f"{version}.1"
