@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from typing import Any
@@ -37,6 +38,11 @@ async def build_app(
     deliver = getattr(parts, "delivery_loop", None)
     if deliver is not None and settings.database_url.startswith("sqlite"):
         background.append(deliver)
+    registry = getattr(parts, "registry", None)
+    if registry is not None:  # hot reload of edited flow files (issue 7)
+        from bot.flows.watch import watch_flows
+
+        background.append(functools.partial(watch_flows, registry))
     from bot.channels.slack.wiring import slack_mount  # Slack (issue 6): empty unless configured
 
     slack = slack_mount(parts, settings)
