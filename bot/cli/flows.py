@@ -1,4 +1,4 @@
-"""`supportbot flows …`: check, test and draw the flows support leads write."""
+"""`supportbot flows …`: check, test, draw and describe (schema) the flows support leads write."""
 
 from __future__ import annotations
 
@@ -9,37 +9,97 @@ import click
 
 from bot.cli.common import flows_path, load_registry
 from bot.flows.check import check_files, flow_files
+from bot.flows.diagram import FORMATS, DiagramError, render
+from bot.flows.lint import lint_files
+from bot.flows.loader import load_file
+from bot.flows.schema import schema_text
 from bot.flows.testing import run_tests, test_files_for
 
 
 @click.group()
 def flows() -> None:
-    """Work on flow files: check, test, graph."""
+    """Work on flow files: check, test, graph, schema."""
 
 
 @flows.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def check(paths: tuple[Path, ...]) -> None:
-    """Validate flows; print FILE:LINE:COL: message per problem; exit 1 if any."""
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1), e.g. in CI.")
+def check(paths: tuple[Path, ...], strict: bool) -> None:
+    """Validate flows; print FILE:LINE:COL: message per problem, then warnings; exit 1 on any problem."""
     files = flow_files(paths or (flows_path(None),))
     if not files:
         click.echo("no flow files found; pass a folder or files", err=True)
         sys.exit(1)
     problems = check_files(files)
+    warnings = lint_files(files)
     for line in problems:
         click.echo(line)
+    for warning in warnings:
+        click.echo(str(warning))
+    noted = f", {len(warnings)} warning(s)" if warnings else ""
     if problems:
-        click.echo(f"{len(problems)} problem(s) in {len(files)} file(s)", err=True)
+        click.echo(f"{len(problems)} problem(s) in {len(files)} file(s){noted}", err=True)
         sys.exit(1)
-    click.echo(f"{len(files)} flow file(s) OK")
+    if warnings and strict:
+        click.echo(f"{len(warnings)} warning(s), and --strict makes warnings fail", err=True)
+        sys.exit(1)
+    click.echo(f"{len(files)} flow file(s) OK{noted}")
+
+
+@flows.command()
+@click.argument("flow", required=False)
+@click.option("--flows", "flows_dir", default=None, metavar="DIR", help="Folder of the flows.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="mermaid",
+    show_default=True,
+    help="Diagram format.",
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write to FILE.")
+def graph(flow: str | None, flows_dir: str | None, fmt: str, output: Path | None) -> None:
+    """Draw FLOW (an id, or a flow file) with steps coloured by kind and labelled arrows."""
+    if flow is not None and flow.endswith((".yaml", ".yml")):
+        compiled = load_file(Path(flow))
+    else:
+        compiled = load_registry(flows_dir).get(flow)
+    try:
+        text = render(compiled, fmt)
+    except DiagramError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@flows.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write to FILE.")
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of flow files (flows/flow.schema.json holds a copy for editors)."""
+    if output is None:
+        click.echo(schema_text(), nl=False)
+    else:
+        output.write_text(schema_text(), encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
 
 
 @flows.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--flows", "flows_dir", default=None, metavar="DIR", help="Folder of the flows under test.")
 @click.option("--min-coverage", default=0.0, show_default=True, help="Fail below this step coverage (0-100).")
-def test_command(paths: tuple[Path, ...], flows_dir: str | None, min_coverage: float) -> None:
-    """Run the YAML conversation tests; print pass/fail per case and step coverage."""
+@click.option(
+    "--min-branch-coverage",
+    type=float,
+    default=None,
+    help="Fail below this coverage of choices, conditions and probe outcomes (0-100; default: --min-coverage).",
+)
+def test_command(
+    paths: tuple[Path, ...], flows_dir: str | None, min_coverage: float, min_branch_coverage: float | None
+) -> None:
+    """Run the YAML conversation tests; print pass/fail per case, coverage, and how to reach what was missed."""
     folder = flows_path(flows_dir)
     registry = load_registry(str(folder))
     files = test_files_for(paths or (folder,))
@@ -52,17 +112,32 @@ def test_command(paths: tuple[Path, ...], flows_dir: str | None, min_coverage: f
         for failure in case.failures:
             click.echo(f"      {failure}")
     ok = report.passed
+    branch_floor = min_coverage if min_branch_coverage is None else min_branch_coverage
     for coverage in report.coverage.values():
+        kinds = ", ".join(f"{kind} {seen}/{total}" for kind, (seen, total) in coverage.by_kind().items())
         click.echo(
             f"coverage {coverage.flow}: steps {len(coverage.seen_steps & coverage.steps)}/{len(coverage.steps)}"
             f" ({coverage.step_ratio:.0%}), edges {len(coverage.seen_edges & coverage.edges)}/"
-            f"{len(coverage.edges)} ({coverage.edge_ratio:.0%})"
+            f"{len(coverage.edges)} ({coverage.edge_ratio:.0%})" + (f": {kinds}" if kinds else "")
         )
-        missing = sorted(coverage.steps - coverage.seen_steps)
+        missing = [
+            s
+            for s in (coverage.compiled.steps if coverage.compiled else sorted(coverage.steps))
+            if s not in coverage.seen_steps
+        ]
         if missing:
             click.echo(f"  steps never reached: {', '.join(missing)}")
+            for step in missing:
+                route = coverage.route_to(step)
+                click.echo(f"    {step}: " + (route or "no way from the start leads here"))
+        for source, trigger, target in coverage.missed_edges():
+            if source in coverage.seen_steps:  # the others are covered by the routes above
+                click.echo(f"  never taken: {source} --{trigger}--> {target}")
         if coverage.step_ratio * 100 < min_coverage:
             click.echo(f"  step coverage is under {min_coverage:.0f}%", err=True)
+            ok = False
+        if coverage.edge_ratio * 100 < branch_floor:
+            click.echo(f"  choice/branch coverage is under {branch_floor:.0f}%", err=True)
             ok = False
     passed = sum(c.passed for c in report.cases)
     click.echo(f"{passed} passed, {len(report.cases) - passed} failed")

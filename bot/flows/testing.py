@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from bot.engine.engine import Engine
 from bot.engine.model import Incoming, Turn
 from bot.engine.probing import FixtureProbes, ProbeResult
 from bot.errors import FlowError
+from bot.flows.compile import CompiledFlow
+from bot.flows.graph import Edge
 from bot.flows.registry import FlowRegistry
 from bot.flows.yamlsafe import read_document
 
@@ -75,6 +78,7 @@ class Coverage:
     edges: set[tuple[str, str, str]]
     seen_steps: set[str] = field(default_factory=set)
     seen_edges: set[tuple[str, str, str]] = field(default_factory=set)
+    compiled: CompiledFlow | None = None  # to describe how to reach what was missed
 
     @property
     def step_ratio(self) -> float:
@@ -83,6 +87,29 @@ class Coverage:
     @property
     def edge_ratio(self) -> float:
         return len(self.seen_edges & self.edges) / len(self.edges) if self.edges else 1.0
+
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        """Decision coverage: (taken, total) for choices, branch conditions and probe outcomes."""
+        counts: dict[str, tuple[int, int]] = {}
+        for kind, prefix in (
+            ("choices", "choice:"),
+            ("conditions", "branch"),
+            ("probe outcomes", "outcome:"),
+        ):
+            edges = {e for e in self.edges if e[1].startswith(prefix)}
+            if edges:
+                counts[kind] = (len(edges & self.seen_edges), len(edges))
+        return counts
+
+    def missed_edges(self) -> list[tuple[str, str, str]]:
+        order = {step: i for i, step in enumerate(self.compiled.steps)} if self.compiled else {}
+        return sorted(self.edges - self.seen_edges, key=lambda e: (order.get(e[0], 0), e))
+
+    def route_to(self, step: str) -> str | None:
+        """The shortest way from the start to `step`, told as what a test would do at each step."""
+        if self.compiled is None:
+            return None
+        return describe_route(self.compiled, step)
 
 
 @dataclass
@@ -121,11 +148,32 @@ async def run_tests_async(registry: FlowRegistry, test_files: Iterable[Path]) ->
                 flow=f"{flow.id}@{flow.version}",
                 steps=set(flow.steps),
                 edges={(e.source, e.trigger, e.target) for e in flow.edges},
+                compiled=flow,
             ),
         )
         for case in suite.cases:
             report.cases.append(await _run_case(registry, str(path), suite.flow, case, coverage))
     return report
+
+
+def iter_cases(test_files: Iterable[Path]) -> list[tuple[Path, str, CaseSpec]]:
+    """(file, flow id, case) for every case, so a runner such as pytest can run them one by one."""
+    return [
+        (path, suite.flow, case)
+        for path in test_files
+        for suite in [load_suite(path)]
+        for case in suite.cases
+    ]
+
+
+async def run_case(
+    registry: FlowRegistry, file: Path | str, flow_id: str, case: CaseSpec, coverage: Coverage | None = None
+) -> CaseResult:
+    """Run one case; record the steps and edges it went through in `coverage` if given."""
+    if coverage is None:
+        flow = registry.get(flow_id)
+        coverage = Coverage(flow.id, set(flow.steps), {(e.source, e.trigger, e.target) for e in flow.edges})
+    return await _run_case(registry, str(file), flow_id, case, coverage)
 
 
 async def _run_case(
@@ -153,7 +201,9 @@ async def _run_case(
         except Exception as exc:
             result.failures.append(f"turn {number}: the engine failed: {exc}")
             return result
-        result.failures.extend(f"turn {number}: {problem}" for problem in _check(spec, turn, conv.slots))
+        result.failures.extend(
+            f"turn {number}: {problem}" for problem in _check(spec, turn, conv.slots, set(flow.steps))
+        )
     if conv is not None:
         _record(coverage, flow.steps, flow.edges, conv.path)
     return result
@@ -169,7 +219,7 @@ def _record(coverage: Coverage, steps: Any, edges: Any, path: list[str]) -> None
             coverage.seen_edges.add(edge)
 
 
-def _check(spec: TurnSpec, turn: Turn, slots: dict[str, Any]) -> list[str]:
+def _check(spec: TurnSpec, turn: Turn, slots: dict[str, Any], steps: set[str] | None = None) -> list[str]:
     problems: list[str] = []
     said = "\n".join(m.text for m in turn.messages)
     wanted = [spec.bot] if isinstance(spec.bot, str) else (spec.bot or [])
@@ -177,7 +227,13 @@ def _check(spec: TurnSpec, turn: Turn, slots: dict[str, Any]) -> list[str]:
         if text.lower() not in said.lower():
             problems.append(f"the bot should say {text!r} but said: {said[:300]!r}")
     if spec.step is not None and turn.step != spec.step:
-        problems.append(f"expected step `{spec.step}`, reached `{turn.step}`")
+        problem = f"expected step `{spec.step}`, reached `{turn.step}`"
+        if steps and spec.step not in steps:
+            close = difflib.get_close_matches(spec.step, sorted(steps), n=1, cutoff=0.6)
+            problem += f"; the flow has no step `{spec.step}`" + (
+                f": did you mean `{close[0]}`?" if close else ""
+            )
+        problems.append(problem)
     if spec.status is not None and turn.status != spec.status:
         problems.append(f"expected status {spec.status}, got {turn.status}")
     for name, value in (spec.slots or {}).items():
@@ -204,3 +260,48 @@ def test_files_for(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+def describe_route(flow: CompiledFlow, step: str) -> str | None:
+    """`welcome -> ask_symptom [pick other] -> ...`: the fewest moves from the start to `step`."""
+    links: dict[str, list[Edge]] = {}
+    for edge in flow.edges:
+        links.setdefault(edge.source, []).append(edge)
+    came: dict[str, Edge | None] = {flow.start: None}
+    queue = [flow.start]
+    for current in queue:
+        if current == step:
+            break
+        for edge in links.get(current, ()):
+            if edge.target not in came:
+                came[edge.target] = edge
+                queue.append(edge.target)
+    if step not in came:
+        return None
+    hops: list[str] = [step]
+    node = step
+    while (back := came[node]) is not None:
+        how = _how(flow, back)
+        hops.append(f"{back.source} [{how}]" if how else back.source)
+        node = back.source
+    return " -> ".join(reversed(hops))
+
+
+def _how(flow: CompiledFlow, edge: Edge) -> str:
+    spec = flow.steps[edge.source].spec
+    kind, _, detail = edge.trigger.partition(":")
+    if kind == "choice":
+        return f"pick {detail}"
+    if kind == "answer":
+        return f"type a valid {spec.validate_ or 'answer'}"
+    if kind == "invalid":
+        return f"{spec.max_tries} unclear answers"
+    if kind == "outcome":
+        return f"probe {spec.probe}: {detail}"
+    if kind == "branch":
+        return f"if {edge.condition}" if edge.condition else "otherwise"
+    if kind == "capped":
+        return edge.label
+    if kind == "return_unresolved":
+        return f"{spec.call} ends unresolved"
+    return ""
