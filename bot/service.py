@@ -7,12 +7,12 @@ import hmac
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming, Message, Turn
@@ -22,6 +22,7 @@ from bot.escalation import outbox
 from bot.escalation.packet import build_packet
 from bot.redaction import redact, was_redacted
 from bot.storage import store
+from bot.storage.database import is_postgres
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 5
@@ -35,6 +36,15 @@ class Bus(Protocol):
     def subscribe(self, conversation_id: str) -> AsyncIterator[dict[str, Any]]: ...
 
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A computed turn: its answer, the writes for the turn's transaction, the events for after it."""
+
+    data: dict[str, Any]
+    write: Callable[[AsyncConnection], Awaitable[None]]
+    publish: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -123,15 +133,47 @@ class ConversationService:
         progress: ProgressCallback | None,
         hidden: bool,
     ) -> dict[str, Any]:
-        async with self.db.connect() as conn:
-            if idempotency_key:
-                done = await store.stored_turn(conn, conversation_id, idempotency_key)
-                if done is not None:
-                    return done
-            row = await store.load(conn, conversation_id)
+        if is_postgres(self.db):
+            # Row lock: a second turn for this conversation (another process, a double click) waits
+            # here until this one commits, then sees its result, or its stored idempotent answer.
+            async with self.db.begin() as conn:
+                row = await store.load(conn, conversation_id, lock=True)
+                if idempotency_key:  # read after the lock: sees the turn a racing retry just committed
+                    done = await store.stored_turn(conn, conversation_id, idempotency_key)
+                    if done is not None:
+                        return done
+                pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
+                await pending.write(conn)
+        else:
+            # SQLite has one writer for the whole file: holding it through a turn's probes would stall
+            # every other conversation, so the turn runs unlocked and store.save's version check
+            # turns a race into a retry (reply() loops), never a lost or mixed turn.
+            async with self.db.connect() as conn:
+                if idempotency_key:
+                    done = await store.stored_turn(conn, conversation_id, idempotency_key)
+                    if done is not None:
+                        return done
+                row = await store.load(conn, conversation_id)
+            pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
+            async with self.db.begin() as conn:
+                await pending.write(conn)
+        for event in pending.publish:  # after the commit: nobody hears of a turn that was rolled back
+            await self.events.publish(conversation_id, event)
+        return pending.data
+
+    async def _compute(
+        self,
+        row: store.Row,
+        incoming: Incoming,
+        idempotency_key: str | None,
+        progress: ProgressCallback | None,
+        hidden: bool,
+    ) -> _Pending:
+        """Run the engine on a loaded row; what to write (in the caller's transaction) and publish."""
+        conversation_id = row.id
         conv = Conversation.load(row.state)
         if conv.status == "with_agent":
-            return await self._to_agent(row, conv, incoming, idempotency_key, hidden)
+            return self._to_agent(row, conv, incoming, idempotency_key, hidden)
 
         async def report(result: ProbeResult) -> None:
             await self.events.publish(conversation_id, {"type": "probe", "probe": result.to_json()})
@@ -143,7 +185,8 @@ class ConversationService:
         data = turn.to_json()
         if hidden:
             data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
-        async with self.db.begin() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             await store.save(
                 conn,
                 row,
@@ -154,20 +197,23 @@ class ConversationService:
             )
             user = [turn.user_message.to_json()] if turn.user_message else []
             await store.add_messages(conn, conversation_id, user + data["messages"])
+            # The idle sweep had closed it as abandoned and the customer came back: count that.
+            before = conv.path[entered_from - 1 : entered_from]
+            resumed = _resumed(conv, before) if row.status == "abandoned" else []
             await store.add_events(
-                conn, _events(conv, turn, conv.path[entered_from:], previous, incoming=incoming)
+                conn, resumed + _events(conv, turn, conv.path[entered_from:], previous, incoming=incoming)
             )
             if turn.escalated:
                 await self._escalate(conn, conv, turn, row.channel, row.customer)
             if idempotency_key:
                 await store.remember_turn(conn, conversation_id, idempotency_key, data)
-        if turn.escalated:
-            await self.events.publish(conversation_id, {"type": "status", "status": conv.status})
-        return data
 
-    async def _to_agent(
+        publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
+        return _Pending(data, write, publish)
+
+    def _to_agent(
         self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool
-    ) -> dict[str, Any]:
+    ) -> _Pending:
         """While an agent has the conversation the bot stays quiet; the message goes to the agent."""
         message = {
             "role": "user",
@@ -182,13 +228,14 @@ class ConversationService:
         }
         if hidden:
             data["messages"].append({"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
-        async with self.db.begin() as conn:
+
+        async def write(conn: AsyncConnection) -> None:
             await store.save(conn, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
             await store.add_messages(conn, conv.id, [message, *data["messages"]])
             if key:
                 await store.remember_turn(conn, conv.id, key, data)
-        await self.events.publish(conv.id, {"type": "message", "message": message})
-        return data
+
+        return _Pending(data, write, [{"type": "message", "message": message}])
 
     async def check_token(self, conversation_id: str, token: str) -> bool:
         async with self.db.connect() as conn:
@@ -207,7 +254,7 @@ class ConversationService:
             m.pop("at", None)
         return {
             "conversation": conversation_id,
-            "status": row.status,
+            "status": "active" if row.status == "abandoned" else row.status,  # customers see it open
             "messages": messages,
             "awaiting": row.awaiting,
             "agent": row.agent,
@@ -316,6 +363,12 @@ class ConversationService:
 def _domain(conv: Conversation) -> str | None:
     value = conv.slots.get("domain")
     return value if isinstance(value, str) else None
+
+
+def _resumed(conv: Conversation, at: list[str]) -> list[dict[str, Any]]:
+    """The customer came back to a conversation the idle sweep had closed as abandoned."""
+    base = {"conversation_id": conv.id, "flow_id": conv.flow_id, "flow_version": conv.version}
+    return [{**base, "kind": "resumed", "step": at[0] if at else None, "data": None}]
 
 
 def _events(

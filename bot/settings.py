@@ -40,6 +40,7 @@ class Settings:
     smtp_url: str | None = None
     agent_api_key: str | None = None
     admin_token: str | None = None
+    idle_minutes: float = 30.0  # a conversation with no reply for this long is closed as abandoned
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -74,6 +75,7 @@ class Settings:
             smtp_url=opt("SMTP_URL"),
             agent_api_key=opt("SUPPORTBOT_AGENT_API_KEY"),
             admin_token=opt("SUPPORTBOT_ADMIN_TOKEN"),
+            idle_minutes=_minutes("SUPPORTBOT_IDLE_MINUTES", opt("SUPPORTBOT_IDLE_MINUTES") or "30"),
             slack_bot_token=opt("SLACK_BOT_TOKEN"),
             slack_signing_secret=opt("SLACK_SIGNING_SECRET"),
             slack_app_token=opt("SLACK_APP_TOKEN"),
@@ -101,6 +103,16 @@ def _port(name: str, value: str) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"{name}={value!r} must be between 1 and 65535")
     return port
+
+
+def _minutes(name: str, value: str) -> float:
+    try:
+        minutes = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} must be a number of minutes such as 30") from None
+    if not minutes > 0:
+        raise ConfigError(f"{name}={value!r} must be more than 0 minutes")
+    return minutes
 
 
 def _nameservers(value: str | None) -> tuple[tuple[str, int], ...]:

@@ -19,6 +19,8 @@ COMMANDS = [
     "bot.cli.db:db",
     "bot.cli.worker:worker",
     "bot.cli.worker:outbox_group",
+    "bot.cli.stats:stats",
+    "bot.cli.export:export",
 ]
 
 
