@@ -81,24 +81,28 @@ class ConversationService:
         slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
         conv, turn = await self.engine.start(conversation_id, flow_id, slots)
         data = turn.to_json()
-        async with self.db.begin() as conn:
-            await store.insert_conversation(
-                conn,
-                conversation_id=conversation_id,
-                flow_id=conv.flow_id,
-                flow_version=conv.version,
-                channel=channel,
-                thread_key=thread_key,
-                status=conv.status,
-                token=token,
-                customer=customer,
-                state=conv.dump(),
-                awaiting=data["awaiting"],
-            )
-            await store.add_messages(conn, conversation_id, data["messages"])
-            await store.add_events(conn, _events(conv, turn, conv.path, None, started=True))
-            if turn.escalated:
-                await self._escalate(conn, conv, turn, channel, customer)
+        try:
+            async with self.db.begin() as conn:
+                await store.insert_conversation(
+                    conn,
+                    conversation_id=conversation_id,
+                    flow_id=conv.flow_id,
+                    flow_version=conv.version,
+                    channel=channel,
+                    thread_key=thread_key,
+                    status=conv.status,
+                    token=token,
+                    customer=customer,
+                    state=conv.dump(),
+                    awaiting=data["awaiting"],
+                )
+                await store.add_messages(conn, conversation_id, data["messages"])
+                await store.add_events(conn, _events(conv, turn, conv.path, None, started=True))
+                if turn.escalated:
+                    await self._escalate(conn, conv, turn, channel, customer)
+        except IntegrityError:
+            # Only (channel, thread_key) can collide: another process started this thread first.
+            raise Conflict(f"{channel} thread {thread_key} already has a conversation") from None
         return Started(conversation_id, token, data)
 
     async def reply(

@@ -36,7 +36,18 @@ def open_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(target, poolclass=NullPool, connect_args={"timeout": 30})
         _sqlite_pragmas(engine)
         return engine
-    return create_async_engine(target, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # asyncpg parses the DSN itself, so libpq query options (sslmode, options=-csearch_path…) keep
+    # working; SQLAlchemy would pass them to asyncpg.connect() as unknown keyword arguments.
+    dsn = "postgresql://" + target[len("postgresql+asyncpg://") :]
+
+    async def connect() -> Any:
+        import asyncpg
+
+        return await asyncpg.connect(dsn)
+
+    return create_async_engine(
+        "postgresql+asyncpg://", async_creator=connect, pool_size=10, max_overflow=10, pool_pre_ping=True
+    )
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:

@@ -1,0 +1,114 @@
+"""Helpers for the storage, escalation and service tests: real parts on a given database, live events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.bootstrap import Parts, build
+from bot.engine.probing import FixtureProbes, ProbeResult
+from bot.escalation.sinks import Sink
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOWS = ROOT / "flows"
+
+# Probe results for a reference-flow run that reaches a human with something to show.
+REFERENCE_PROBES = {
+    "smtp_25": ProbeResult("smtp_25", "pass", "mail.example.com answered on port 25."),
+    "smtp_587": ProbeResult("smtp_587", "pass", "mail.example.com answered on port 587."),
+    "ip_blocklist": ProbeResult("ip_blocklist", "fail", "203.0.113.7 is listed on zen.spamhaus.org."),
+}
+
+
+def settings_for(database_url: str, **changes: Any) -> Settings:
+    return replace(Settings(database_url=database_url, flows_dir=FLOWS), **changes)
+
+
+@contextlib.asynccontextmanager
+async def running_parts(
+    database_url: str,
+    *,
+    probes: FixtureProbes | None = None,
+    sinks: dict[str, Sink] | None = None,
+    **changes: Any,
+) -> AsyncIterator[Parts]:
+    """bootstrap.build on `database_url` with fixture probes; closed on the way out."""
+    parts = await build(
+        settings_for(database_url, **changes),
+        probes=probes or FixtureProbes(REFERENCE_PROBES),
+        sinks=sinks,
+    )
+    try:
+        yield parts
+    finally:
+        await parts.close()
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for a `python -m bot …` child: this working tree first, no inherited sinks."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPPORTBOT_", "SLACK_", "SMTP_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env["SUPPORTBOT_FLOWS"] = str(FLOWS)
+    env.update(extra)
+    return env
+
+
+PYTHON = sys.executable
+
+
+class Subscriber:
+    """Collects a conversation's live events in a task, through the service's public subscribe()."""
+
+    def __init__(self, events: Any, conversation_id: str) -> None:
+        self.events = events
+        self.conversation_id = conversation_id
+        self.seen: list[dict[str, Any]] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Subscriber:
+        self._task = asyncio.create_task(self._pump())
+        # subscribe() gives no "listening now" signal, so ping until the subscriber hears one.
+        async with asyncio.timeout(20):
+            n = 0
+            while True:
+                n += 1
+                await self.events.publish(self.conversation_id, {"type": "ping", "n": n})
+                try:
+                    async with asyncio.timeout(0.2):
+                        await self.wait_for(lambda e: e.get("type") == "ping")
+                    break
+                except TimeoutError:
+                    continue
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _pump(self) -> None:
+        async for event in self.events.subscribe(self.conversation_id):
+            async with self._changed:
+                self.seen.append(event)
+                self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        async with self._changed:
+            while True:
+                for event in self.seen:
+                    if predicate(event):
+                        return event
+                await self._changed.wait()
+
+    def real(self) -> list[dict[str, Any]]:
+        """The events the code under test published (without the readiness pings)."""
+        return [e for e in self.seen if e.get("type") != "ping"]

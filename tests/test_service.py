@@ -1,0 +1,224 @@
+"""ConversationService over SQLite and PostgreSQL: turns, idempotency, races, takeover, live events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.engine.model import Conversation, Incoming
+from bot.errors import Conflict
+from bot.service import PRIVACY_NOTICE, ConversationService
+from bot.storage.schema import conversations, turns
+from tests.storage.storage_support import Subscriber, running_parts
+
+
+async def row_of(service: ConversationService, conversation_id: str) -> Any:
+    async with service.db.connect() as conn:
+        return (await conn.execute(select(conversations).where(conversations.c.id == conversation_id))).one()
+
+
+async def state_of(service: ConversationService, conversation_id: str) -> Conversation:
+    return Conversation.load((await row_of(service, conversation_id)).state)
+
+
+def user_texts(transcript: dict[str, Any]) -> list[str]:
+    return [m["text"] for m in transcript["messages"] if m["role"] == "user"]
+
+
+async def test_start_reply_transcript_and_token(database_url: str) -> None:
+    async with running_parts(database_url) as parts:
+        svc = parts.service
+        started = await svc.start(None, "web", {"name": "Jo", "email": "jo@example.com"})
+        cid = started.conversation_id
+        assert started.turn["conversation"] == cid
+        assert started.turn["awaiting"]["kind"] == "choice"
+
+        assert await svc.check_token(cid, started.token)
+        assert not await svc.check_token(cid, started.token[:-1] + "x")
+        assert not await svc.check_token(cid, "")
+        assert not await svc.check_token("c_000000000000000000000000", started.token)
+        # Only a hash of the token is stored: a database dump does not hand out access.
+        row = await row_of(svc, cid)
+        assert started.token not in repr(tuple(row))
+
+        turn = await svc.reply(cid, Incoming(choice="cannot_connect"))
+        assert turn["status"] == "active" and turn["awaiting"]["kind"] == "text"
+        turn = await svc.reply(cid, Incoming(text="jo@Example.com"))
+        assert [c["id"] for c in turn["awaiting"]["choices"]] == ["yes", "no"]
+
+        data = await svc.transcript(cid)
+        assert data["conversation"] == cid and data["status"] == "active"
+        assert data["awaiting"] == turn["awaiting"]
+        assert user_texts(data)[-1] == "jo@Example.com"
+        opening = started.turn["messages"]
+        assert data["messages"][: len(opening)] == opening
+        assert data["messages"][-len(turn["messages"]) :] == turn["messages"]
+
+        conv = await state_of(svc, cid)
+        assert conv.step == "offer_port_probe" and conv.slots["domain"] == "example.com"
+        row = await row_of(svc, cid)
+        assert (row.flow_id, row.channel, row.domain, row.turns) == ("cant-send-email", "web", "example.com", 2)
+
+
+async def test_same_idempotency_key_is_applied_once(database_url: str) -> None:
+    async with running_parts(database_url) as parts:
+        svc = parts.service
+        cid = (await svc.start(None, "web")).conversation_id
+        first = await svc.reply(cid, Incoming(choice="cannot_connect"), idempotency_key="k-1")
+        again = await svc.reply(cid, Incoming(choice="cannot_connect"), idempotency_key="k-1")
+        assert again == first
+        # A retried text with the same key is not a second answer either (it would fail validation).
+        both = await asyncio.gather(
+            svc.reply(cid, Incoming(text="example.com"), idempotency_key="k-2"),
+            svc.reply(cid, Incoming(text="example.com"), idempotency_key="k-2"),
+        )
+        assert both[0] == both[1]
+        assert user_texts(await svc.transcript(cid)).count("example.com") == 1
+        assert (await row_of(svc, cid)).turns == 2
+        assert (await state_of(svc, cid)).step == "offer_port_probe"
+
+        # Keys belong to one conversation: another conversation may reuse the same key.
+        other = (await svc.start(None, "web")).conversation_id
+        turn = await svc.reply(other, Incoming(choice="login_rejected"), idempotency_key="k-1")
+        assert turn["conversation"] == other and turn != first
+        async with svc.db.connect() as conn:
+            keys = (await conn.execute(select(turns.c.conversation_id, turns.c.idempotency_key))).all()
+        assert sorted(keys) == sorted([(cid, "k-1"), (cid, "k-2"), (other, "k-1")])
+
+
+async def check_serialised(svc: ConversationService, cid: str, sent: list[str]) -> None:
+    """Every text applied exactly once, each followed by its own answer before the next one starts."""
+    data = await svc.transcript(cid)
+    assert sorted(user_texts(data)) == sorted(["no idea really", *sent])
+    roles = [m["role"] for m in data["messages"]]
+    first_user = roles.index("user")
+    for i in range(first_user, len(roles)):
+        if roles[i] == "user":
+            # No two customer messages in a row: a turn's answer is never split or lost.
+            assert i + 1 < len(roles) and roles[i + 1] == "bot", data["messages"]
+    assert (await row_of(svc, cid)).turns == 1 + len(sent)  # + the first answer
+
+
+async def test_concurrent_replies_in_one_process_are_serialised(database_url: str) -> None:
+    async with running_parts(database_url) as parts:
+        svc = parts.service
+        cid = (await svc.start(None, "web")).conversation_id
+        await svc.reply(cid, Incoming(text="no idea really"))  # -> the domain question
+        sent = ["qqq one", "qqq two"]
+        await asyncio.gather(*(svc.reply(cid, Incoming(text=t)) for t in sent))
+        await check_serialised(svc, cid, sent)
+        # Two invalid answers were both counted: a third one moves on to the telnet test.
+        assert (await state_of(svc, cid)).tries == 2
+        turn = await svc.reply(cid, Incoming(text="qqq three"))
+        assert (await state_of(svc, cid)).step == "explain_telnet_test", turn
+
+
+async def test_concurrent_replies_from_two_services_are_serialised(database_url: str) -> None:
+    # Two services over one database stand for two web processes: no shared in-process lock.
+    async with running_parts(database_url) as one, running_parts(database_url) as two:
+        cid = (await one.service.start(None, "web")).conversation_id
+        await two.service.reply(cid, Incoming(text="no idea really"))
+        sent = ["qqq a", "qqq b", "qqq c", "qqq d"]
+        services = [one.service, two.service, one.service, two.service]
+        await asyncio.gather(*(s.reply(cid, Incoming(text=t)) for s, t in zip(services, sent, strict=True)))
+        await check_serialised(one.service, cid, sent)
+        conv = await state_of(two.service, cid)
+        # Three invalid domains lead to the telnet test, whose question the fourth did not answer.
+        assert conv.step == "explain_telnet_test" and conv.tries == 1
+        assert conv.path.count("ask_domain_for_ports") == 1
+
+
+async def test_takeover_claim_agent_message_and_hand_back(database_url: str) -> None:
+    # Events are published by one service and heard through another: across processes on
+    # PostgreSQL (LISTEN/NOTIFY); SQLite's bus is in-process, so there both sides share one.
+    async with running_parts(database_url) as parts, running_parts(database_url) as other:
+        svc = parts.service
+        listener = other.service if database_url.startswith("postgresql") else svc
+        cid = (await svc.start(None, "web", {"name": "Casey"})).conversation_id
+        turn = await svc.reply(cid, Incoming(text="human"))
+        assert turn["status"] == "escalated"
+
+        async with Subscriber(listener.events, cid) as sub:
+            claimed = await svc.claim(cid, "Sam")
+            assert claimed == {"conversation": cid, "status": "with_agent", "agent": "Sam"}
+            await sub.wait_for(lambda e: e.get("status") == "with_agent" and e.get("agent") == "Sam")
+            joined = await sub.wait_for(lambda e: e.get("message", {}).get("type") == "handoff")
+            assert "Sam" in joined["message"]["text"]
+
+            # The bot stays quiet; the customer's words are stored (redacted) and go to the agent.
+            turn = await svc.reply(cid, Incoming(text="are you there? my password is hunter2"))
+            assert turn["status"] == "with_agent"
+            assert [m["text"] for m in turn["messages"]] == [PRIVACY_NOTICE]
+            said = await sub.wait_for(lambda e: e.get("message", {}).get("role") == "user")
+            assert said["message"]["text"] == "are you there? my password is [redacted]"
+            turn = await svc.reply(cid, Incoming(choice="cannot_connect"))
+            assert turn["status"] == "with_agent" and turn["messages"] == []
+
+            message = await svc.agent_message(cid, "Sam", "Hi Casey, looking at it now.")
+            assert message["role"] == "agent" and message["agent"] == "Sam"
+            await sub.wait_for(lambda e: e.get("message", {}).get("role") == "agent")
+
+            data = await svc.transcript(cid)
+            assert data["status"] == "with_agent" and data["agent"] == "Sam"
+            tail = [(m["role"], m["text"]) for m in data["messages"][-5:]]
+            assert tail[0] == ("bot", "Sam from our support team has joined the conversation.")
+            assert tail[1:] == [
+                ("user", "are you there? my password is [redacted]"),
+                ("bot", PRIVACY_NOTICE),
+                ("user", "cannot_connect"),
+                ("agent", "Hi Casey, looking at it now."),
+            ]
+
+            back = await svc.hand_back(cid, "Sam", step="ask_symptom")
+            assert back["status"] == "active" and back["awaiting"]["kind"] == "choice"
+            await sub.wait_for(lambda e: e.get("type") == "status" and e.get("status") == "active")
+            await sub.wait_for(lambda e: e.get("message", {}).get("text") == back["messages"][-1]["text"])
+            kinds = [e["type"] for e in sub.real()]
+            assert kinds.index("status") < kinds.index("message")
+
+        # The bot answers again, from the chosen step.
+        turn = await svc.reply(cid, Incoming(choice="login_rejected"))
+        assert turn["status"] == "active"
+        assert (await svc.transcript(cid))["agent"] is None
+        assert (await state_of(svc, cid)).step == "ask_fixed_account"
+
+
+async def test_hand_back_to_the_start_and_to_an_unknown_step(database_url: str) -> None:
+    async with running_parts(database_url) as parts:
+        svc = parts.service
+        cid = (await svc.start(None, "web")).conversation_id
+        await svc.reply(cid, Incoming(text="human"))
+        await svc.claim(cid, "Sam")
+        with pytest.raises(Exception, match="no step"):
+            await svc.hand_back(cid, "Sam", step="no_such_step")
+        assert (await svc.transcript(cid))["status"] == "with_agent"
+        turn = await svc.hand_back(cid, "Sam")
+        assert turn["status"] == "active"
+        assert (await state_of(svc, cid)).step == "ask_symptom"
+
+
+async def test_threads_are_found_and_unique(database_url: str) -> None:
+    async with running_parts(database_url) as parts:
+        svc = parts.service
+        cid = (await svc.start(None, "slack", {"slack_user": "U1"}, thread_key="C1:1700000000.1")).conversation_id
+        assert await svc.find_by_thread("slack", "C1:1700000000.1") == cid
+        assert await svc.find_by_thread("slack", "C1:1700000000.2") is None
+        assert await svc.find_by_thread("web", "C1:1700000000.1") is None
+        # One thread is one conversation, even when two processes race to start it.
+        with pytest.raises(Conflict):
+            await svc.start(None, "slack", {"slack_user": "U1"}, thread_key="C1:1700000000.1")
+        assert await svc.find_by_thread("slack", "C1:1700000000.1") == cid
+
+
+async def test_seen_event_is_decided_by_the_unique_key(database_url: str) -> None:
+    async with running_parts(database_url) as one, running_parts(database_url) as two:
+        assert await one.service.seen_event("Ev01") is False
+        assert await two.service.seen_event("Ev01") is True
+        # Four deliveries of one event at once (Slack retries, two processes): exactly one is new.
+        answers = await asyncio.gather(
+            *(s.seen_event("Ev02") for s in (one.service, two.service, one.service, two.service))
+        )
+        assert sorted(answers) == [False, True, True, True]
