@@ -13,8 +13,10 @@ from bot.engine.engine import Engine
 from bot.engine.probing import ProbePort
 from bot.errors import StorageError
 from bot.escalation import outbox, worker
+from bot.escalation.outbox import Policy
 from bot.escalation.sinks import EmailSink, Sink, WebhookSink
 from bot.flows.registry import FlowRegistry
+from bot.redaction import install_log_redaction
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import is_postgres, open_engine, upgrade
@@ -44,9 +46,10 @@ class Parts:
     async def outbox_backlog(self) -> int:
         return await outbox.backlog(self.db)
 
-    async def delivery_loop(self) -> None:
-        """Deliver escalations until cancelled (the worker, or the web process on SQLite)."""
-        await worker.run_forever(self.db, self.sinks)
+    async def delivery_loop(self, stop: asyncio.Event | None = None, policy: Policy | None = None) -> None:
+        """Deliver escalations until `stop` is set or the task is cancelled (the worker, or the web
+        process on SQLite, which starts it in its lifespan so one process needs no second command)."""
+        await worker.run_forever(self.db, self.sinks, stop, policy=policy)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -85,6 +88,7 @@ async def build(
 ) -> Parts:
     """Build the parts; the schema is created or brought up to date unless `migrate` is False."""
     settings = settings or Settings.from_env()
+    install_log_redaction()  # customer text in any log line: secrets hidden, CR/LF escaped
     registry = registry or FlowRegistry.load_dir(settings.flows_dir)
     engine = Engine(registry, probes or live_probes(settings))
     db = open_engine(settings.database_url)
@@ -96,10 +100,9 @@ async def build(
     return Parts(settings, registry, engine, db, bus, service, sinks)
 
 
-async def run_until_cancelled(parts: Parts) -> None:
+async def run_until_cancelled(parts: Parts, policy: Policy | None = None, poll_interval: float = 0.5) -> None:
     """`supportbot worker`: deliver until SIGINT/SIGTERM cancels the task."""
-    stop = asyncio.Event()
     try:
-        await worker.run_forever(parts.db, parts.sinks, stop)
+        await worker.run_forever(parts.db, parts.sinks, poll_interval=poll_interval, policy=policy)
     finally:
         await parts.close()

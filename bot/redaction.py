@@ -132,7 +132,9 @@ class RedactingFilter(logging.Filter):
 
 
 def install_log_redaction() -> None:
-    """Attach the filter to every handler of the root logger (call after logging is configured)."""
-    for handler in logging.getLogger().handlers:
+    """Attach the filter to the root's and uvicorn's handlers (call after logging is configured)."""
+    # uvicorn's loggers have their own handlers and don't propagate to the root.
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    for handler in (h for name in names for h in logging.getLogger(name).handlers):
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())

@@ -15,8 +15,36 @@ from bot.storage.database import open_engine
 
 
 @click.command()
-def worker() -> None:
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1),
+    default=outbox.MAX_ATTEMPTS,
+    show_default=True,
+    envvar="SUPPORTBOT_OUTBOX_MAX_ATTEMPTS",
+    help="Tries before a delivery becomes a dead letter (see `supportbot outbox list`).",
+)
+@click.option(
+    "--base-delay",
+    type=click.FloatRange(0),
+    default=outbox.BASE_DELAY,
+    show_default=True,
+    envvar="SUPPORTBOT_OUTBOX_BASE_DELAY",
+    help="Seconds before the first retry; doubles each try, with jitter.",
+)
+@click.option(
+    "--lease",
+    type=click.FloatRange(0.1),
+    default=outbox.LEASE_SECONDS,
+    show_default=True,
+    envvar="SUPPORTBOT_OUTBOX_LEASE",
+    help="Seconds a worker holds a row; a crashed worker's rows are retried after this.",
+)
+@click.option(
+    "--poll", type=click.FloatRange(0.01), default=0.5, show_default=True, help="Idle poll seconds."
+)
+def worker(max_attempts: int, base_delay: float, lease: float, poll: float) -> None:
     """Deliver escalations from the outbox until stopped (SIGTERM/SIGINT)."""
+    policy = outbox.Policy(max_attempts, base_delay, outbox.MAX_DELAY, lease)
 
     async def run() -> None:
         from bot.engine.probing import OfflineProbes
@@ -31,7 +59,7 @@ def worker() -> None:
             if task is not None:
                 loop.add_signal_handler(sig, task.cancel)
         with contextlib.suppress(asyncio.CancelledError):
-            await run_until_cancelled(parts)
+            await run_until_cancelled(parts, policy, poll)
 
     asyncio.run(run())
 

@@ -20,12 +20,26 @@ MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
+class Policy:
+    """How hard to try: tries before a row is dead, the backoff's base and cap, a worker's lease."""
+
+    max_attempts: int = MAX_ATTEMPTS
+    base_delay: float = BASE_DELAY
+    max_delay: float = MAX_DELAY
+    lease_seconds: float = LEASE_SECONDS
+
+
+@dataclass(frozen=True)
 class Job:
     id: int
     sink: str
     idempotency_key: str
     attempts: int
     packet: dict[str, Any]
+    leased_until: float = 0.0
+
+    def lease_left(self) -> float:
+        return self.leased_until - now()
 
 
 async def enqueue(conn: AsyncConnection, escalation_id: int, sinks: Sequence[str]) -> None:
@@ -46,7 +60,7 @@ async def enqueue(conn: AsyncConnection, escalation_id: int, sinks: Sequence[str
         )
 
 
-async def lease(engine: AsyncEngine, limit: int = 10) -> list[Job]:
+async def lease(engine: AsyncEngine, limit: int = 10, lease_seconds: float = LEASE_SECONDS) -> list[Job]:
     """Take up to `limit` due rows for this worker; other workers skip them (SKIP LOCKED on PostgreSQL)."""
     t = now()
     due = (
@@ -61,7 +75,7 @@ async def lease(engine: AsyncEngine, limit: int = 10) -> list[Job]:
         ids = [row[0] for row in (await conn.execute(due)).all()]
         if not ids:
             return []
-        await conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(locked_until=t + LEASE_SECONDS))
+        await conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(locked_until=t + lease_seconds))
         rows = (
             await conn.execute(
                 select(
@@ -76,7 +90,7 @@ async def lease(engine: AsyncEngine, limit: int = 10) -> list[Job]:
                 .order_by(outbox.c.id)
             )
         ).all()
-    return [Job(r.id, r.sink, r.idempotency_key, r.attempts, r.packet) for r in rows]
+    return [Job(r.id, r.sink, r.idempotency_key, r.attempts, r.packet, t + lease_seconds) for r in rows]
 
 
 async def mark_delivered(engine: AsyncEngine, job_id: int) -> None:
@@ -88,9 +102,11 @@ async def mark_delivered(engine: AsyncEngine, job_id: int) -> None:
         )
 
 
-def backoff(attempts: int, retry_after: float | None) -> float:
-    """Exponential with full jitter; a receiver's Retry-After is honoured as the minimum wait."""
-    delay = random.uniform(0.5, 1.0) * min(MAX_DELAY, BASE_DELAY * 2.0 ** max(0, attempts - 1))
+def backoff(
+    attempts: int, retry_after: float | None, base: float = BASE_DELAY, cap: float = MAX_DELAY
+) -> float:
+    """Exponential with jitter (half to all of base*2^(n-1), capped); Retry-After is the minimum wait."""
+    delay = random.uniform(0.5, 1.0) * min(cap, base * 2.0 ** max(0, attempts - 1))
     return max(delay, retry_after) if retry_after is not None else delay
 
 
@@ -101,11 +117,12 @@ async def mark_failed(
     *,
     retry_after: float | None = None,
     permanent: bool = False,
-    max_attempts: int = MAX_ATTEMPTS,
+    policy: Policy | None = None,
 ) -> str:
     """Record a failed try; returns the row's new status (pending, or dead after the last try)."""
+    policy = policy or Policy()
     attempts = job.attempts + 1
-    dead = permanent or attempts >= max_attempts
+    dead = permanent or attempts >= policy.max_attempts
     async with engine.begin() as conn:
         await conn.execute(
             update(outbox)
@@ -113,7 +130,7 @@ async def mark_failed(
             .values(
                 status="dead" if dead else "pending",
                 attempts=attempts,
-                next_attempt_at=now() + backoff(attempts, retry_after),
+                next_attempt_at=now() + backoff(attempts, retry_after, policy.base_delay, policy.max_delay),
                 locked_until=0.0,
                 last_error=error[:500],
             )

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.engine.model import Conversation
 
+STATUS_WORD = {"pass": "ok", "warn": "warning", "fail": "FAILED", "unknown": "inconclusive"}
 STATUS_MARK = {"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔", "skipped": "⏭️"}
 _FIX_STEPS = {  # steps of the reference flow that are fixes the customer tried, in plain words
     "fix_use_587": "switched to port 587",
@@ -56,24 +57,39 @@ def build_packet(
         "path": list(conv.path),
         "probes": probes,
         "tried": tried,
-        "summary": summarise(conv, reason, probes, tried),
+        "summary": summarise(conv, reason, probes, tried, transcript),
         "transcript": list(transcript),
     }
 
 
-def summarise(conv: Conversation, reason: str, probes: list[dict[str, Any]], tried: list[str]) -> str:
-    """One paragraph an agent can read in five seconds."""
+def summarise(
+    conv: Conversation,
+    reason: str,
+    probes: list[dict[str, Any]],
+    tried: list[str],
+    transcript: Sequence[dict[str, Any]] = (),
+) -> str:
+    """One line an agent can read in five seconds: what's wrong, what we saw, what was tried, why."""
     domain = conv.slots.get("domain")
-    parts = [f"Customer can't send email{f' from {domain}' if domain else ''}."]
+    parts = [f"Customer can't send email{f' from {domain}' if domain else ''}"]
+    said = next((m.get("text", "") for m in transcript if m.get("role") == "user"), "")
+    if said:
+        parts.append(f'first said "{_clip(said, 80)}"')
     for result in probes:
-        parts.append(f"{result['id']}: {result['status']} ({result['summary']})")
+        parts.append(
+            f"{result['id']} {STATUS_WORD.get(result['status'], result['status'])}: {result['summary']}"
+        )
     ip = conv.slots.get("ip") or conv.slots.get("client_ip")
     if ip:
-        parts.append(f"Sending IP: {ip}.")
-    if tried:
-        parts.append("Tried: " + ", ".join(tried) + ".")
-    parts.append(f"Why a human: {reason}")
-    return " ".join(parts)
+        parts.append(f"their IP {ip}")
+    parts.append("tried: " + (", ".join(tried) if tried else "nothing yet"))
+    parts.append(f"why a human: {reason}")
+    return "; ".join(p.strip().rstrip(".") for p in parts) + "."
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def mrkdwn_escape(text: str) -> str:

@@ -49,8 +49,12 @@ _ROW_COLUMNS = (
 )
 
 
-async def load(conn: AsyncConnection, conversation_id: str) -> Row:
-    row = (await conn.execute(select(*_ROW_COLUMNS).where(conversations.c.id == conversation_id))).first()
+async def load(conn: AsyncConnection, conversation_id: str, *, lock: bool = False) -> Row:
+    """The conversation's row; `lock` holds it (SELECT … FOR UPDATE) until the transaction ends."""
+    query = select(*_ROW_COLUMNS).where(conversations.c.id == conversation_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
     if row is None:
         raise NotFound(f"no conversation {conversation_id}")
     return Row(**row._mapping)
