@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.flows.registry import FlowRegistry, LoadReport
@@ -37,13 +38,17 @@ def reload_now(registry: FlowRegistry, why: str) -> LoadReport:
 
 
 async def watch_flows(
-    registry: FlowRegistry, interval: float = 1.0, stop: asyncio.Event | None = None
+    registry: FlowRegistry,
+    interval: float = 1.0,
+    stop: asyncio.Event | None = None,
+    on_reload: Callable[[LoadReport], None] | None = None,
 ) -> None:
     """Poll the registry's folder every `interval` seconds and reload on change or SIGHUP, until `stop`.
 
     Meant as a background task for the server's lifetime (cancelling it is fine too). Polling needs
     nothing from the OS and sees edits on any filesystem; a flow folder holds a handful of files.
-    A reload that refuses a file leaves the previous version serving; `registry.refused` tells.
+    A reload that refuses a file leaves the previous version serving; `registry.refused` tells, and
+    `on_reload` hears every report (metrics, tests).
     """
     stop = stop or asyncio.Event()
     wake = asyncio.Event()
@@ -60,12 +65,15 @@ async def watch_flows(
             if stop.is_set():
                 break
             now = snapshot(registry)
+            report = None
             if wake.is_set():
                 wake.clear()
-                reload_now(registry, "SIGHUP")
+                report = reload_now(registry, "SIGHUP")
             elif now != seen:
-                reload_now(registry, "files changed")
+                report = reload_now(registry, "files changed")
             seen = now
+            if report is not None and on_reload is not None:
+                on_reload(report)
     finally:
         if hup:
             with contextlib.suppress(Exception):
