@@ -14,9 +14,16 @@ from bot.cli.common import build_engine, flows_option
 @click.command()
 @click.option("--flow", "flow_id", default=None, help="Flow id (default: cant-send-email).")
 @click.option("--jsonl", is_flag=True, help='Read {"text"}/{"choice"} lines, write turn objects.')
+@click.option("--save", is_flag=True, help="Store the conversation in DATABASE_URL (resume it later).")
+@click.option("--resume", "resume", default=None, metavar="ID", help="Continue a stored conversation.")
 @flows_option
-def chat(flow_id: str | None, jsonl: bool, flows_dir: str | None) -> None:
+def chat(flow_id: str | None, jsonl: bool, save: bool, resume: str | None, flows_dir: str | None) -> None:
     """Chat with the bot in the terminal."""
+    if save or resume:
+        from bot.cli.chat_stored import chat_stored  # the database only when asked for
+
+        chat_stored(flow_id, jsonl, resume, flows_dir)
+        return
     engine = build_engine(flows_dir)
     session = TerminalSession(engine, flow_id)
     if jsonl:

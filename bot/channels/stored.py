@@ -1,0 +1,65 @@
+"""The terminal session kept in the database through the service, so `supportbot chat --resume ID` goes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.bootstrap import Parts
+from bot.channels.terminal import TerminalSession
+from bot.engine.model import Awaiting, Choice, Conversation, Incoming, Message, ProbeView, Turn
+from bot.storage import store
+
+CHANNEL = "terminal"
+
+
+class StoredSession(TerminalSession):
+    """Like TerminalSession, but every turn goes through ConversationService (stored, redacted)."""
+
+    def __init__(self, parts: Parts, flow_id: str | None = None, resume: str | None = None) -> None:
+        super().__init__(parts.engine, flow_id)
+        self.parts = parts
+        self.resume = resume
+
+    async def open(self) -> Turn:
+        service = self.parts.service
+        if self.resume:
+            data = await service.transcript(self.resume)  # NotFound names the id when it isn't there
+            conversation_id = self.resume
+        else:
+            started = await service.start(self.flow_id, CHANNEL)
+            data, conversation_id = started.turn, started.conversation_id
+        await self._reload(conversation_id)
+        return turn_from_json(data)
+
+    async def send(self, incoming: Incoming) -> Turn:
+        assert self.conversation is not None, "open() first"
+        data = await self.parts.service.reply(self.conversation.id, incoming)
+        await self._reload(self.conversation.id)
+        return turn_from_json(data)
+
+    async def _reload(self, conversation_id: str) -> None:
+        async with self.parts.db.connect() as conn:
+            self.conversation = Conversation.load((await store.load(conn, conversation_id)).state)
+
+
+def turn_from_json(data: dict[str, Any]) -> Turn:
+    """A SPEC section 6 turn object (as the service returns it) back into the engine's Turn."""
+    messages = []
+    for m in data.get("messages", ()):
+        probe = m.get("probe")
+        view = (
+            ProbeView(probe["id"], probe["status"], probe["summary"], probe.get("details")) if probe else None
+        )
+        role = m.get("role", "bot")
+        messages.append(Message(role=role, text=m.get("text", ""), type=m.get("type", "text"), probe=view))
+    raw = data.get("awaiting")
+    awaiting = None
+    if raw:
+        choices = tuple(Choice(c["id"], c["label"]) for c in raw.get("choices", ()))
+        awaiting = Awaiting(kind=raw["kind"], choices=choices, hint=raw.get("hint", ""))
+    return Turn(
+        conversation=data["conversation"],
+        status=data["status"],
+        messages=tuple(messages),
+        awaiting=awaiting,
+    )
