@@ -131,7 +131,7 @@ def test_command(
                 route = coverage.route_to(step)
                 click.echo(f"    {step}: " + (route or "no way from the start leads here"))
         for source, trigger, target in coverage.missed_edges():
-            if source in coverage.seen_steps:  # the others are covered by the routes above
+            if target in coverage.seen_steps:  # a way to the others is printed above
                 click.echo(f"  never taken: {source} --{trigger}--> {target}")
         if coverage.step_ratio * 100 < min_coverage:
             click.echo(f"  step coverage is under {min_coverage:.0f}%", err=True)
