@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
 
@@ -52,6 +54,15 @@ _PLAIN_WORDS = frozenset(
         "what",
         "when",
         "which",
+        "broken",
+        "missing",
+        "gone",
+        "here",
+        "below",
+        "above",
+        "attached",
+        "different",
+        "now",
     }
 )
 
@@ -68,13 +79,23 @@ _PATTERNS = [
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub tokens
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*"),
     re.compile(r"(?i)\bAUTH\s+(?:PLAIN|LOGIN)\s+[A-Za-z0-9+/]{4,}={0,2}"),  # SMTP AUTH with credentials
+    re.compile(r"(?i)(?<=://)[^/\s:@]+:[^@\s/]+(?=@)"),  # user:password@ in a URL (smtp://, https://)
 ]
-# "password: x", "pw=x", "my password is x", "passwd x"; the value is what gets hidden.
-_PASSWORD = re.compile(
-    r"(?i)\b(pass(?:word|wd|phrase|code)?|pwd|pw|secret|api[_ -]?key|access[_ -]?key|token)"
-    r"(\s*(?:is|was|=|:|->)\s*|\s*:\s*|\s+)"
-    r"(\"[^\"]+\"|'[^']+'|\S+)"
+_KEYWORD = (
+    r"(pass(?:word|wd|phrase|code)?|pwd|pw|secret|api[_ -]?key|access[_ -]?key|token"
+    r"|passwort|kennwort|wachtwoord|mot de passe|mdp|contrase[nñ]a|senha|l[oö]senord|salasana|has[lł]o)"
 )
+_VALUE = r"(\"[^\"]+\"|'[^']+'|\S+)"
+# "password: x", "pw=x", "my password is x", "password - x", "password's x", "passwd x".
+_PASSWORD = re.compile(
+    r"(?i)\b" + _KEYWORD + r"((?:'s|\u2019s)\s+|\s*(?:is|was|=|:|->|[-\u2013\u2014])\s*|\s+)" + _VALUE
+)
+# "the password I use is x", "password for jo@example.com: x": a few words between keyword and value.
+_PASSWORD_LATER = re.compile(
+    r"(?i)\b" + _KEYWORD + r"((?:\s+[\w@.'-]+){1,3}?(?:\s+(?:is|was)\s+|\s*[:=]\s*))" + _VALUE
+)
+# Base64 of SMTP AUTH PLAIN ("\0user\0password") pasted from a log without the AUTH PLAIN prefix.
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 
 
@@ -93,12 +114,31 @@ def _luhn(digits: str) -> bool:
 def _password(match: re.Match[str]) -> str:
     keyword, glue, value = match.group(1), match.group(2), match.group(3)
     bare = value.strip("\"'.,!?;").lower()
-    if not bare or (bare in _PLAIN_WORDS and value.isalpha()):
+    if not bare:
         return match.group(0)
-    if glue.strip() == "" and bare.isalpha() and value.islower():
+    last = glue.split()[-1].lower() if glue.split() else ""
+    if last.endswith((":", "=", "->")):
+        pass  # "password: x" always introduces the secret, even a plain word
+    elif last in ("is", "was", "'s", "\u2019s", "-", "\u2013", "\u2014"):
+        if bare in _PLAIN_WORDS and value.isalpha():  # "my password is wrong"
+            return match.group(0)
+    elif bare.isalpha():
         # Without "is", ":" or "=" ("password for my mailbox") a plain word is just the sentence going on.
         return match.group(0)
     return f"{keyword}{glue}{REDACTED}"
+
+
+def _auth_plain(match: re.Match[str]) -> str:
+    token = match.group(0)
+    try:
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return token
+    # AUTH PLAIN is [authzid]\0user\0password; ordinary words and ids don't decode to that shape.
+    fields = raw.split(b"\0")
+    if len(fields) == 3 and fields[1] and fields[2] and all(32 <= b < 127 for b in fields[1] + fields[2]):
+        return REDACTED
+    return token
 
 
 def redact(text: str) -> str:
@@ -109,6 +149,8 @@ def redact(text: str) -> str:
     for pattern in _PATTERNS:
         out = pattern.sub(REDACTED, out)
     out = _PASSWORD.sub(_password, out)
+    out = _PASSWORD_LATER.sub(_password, out)
+    out = _BASE64.sub(_auth_plain, out)
 
     def card(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(0))
