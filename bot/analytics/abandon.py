@@ -82,10 +82,11 @@ def _step(state: bytes) -> str | None:
 
 
 async def sweep_forever(engine: AsyncEngine, idle_minutes: float, every: float = SWEEP_EVERY) -> None:
-    """Sweep until cancelled; an error is logged and the next sweep tries again."""
+    """Sweep every `every` seconds until cancelled; an error is logged and the next sweep tries again."""
     while True:
+        # Wait first: a process that just started has nothing new to close and should not write yet.
+        await asyncio.sleep(every)
         try:
             await sweep(engine, idle_minutes)
         except Exception:
             log.exception("abandonment sweep failed; trying again in %.0f s", every)
-        await asyncio.sleep(every)

@@ -46,13 +46,16 @@ async def build_app(
     from bot.channels.slack.wiring import slack_mount  # Slack (issue 6): empty unless configured
 
     slack = slack_mount(parts, settings)
+    from bot.channels.web.admin.wiring import admin_mount  # analytics (issue 9): /admin, idle sweep
+
+    admin = admin_mount(parts, settings)
     return create_app(
         settings,
         service,
         limits=limits,
         health=health,
         backlog=backlog,
-        background=[*background, *slack.background],
+        background=[*background, *slack.background, *admin.background],
         on_close=[*slack.on_close, *([close] if close is not None else [])],
-        routes=slack.routes,
+        routes=[*slack.routes, *admin.routes],
     )

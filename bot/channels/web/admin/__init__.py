@@ -1,0 +1,32 @@
+"""The support lead's admin pages, mounted at /admin by the web app."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute, Mount, Route
+
+from bot.channels.web.admin.views import Admin
+from bot.flows.registry import FlowRegistry
+
+
+def admin_routes(db: AsyncEngine, registry: FlowRegistry, admin_token: str | None) -> list[BaseRoute]:
+    """Routes under /admin; every page but sign-in and the stylesheet needs a session or the token."""
+    a = Admin(db, registry, admin_token)
+    return [
+        Mount(
+            "/admin",
+            routes=[
+                Route("/", a.guard(a.overview), methods=["GET"]),
+                Route("/login", a.login_form, methods=["GET"]),
+                Route("/login", a.login, methods=["POST"]),
+                Route("/logout", a.guard(a.logout, form=True), methods=["POST"]),
+                Route("/stats.json", a.guard(a.stats_json), methods=["GET"]),
+                Route("/conversations", a.guard(a.conversations), methods=["GET"]),
+                Route("/conversations/{conversation_id}", a.guard(a.conversation), methods=["GET"]),
+                Route("/outbox", a.guard(a.outbox_page), methods=["GET"]),
+                Route("/outbox/retry", a.guard(a.outbox_retry, form=True), methods=["POST"]),
+                Route("/admin.css", a.stylesheet, methods=["GET"]),
+            ],
+        ),
+        Route("/admin", a.guard(a.overview), methods=["GET"]),
+    ]

@@ -1,0 +1,84 @@
+"""The admin pages' reads: a filtered page of conversations, and one conversation with its events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.analytics.stats import Filters
+from bot.errors import NotFound
+from bot.storage import store
+from bot.storage.schema import conversations, escalations, events
+
+
+async def page(
+    engine: AsyncEngine, filters: Filters, limit: int = 50, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many conversations match, and one page of them, newest first."""
+    c = conversations.c
+    async with engine.connect() as conn:
+        total = int((await conn.execute(select(func.count()).where(filters.where()))).scalar() or 0)
+        rows = (
+            await conn.execute(
+                select(c.id, c.flow_id, c.channel, c.status, c.domain, c.turns, c.created_at, c.updated_at)
+                .where(filters.where())
+                .order_by(c.created_at.desc(), c.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+    return total, [dict(r._mapping) for r in rows]
+
+
+async def conversation(engine: AsyncEngine, conversation_id: str) -> dict[str, Any]:
+    """One conversation: its row, current step, transcript (already redacted), events and escalations."""
+    c = conversations.c
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    c.id,
+                    c.flow_id,
+                    c.flow_version,
+                    c.channel,
+                    c.status,
+                    c.domain,
+                    c.agent,
+                    c.turns,
+                    c.state,
+                    c.created_at,
+                    c.updated_at,
+                ).where(c.id == conversation_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        messages = await store.transcript(conn, conversation_id)
+        happened = (
+            await conn.execute(
+                select(events.c.kind, events.c.step, events.c.data, events.c.created_at)
+                .where(events.c.conversation_id == conversation_id)
+                .order_by(events.c.id)
+            )
+        ).all()
+        escalated = (
+            await conn.execute(
+                select(escalations.c.id, escalations.c.reason, escalations.c.created_at)
+                .where(escalations.c.conversation_id == conversation_id)
+                .order_by(escalations.c.id)
+            )
+        ).all()
+    info = dict(row._mapping)
+    state = orjson.loads(info.pop("state"))
+    info["step"] = state.get("step")
+    info["path"] = state.get("path", [])
+    return {
+        "conversation": info,
+        "messages": messages,
+        "events": [dict(e._mapping) for e in happened],
+        "escalations": [dict(e._mapping) for e in escalated],
+        "probes": [m["probe"] for m in messages if isinstance(m.get("probe"), dict)],
+    }

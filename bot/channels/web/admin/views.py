@@ -1,0 +1,252 @@
+"""The admin pages at /admin: sign-in, overview with the funnel, conversations, transcripts, the outbox."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from bot.analytics.periods import parse_when, show
+from bot.analytics.stats import STATUSES, Filters, compute
+from bot.channels.web.admin import queries
+from bot.channels.web.admin.diagram import SCALE, UNVISITED, drop_fill, funnel_svg
+from bot.channels.web.admin.session import COOKIE, LIFETIME, Session, Signer
+from bot.errors import FlowNotFound, InputError, NotFound
+from bot.escalation import outbox
+from bot.flows.registry import FlowRegistry
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 50
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = show
+    env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
+    env.filters["drop_fill"] = drop_fill
+    return env
+
+
+class Admin:
+    """Holds what the pages read; each public method is one route's endpoint."""
+
+    def __init__(self, db: AsyncEngine, registry: FlowRegistry, admin_token: str | None) -> None:
+        self.db = db
+        self.registry = registry
+        self.signer = Signer(admin_token) if admin_token else None
+        self.env = _templates()
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def render(self, request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        session = getattr(request.state, "session", None)
+        csrf = session.csrf if isinstance(session, Session) else ""
+        html = self.env.get_template(name).render(request=request, nav=name, csrf=csrf, **values)
+        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+    def session(self, request: Request) -> Session | None:
+        return self.signer.read(request.cookies.get(COOKIE)) if self.signer else None
+
+    def bearer(self, request: Request) -> bool:
+        """Scripts may send the token itself instead of signing in (no cookie, so no CSRF to fear)."""
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        return bool(
+            self.signer and scheme.lower() == "bearer" and value and self.signer.token_ok(value.strip())
+        )
+
+    def guard(self, handler: Handler, *, form: bool = False) -> Handler:
+        """Refuse without a session (or bearer token); POSTs need the session's CSRF token too."""
+
+        async def guarded(request: Request) -> Response:
+            if self.signer is None:
+                return self.render(request, "off.html", status=404)
+            if self.bearer(request):
+                return await handler(request)
+            session = self.session(request)
+            if session is None:
+                if form:
+                    return self.render(
+                        request, "login.html", status=403, error="Sign in first.", next="/admin"
+                    )
+                return self.render(request, "login.html", status=401, next=_safe_next(str(request.url.path)))
+            request.state.session = session
+            if form:
+                data = await request.form()
+                sent = str(data.get("csrf", ""))
+                if not _same_origin(request) or not hmac.compare_digest(sent, session.csrf):
+                    return self.render(
+                        request,
+                        "error.html",
+                        status=403,
+                        message="This form has expired; reload the page and try again.",
+                    )
+                request.state.form = data
+            return await handler(request)
+
+        return guarded
+
+    # -- sign in and out -------------------------------------------------------------------------
+
+    async def login_form(self, request: Request) -> Response:
+        if self.signer is None:
+            return self.render(request, "off.html", status=404)
+        if self.session(request) is not None:
+            return RedirectResponse("/admin", status_code=303)
+        return self.render(request, "login.html", next=_safe_next(request.query_params.get("next", "/admin")))
+
+    async def login(self, request: Request) -> Response:
+        if self.signer is None:
+            return self.render(request, "off.html", status=404)
+        data = await request.form()
+        target = _safe_next(str(data.get("next", "/admin")))
+        if not _same_origin(request) or not self.signer.token_ok(str(data.get("token", ""))):
+            return self.render(
+                request, "login.html", status=401, error="That token is not right.", next=target
+            )
+        cookie, _session = self.signer.issue()
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(
+            COOKIE,
+            cookie,
+            max_age=int(LIFETIME),
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        response = RedirectResponse("/admin/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="strict")
+        return response
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    async def overview(self, request: Request) -> Response:
+        q = request.query_params
+        flow_id = q.get("flow") or self.registry.default_flow_id
+        try:
+            since = parse_when(q["since"]) if q.get("since") else None
+        except InputError as exc:
+            return self.render(request, "error.html", status=400, message=str(exc))
+        figures = await compute(self.db, Filters(flow=flow_id, since=since), self.registry)
+        try:
+            svg = funnel_svg(self.registry.get(flow_id), figures["funnel"])
+        except FlowNotFound:
+            svg = None
+        return self.render(
+            request,
+            "overview.html",
+            f=figures,
+            svg=svg,
+            flow=flow_id,
+            flows=self.registry.ids(),
+            since=q.get("since", ""),
+            scale=SCALE,
+            unvisited=UNVISITED,
+        )
+
+    async def stats_json(self, request: Request) -> Response:
+        q = request.query_params
+        try:
+            since = parse_when(q["since"]) if q.get("since") else None
+        except InputError as exc:
+            return JSONResponse({"error": "bad_request", "message": str(exc)}, status_code=400)
+        figures = await compute(self.db, Filters(flow=q.get("flow") or None, since=since), self.registry)
+        return JSONResponse(figures, headers={"Cache-Control": "no-store"})
+
+    async def conversations(self, request: Request) -> Response:
+        q = request.query_params
+        try:
+            since = parse_when(q["since"]) if q.get("since") else None
+            until = _end_of(q["until"]) if q.get("until") else None
+            number = max(1, int(q.get("page", "1") or 1))
+        except (InputError, ValueError) as exc:
+            return self.render(request, "error.html", status=400, message=str(exc))
+        filters = Filters(
+            flow=q.get("flow") or None,
+            since=since,
+            until=until,
+            status=q.get("status") or None,
+            domain=q.get("domain") or None,
+        )
+        total, rows = await queries.page(self.db, filters, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+        kept = {k: v for k, v in q.items() if k != "page" and v}
+        return self.render(
+            request,
+            "conversations.html",
+            rows=rows,
+            total=total,
+            page=number,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            query=kept,
+            link=lambda n: "?" + urlencode({**kept, "page": n}),
+            statuses=STATUSES,
+            flows=self.registry.ids(),
+        )
+
+    async def conversation(self, request: Request) -> Response:
+        try:
+            data = await queries.conversation(self.db, request.path_params["conversation_id"])
+        except NotFound:
+            return self.render(request, "error.html", status=404, message="There is no such conversation.")
+        return self.render(request, "conversation.html", **data)
+
+    async def outbox_page(self, request: Request) -> Response:
+        status = request.query_params.get("status") or None
+        rows = await outbox.listing(self.db, status=status, limit=200)
+        dead = await outbox.listing(self.db, status="dead", limit=1000)
+        return self.render(
+            request,
+            "outbox.html",
+            rows=rows,
+            selected=status,
+            dead=len(dead),
+            retried=request.query_params.get("retried"),
+        )
+
+    async def outbox_retry(self, request: Request) -> Response:
+        data = request.state.form if hasattr(request.state, "form") else await request.form()
+        raw = str(data.get("id", "")).strip()
+        ids = [int(raw)] if raw.isdigit() else None  # no id: every dead letter
+        count = await outbox.retry(self.db, ids)
+        return RedirectResponse(f"/admin/outbox?retried={count}", status_code=303)
+
+    async def stylesheet(self, request: Request) -> Response:
+        return FileResponse(HERE / "static" / "admin.css", headers={"Cache-Control": "public, max-age=300"})
+
+
+def _safe_next(target: str) -> str:
+    """Only paths under /admin: a sign-in link must not send the lead to another site."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or "//" in parts.path:
+        return "/admin"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser names the page a form came from; one from another site is refused (SameSite helps too)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def _end_of(value: str) -> float:
+    """An `until` date includes that whole day."""
+    moment = parse_when(value)
+    return moment + 86400 if len(value.strip()) == 10 else moment
