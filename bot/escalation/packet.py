@@ -14,7 +14,7 @@ _FIX_STEPS = {  # steps of the reference flow that are fixes the customer tried,
     "fix_use_587": "switched to port 587",
     "fix_account_details": "checked the username and reset the password",
     "fix_authentication": "turned on SMTP authentication",
-    "fix_server_name": "set the outgoing server to mail.<domain>",
+    "fix_server_name": "set the outgoing server to mail.{domain}",
     "fix_server_generic": "set the outgoing server name",
     "fix_use_provider_host": "switched to the provider's SMTP host",
     "fix_firewall": "tested with the firewall/antivirus off",
@@ -46,7 +46,8 @@ def build_packet(
 ) -> dict[str, Any]:
     """Everything an agent needs; the transcript is already redacted when it was stored."""
     probes = probe_results(conv)
-    tried = [_FIX_STEPS[s] for s in dict.fromkeys(conv.path) if s in _FIX_STEPS]
+    domain = str(conv.slots.get("domain") or "<domain>")
+    tried = [_FIX_STEPS[s].replace("{domain}", domain) for s in dict.fromkeys(conv.path) if s in _FIX_STEPS]
     return {
         "conversation": conv.id,
         "flow": {"id": conv.flow_id, "version": conv.version, "title": flow_title},
