@@ -104,17 +104,18 @@ class FlowRegistry:
         parsed = []
         for path in self.files():
             try:
-                spec, doc = parse_flow(read_text(path), str(path))
+                text = read_text(path)
+                spec, doc = parse_flow(text, str(path))
             except FlowError as exc:
                 report.refused[str(path)] = [f"{loc}: {msg}" for loc, msg in exc.problems]
                 continue
-            parsed.append((spec, doc))
-        flow_ids = {spec.id for spec, _ in parsed} | set(self._latest)
+            parsed.append((spec, doc, text))
+        flow_ids = {spec.id for spec, _, _ in parsed} | set(self._latest)
         catalogue = self.catalogue or default_catalogue(flow_ids)
         if catalogue.flow_ids is None:
             catalogue = Catalogue(catalogue.probe_known, catalogue.probe_arguments, flow_ids)
         files_by_id: dict[str, str] = {}
-        for spec, doc in parsed:
+        for spec, doc, text in parsed:
             problems = validate_flow(spec, doc, catalogue)
             version = str(spec.version)
             current = self._versions.get((spec.id, version))
@@ -143,7 +144,7 @@ class FlowRegistry:
                 flow = CompiledFlow(spec, doc.file)
                 self._versions[(flow.id, flow.version)] = flow
                 report.loaded.append(f"{spec.id}@{spec.version}")
-                for warning in lint_flow(spec, doc):
+                for warning in lint_flow(spec, doc, text):
                     log.warning("%s", warning)
             self._latest[spec.id] = self._versions[(spec.id, version)]
         for file, lines in report.refused.items():
