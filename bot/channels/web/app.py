@@ -50,7 +50,10 @@ async def healthz(request: Request) -> Response:
         except Exception as exc:
             log.warning("health check failed: %s", exc)
             return error(503, "The database did not answer.")
-    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+    body: dict[str, object] = {"status": "ok"}
+    if ctx.details is not None:
+        body.update(ctx.details())  # a refused flow file shows here; the old version keeps serving
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 async def metrics(request: Request) -> Response:
@@ -80,6 +83,7 @@ def create_app(
     *,
     limits: RateLimits | None = None,
     health: Callable[[], Awaitable[None]] | None = None,
+    details: Callable[[], dict[str, object]] | None = None,
     backlog: Callable[[], Awaitable[int]] | None = None,
     background: Sequence[Job] = (),
     on_close: Sequence[Job] = (),
@@ -92,6 +96,7 @@ def create_app(
         metrics=Metrics(backlog),
         limits=limits or RateLimits(),
         health=health,
+        details=details,
     )
 
     @contextlib.asynccontextmanager

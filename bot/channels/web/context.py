@@ -26,6 +26,7 @@ class WebContext:
     metrics: Metrics
     limits: RateLimits = field(default_factory=RateLimits)
     health: Callable[[], Awaitable[None]] | None = None
+    details: Callable[[], dict[str, object]] | None = None  # e.g. loaded and refused flow files
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
