@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import IO, Any
 
 from bot.engine.engine import Engine
-from bot.engine.model import Conversation, Incoming, Turn
+from bot.engine.model import Conversation, Incoming, Message, Turn
 from bot.errors import BotError
+from bot.redaction import redact, was_redacted
+from bot.service import PRIVACY_NOTICE
 
 MARKS = {"pass": "[ok]", "warn": "[!!]", "fail": "[XX]", "unknown": "[??]", "skipped": "[--]"}
 QUIT_WORDS = frozenset({"quit", "exit", ":q"})
@@ -30,7 +33,15 @@ class TerminalSession:
 
     async def send(self, incoming: Incoming) -> Turn:
         assert self.conversation is not None, "open() first"
-        return await self.engine.handle(self.conversation, incoming)
+        hidden = False
+        if incoming.text is not None:
+            cleaned = redact(incoming.text)
+            hidden = was_redacted(incoming.text, cleaned)
+            incoming = Incoming(text=cleaned)
+        turn = await self.engine.handle(self.conversation, incoming)
+        if hidden:  # the same gentle word as in every other channel
+            turn = replace(turn, messages=(Message(role="bot", text=PRIVACY_NOTICE), *turn.messages))
+        return turn
 
 
 def parse_request(line: str) -> Incoming:

@@ -92,6 +92,15 @@ async def test_human_mode_ctrl_c_says_bye() -> None:
     assert written[-1] == "\nBye!"
 
 
+async def test_a_password_typed_in_the_terminal_is_hidden_and_the_customer_told() -> None:
+    session = TerminalSession(engine())
+    await session.open()
+    turn = await session.send(Incoming(text="my password is hunter2 and it says wrong password"))
+    assert turn.messages[0].text.startswith("I've hidden what looked like a password")
+    assert turn.user_message is not None and "hunter2" not in turn.user_message.text
+    assert turn.step == "ask_fixed_account"  # the rest of the sentence still answered the question
+
+
 def test_render_marks_each_probe_status() -> None:
     messages = tuple(
         Message(role="bot", type="probe", text=f"{status} text", probe=ProbeView("mx", status, f"{status} text"))
