@@ -1,0 +1,56 @@
+"""Seeds a database for the admin page tests: varied conversations, hostile customer text, a dead letter."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+
+from web_support import FLOWS
+
+from bot.bootstrap import build
+from bot.engine.model import Incoming
+from bot.escalation import outbox
+from bot.settings import Settings
+from tests.analytics.analytics_support import ScriptedProbes, route
+
+ADMIN_TOKEN = "admin-token-for-tests-0123456789"
+SCRIPT = "<script>alert('admin')</script>"
+
+
+def admin_settings(tmp_path: Path, **changes: object) -> Settings:
+    base = Settings(database_url=f"sqlite:///{tmp_path / 'admin.db'}", flows_dir=FLOWS, admin_token=ADMIN_TOKEN)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def seed(settings: Settings, n: int = 40) -> str:
+    """Conversations along random routes, one with `<script>` typed by the customer; returns that one's id.
+
+    The hostile conversation escalates through a webhook sink that can't be reached, and its delivery
+    is marked dead, so the outbox page has a dead letter to retry.
+    """
+    seeded = dataclasses.replace(settings, escalation_webhook_url="http://127.0.0.1:9/hook")
+    parts = await build(seeded, probes=ScriptedProbes())
+    svc = parts.service
+    rng = random.Random(3)
+    try:
+        for i in range(n):
+            started = await svc.start(None, "web")
+            moves, _domain = route(rng, i)
+            stop = len(moves) if i % 4 else max(0, len(moves) - 1)  # every fourth customer goes quiet
+            for move in moves[:stop]:
+                turn = await svc.reply(started.conversation_id, move.incoming)
+            if stop == len(moves) and turn["status"] == "resolved":
+                await svc.reply(started.conversation_id, Incoming(choice=rng.choice(["feedback_up", "feedback_down"])))
+                await svc.reply(started.conversation_id, Incoming(text=f"comment {SCRIPT}"))
+        hostile = await svc.start(None, "web", customer={"name": SCRIPT})
+        await svc.reply(hostile.conversation_id, Incoming(text=SCRIPT))
+        await svc.reply(hostile.conversation_id, Incoming(choice="server_settings"))
+        await svc.reply(hostile.conversation_id, Incoming(text="nohost-evil.example"))
+        await svc.reply(hostile.conversation_id, Incoming(choice="yes"))
+        await svc.reply(hostile.conversation_id, Incoming(text=f"talk to a human {SCRIPT}"))
+        for job in await outbox.lease(parts.db):
+            await outbox.mark_failed(parts.db, job, f"connection refused {SCRIPT}", permanent=True)
+        return hostile.conversation_id
+    finally:
+        await parts.close()
