@@ -12,7 +12,7 @@ from bot.engine.model import Conversation, Incoming
 from bot.errors import Conflict
 from bot.service import PRIVACY_NOTICE, ConversationService
 from bot.storage.schema import conversations, turns
-from tests.storage.storage_support import Subscriber, running_parts
+from tests.storage.storage_support import PYTHON, ROOT, Subscriber, child_env, running_parts
 
 
 async def row_of(service: ConversationService, conversation_id: str) -> Any:
@@ -60,7 +60,12 @@ async def test_start_reply_transcript_and_token(database_url: str) -> None:
         conv = await state_of(svc, cid)
         assert conv.step == "offer_port_probe" and conv.slots["domain"] == "example.com"
         row = await row_of(svc, cid)
-        assert (row.flow_id, row.channel, row.domain, row.turns) == ("cant-send-email", "web", "example.com", 2)
+        assert (row.flow_id, row.channel, row.domain, row.turns) == (
+            "cant-send-email",
+            "web",
+            "example.com",
+            2,
+        )
 
 
 async def test_same_idempotency_key_is_applied_once(database_url: str) -> None:
@@ -116,19 +121,62 @@ async def test_concurrent_replies_in_one_process_are_serialised(database_url: st
         assert (await state_of(svc, cid)).step == "explain_telnet_test", turn
 
 
-async def test_concurrent_replies_from_two_services_are_serialised(database_url: str) -> None:
-    # Two services over one database stand for two web processes: no shared in-process lock.
-    async with running_parts(database_url) as one, running_parts(database_url) as two:
-        cid = (await one.service.start(None, "web")).conversation_id
-        await two.service.reply(cid, Incoming(text="no idea really"))
-        sent = ["qqq a", "qqq b", "qqq c", "qqq d"]
-        services = [one.service, two.service, one.service, two.service]
-        await asyncio.gather(*(s.reply(cid, Incoming(text=t)) for s, t in zip(services, sent, strict=True)))
-        await check_serialised(one.service, cid, sent)
-        conv = await state_of(two.service, cid)
-        # Three invalid domains lead to the telnet test, whose question the fourth did not answer.
-        assert conv.step == "explain_telnet_test" and conv.tries == 1
-        assert conv.path.count("ask_domain_for_ports") == 1
+# A second process taking turns on the same conversation: builds its parts, says "ready", waits for "go".
+RIVAL = """
+import asyncio, os, sys
+from bot.engine.model import Incoming
+from tests.storage.storage_support import running_parts
+
+async def main():
+    async with running_parts(os.environ["DATABASE_URL"]) as parts:
+        print("ready", flush=True)
+        sys.stdin.readline()
+        for text in sys.argv[2:]:
+            await parts.service.reply(sys.argv[1], Incoming(text=text))
+
+asyncio.run(main())
+"""
+
+
+async def test_concurrent_replies_from_two_processes_are_serialised(database_url: str) -> None:
+    async with running_parts(database_url) as parts:
+        svc = parts.service
+        cid = (await svc.start(None, "web")).conversation_id
+        await svc.reply(cid, Incoming(text="no idea really"))
+        mine = [f"qqq parent {i}" for i in range(6)]
+        theirs = [f"qqq child {i}" for i in range(6)]
+        rival = await asyncio.create_subprocess_exec(
+            PYTHON,
+            "-c",
+            RIVAL,
+            cid,
+            *theirs,
+            cwd=ROOT,
+            env=child_env(DATABASE_URL=database_url),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert rival.stdin is not None and rival.stdout is not None
+        try:
+            async with asyncio.timeout(60):
+                assert await rival.stdout.readline() == b"ready\n"
+                rival.stdin.write(b"go\n")
+                await rival.stdin.drain()
+                for text in mine:
+                    await svc.reply(cid, Incoming(text=text))
+                _, err = await rival.communicate()
+            assert rival.returncode == 0, err.decode()
+        finally:
+            if rival.returncode is None:
+                rival.kill()
+                await rival.communicate()
+        await check_serialised(svc, cid, mine + theirs)
+        data = await svc.transcript(cid)
+        # Each process's own texts kept their order.
+        said = user_texts(data)
+        print("order:", " ".join(t.split()[1][0] for t in said[1:]))
+        assert [t for t in said if "parent" in t] == mine and [t for t in said if "child" in t] == theirs
 
 
 async def test_takeover_claim_agent_message_and_hand_back(database_url: str) -> None:
@@ -203,7 +251,9 @@ async def test_hand_back_to_the_start_and_to_an_unknown_step(database_url: str) 
 async def test_threads_are_found_and_unique(database_url: str) -> None:
     async with running_parts(database_url) as parts:
         svc = parts.service
-        cid = (await svc.start(None, "slack", {"slack_user": "U1"}, thread_key="C1:1700000000.1")).conversation_id
+        cid = (
+            await svc.start(None, "slack", {"slack_user": "U1"}, thread_key="C1:1700000000.1")
+        ).conversation_id
         assert await svc.find_by_thread("slack", "C1:1700000000.1") == cid
         assert await svc.find_by_thread("slack", "C1:1700000000.2") is None
         assert await svc.find_by_thread("web", "C1:1700000000.1") is None
