@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 
 import click
 import uvicorn
@@ -22,7 +23,17 @@ def serve(host: str, port: int | None, flows_dir: str | None) -> None:
     settings = Settings.from_env()
     if flows_dir:
         settings = dataclasses.replace(settings, flows_dir=flows_path(flows_dir, settings))
-    asyncio.run(_serve(settings, host, settings.port if port is None else port))
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(_serve(settings, host, settings.port if port is None else port))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed (uvicorn[standard] brings it): the same loop `uvicorn` itself would pick."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -61,6 +62,9 @@ class WebhookSink:
         self.url = url
         self.secret = secret
         self.timeout = timeout
+        # Building an SSL context reads the whole CA store (tens of ms on the event loop): once per
+        # sink, not once per delivery, or every escalation stalls every conversation in the process.
+        self._ssl: ssl.SSLContext | None = None
 
     async def deliver(self, packet: Mapping[str, Any], idempotency_key: str | None = None) -> None:
         body = json.dumps({**packet, "idempotency_key": idempotency_key}, ensure_ascii=False).encode()
@@ -70,7 +74,9 @@ class WebhookSink:
         if self.secret:
             headers[SIGNATURE_HEADER] = sign(body, self.secret)
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
+            if self._ssl is None:
+                self._ssl = httpx.create_ssl_context()
+            async with httpx.AsyncClient(timeout=self.timeout, verify=self._ssl) as client:
                 response = await client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook {self.url} unreachable: {type(exc).__name__}") from None
