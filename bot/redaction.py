@@ -88,11 +88,17 @@ _KEYWORD = (
 _VALUE = r"(\"[^\"]+\"|'[^']+'|\S+)"
 # "password: x", "pw=x", "my password is x", "password - x", "password's x", "passwd x".
 _PASSWORD = re.compile(
-    r"(?i)\b" + _KEYWORD + r"((?:'s|\u2019s)\s+|\s*(?:is|was|=|:|->|[-\u2013\u2014])\s*|\s+)" + _VALUE
+    r"(?i)\b"
+    + _KEYWORD
+    + r"((?:'s|\u2019s)\s+|\s*(?:(?:is|was|ist|war|est|es)\b\s*[:=]?|=|:|->|[-\u2013\u2014])\s*|\s+)"
+    + _VALUE
 )
 # "the password I use is x", "password for jo@example.com: x": a few words between keyword and value.
 _PASSWORD_LATER = re.compile(
-    r"(?i)\b" + _KEYWORD + r"((?:\s+[\w@.'-]+){1,3}?(?:\s+(?:is|was)\s+|\s*[:=]\s*))" + _VALUE
+    r"(?i)\b"
+    + _KEYWORD
+    + r"((?:\s+[\w@.'-]+){1,3}?(?:\s+(?:is|was|ist|war|est|es)\b\s*[:=]?\s*|\s*[:=]\s*))"
+    + _VALUE
 )
 # Base64 of SMTP AUTH PLAIN ("\0user\0password") pasted from a log without the AUTH PLAIN prefix.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])")
@@ -119,7 +125,7 @@ def _password(match: re.Match[str]) -> str:
     last = glue.split()[-1].lower() if glue.split() else ""
     if last.endswith((":", "=", "->")):
         pass  # "password: x" always introduces the secret, even a plain word
-    elif last in ("is", "was", "'s", "\u2019s", "-", "\u2013", "\u2014"):
+    elif last in ("is", "was", "ist", "war", "est", "es", "'s", "\u2019s", "-", "\u2013", "\u2014"):
         if bare in _PLAIN_WORDS and value.isalpha():  # "my password is wrong"
             return match.group(0)
     elif bare.isalpha():
