@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import time
 from pathlib import Path
 
 from web_support import FLOWS
 
+from bot.analytics.abandon import sweep
 from bot.bootstrap import build
 from bot.engine.model import Incoming
 from bot.escalation import outbox
@@ -49,8 +51,15 @@ async def seed(settings: Settings, n: int = 40) -> str:
         await svc.reply(hostile.conversation_id, Incoming(text="nohost-evil.example"))
         await svc.reply(hostile.conversation_id, Incoming(choice="yes"))
         await svc.reply(hostile.conversation_id, Incoming(text=f"talk to a human {SCRIPT}"))
-        for job in await outbox.lease(parts.db):
-            await outbox.mark_failed(parts.db, job, f"connection refused {SCRIPT}", permanent=True)
+        # The quiet customers' conversations are closed as abandoned, as the idle sweep would an hour later.
+        await sweep(parts.db, settings.idle_minutes, at=time.time() + 3600)
+        # Earlier escalations were delivered; the hostile one's webhook refused it for good.
+        while jobs := await outbox.lease(parts.db, limit=100):
+            for job in jobs:
+                if job.packet.get("conversation") == hostile.conversation_id or job.id % 7 == 0:
+                    await outbox.mark_failed(parts.db, job, f"connection refused {SCRIPT}", permanent=True)
+                else:
+                    await outbox.mark_delivered(parts.db, job.id)
         return hostile.conversation_id
     finally:
         await parts.close()

@@ -11,7 +11,8 @@ from markupsafe import Markup, escape
 from bot.flows.compile import CompiledFlow
 from bot.flows.diagram import KIND_COLOURS, arrows
 
-WIDTH, HEIGHT, GAP_X, GAP_Y, MARGIN = 200, 50, 22, 60, 20
+WIDTH, HEIGHT, GAP_X, GAP_Y, MARGIN = 186, 50, 18, 56, 20
+PER_ROW = 6
 # Drop-off share -> fill; the lead's eye goes to the red steps first.
 SCALE = ((0.0, "#dcfce7"), (0.05, "#fef9c3"), (0.15, "#fed7aa"), (0.3, "#fecaca"))
 UNVISITED = "#f3f4f6"
@@ -35,51 +36,57 @@ def drop_fill(rate: float | None) -> str:
     return fill
 
 
-def layout(flow: CompiledFlow) -> dict[str, _Node]:
-    """Rows by distance from the start; within a row, ordered under the parents to keep edges short."""
-    targets: dict[str, list[str]] = defaultdict(list)
-    for a in arrows(flow):
-        targets[a.source].append(a.target)
-    depth = {flow.start: 0}
-    queue = deque([flow.start])
+def _distance(start: str, targets: dict[str, list[str]]) -> dict[str, int]:
+    depth = {start: 0}
+    queue = deque([start])
     while queue:
         step = queue.popleft()
         for target in targets[step]:
             if target not in depth:
                 depth[target] = depth[step] + 1
                 queue.append(target)
+    return depth
+
+
+def layout(flow: CompiledFlow) -> dict[str, _Node]:
+    """Rows by distance from the start, wrapped at PER_ROW steps so a laptop screen shows the width;
+    within a row, steps are ordered under their parents to keep arrows short."""
+    targets: dict[str, list[str]] = defaultdict(list)
+    parents: dict[str, list[str]] = defaultdict(list)
+    for a in arrows(flow):
+        targets[a.source].append(a.target)
+        parents[a.target].append(a.source)
+    depth = _distance(flow.start, targets)
     bottom = max(depth.values(), default=0) + 1
     for step in flow.steps:  # unreachable steps (validation forbids them, but old data may have them)
         depth.setdefault(step, bottom)
-    rows: dict[int, list[str]] = defaultdict(list)
+    layers: dict[int, list[str]] = defaultdict(list)
     for step in flow.steps:
-        rows[depth[step]].append(step)
-    position: dict[str, float] = {}
-    parents: dict[str, list[str]] = defaultdict(list)
-    for source, outs in targets.items():
-        for target in outs:
-            parents[target].append(source)
-    for d in sorted(rows):
-        row = rows[d]
+        layers[depth[step]].append(step)
+    column: dict[str, float] = {}
+    index = {step: i for i, step in enumerate(flow.steps)}
+    nodes: dict[str, _Node] = {}
+    row = 0
+    for d in sorted(layers):
+        layer = layers[d]
 
         def centre(step: str, d: int = d) -> float:
-            above = [position[p] for p in parents[step] if p in position and depth[p] < d]
-            return sum(above) / len(above) if above else float(list(flow.steps).index(step))
+            above = [column[p] for p in parents[step] if p in column and depth[p] < d]
+            return sum(above) / len(above) if above else index[step] / len(index) * PER_ROW
 
-        row.sort(key=centre)
-        for i, step in enumerate(row):
-            position[step] = float(i)
-    widest = max(len(r) for r in rows.values())
-    nodes = {}
-    for d, row in rows.items():
-        offset = (widest - len(row)) * (WIDTH + GAP_X) / 2  # centre each row
-        for i, step in enumerate(row):
-            nodes[step] = _Node(
-                step,
-                flow.steps[step].kind,
-                MARGIN + offset + i * (WIDTH + GAP_X),
-                MARGIN + d * (HEIGHT + GAP_Y),
-            )
+        layer.sort(key=lambda step: (centre(step), index[step]))
+        for start in range(0, len(layer), PER_ROW):
+            chunk = layer[start : start + PER_ROW]
+            offset = (PER_ROW - len(chunk)) / 2  # centre a short row
+            for i, step in enumerate(chunk):
+                column[step] = offset + i
+                nodes[step] = _Node(
+                    step,
+                    flow.steps[step].kind,
+                    MARGIN + (offset + i) * (WIDTH + GAP_X),
+                    MARGIN + row * (HEIGHT + GAP_Y),
+                )
+            row += 1
     return nodes
 
 
@@ -93,7 +100,7 @@ def funnel_svg(flow: CompiledFlow, funnel: list[dict[str, Any]]) -> Markup:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="funnel" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="{width:.0f}" height="{height:.0f}" role="img" '
         f'aria-label="{escape(flow.title)}: steps coloured by drop-off">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#6b7280"/></marker></defs>',
     ]
     seen: set[tuple[str, str]] = set()
@@ -140,7 +147,7 @@ def _node(node: _Node, row: dict[str, Any] | None) -> str:
     dropped = int(row["dropped"]) if row else 0
     escalated = int(row["escalated"]) if row else 0
     ended = int(row["ended"]) if row else 0
-    name = node.step if len(node.step) <= 28 else node.step[:27] + "…"
+    name = node.step if len(node.step) <= 26 else node.step[:25] + "…"
     detail = f"{entered} in · {dropped} dropped"
     if escalated:
         detail += f" · {escalated} esc"

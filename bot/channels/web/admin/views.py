@@ -37,6 +37,7 @@ def _templates() -> Environment:
     env.filters["when"] = show
     env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
     env.filters["drop_fill"] = drop_fill
+    env.filters["duration"] = _duration
     return env
 
 
@@ -55,7 +56,9 @@ class Admin:
         session = getattr(request.state, "session", None)
         csrf = session.csrf if isinstance(session, Session) else ""
         html = self.env.get_template(name).render(request=request, nav=name, csrf=csrf, **values)
-        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+        # same-origin: the browser then names our origin on form posts (no-referrer would send "null").
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+        return HTMLResponse(html, status_code=status, headers=headers)
 
     def session(self, request: Request) -> Session | None:
         return self.signer.read(request.cookies.get(COOKIE)) if self.signer else None
@@ -230,6 +233,16 @@ class Admin:
         return FileResponse(HERE / "static" / "admin.css", headers={"Cache-Control": "public, max-age=300"})
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _safe_next(target: str) -> str:
     """Only paths under /admin: a sign-in link must not send the lead to another site."""
     parts = urlsplit(target)
@@ -241,8 +254,8 @@ def _safe_next(target: str) -> str:
 def _same_origin(request: Request) -> bool:
     """A browser names the page a form came from; one from another site is refused (SameSite helps too)."""
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
+    if origin is None or origin == "null":  # no evidence either way: the CSRF token and SameSite decide
+        return True
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
