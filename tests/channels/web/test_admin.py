@@ -13,7 +13,7 @@ from web_support import build_app, live_server
 
 from bot.channels.web.admin.session import COOKIE, Signer
 
-PAGES = ["/admin", "/admin/conversations", "/admin/outbox", "/admin/stats.json"]
+PAGES = ["/admin/", "/admin/conversations", "/admin/outbox", "/admin/stats.json"]
 
 
 @pytest.fixture
@@ -42,6 +42,8 @@ async def sign_in(client: httpx.AsyncClient) -> str:
 async def test_refused_without_the_token(site: tuple[str, str]) -> None:
     url, hostile = site
     async with httpx.AsyncClient(base_url=url) as client:
+        bare = await client.get("/admin")
+        assert bare.status_code in (307, 308) and bare.headers["location"].endswith("/admin/")
         for path in [*PAGES, f"/admin/conversations/{hostile}"]:
             response = await client.get(path)
             assert response.status_code == 401, path
@@ -49,7 +51,7 @@ async def test_refused_without_the_token(site: tuple[str, str]) -> None:
             assert "Transcript" not in response.text and "&lt;script" not in response.text
         bad = await client.get("/admin/stats.json", headers={"Authorization": "Bearer wrong"})
         assert bad.status_code == 401
-        forged = await client.get("/admin", headers={"Cookie": f"{COOKIE}={Signer('another token').issue()[0]}"})
+        forged = await client.get("/admin/", headers={"Cookie": f"{COOKIE}={Signer('another token').issue()[0]}"})
         assert forged.status_code == 401
         wrong = await client.post("/admin/login", data={"token": "guess", "next": "/admin"})
         assert wrong.status_code == 401 and "not right" in wrong.text
@@ -65,7 +67,7 @@ async def test_pages_escape_customer_text(site: tuple[str, str]) -> None:
     async with httpx.AsyncClient(base_url=url) as client:
         await sign_in(client)
         pages = [
-            "/admin",
+            "/admin/",
             "/admin/conversations",
             "/admin/conversations?domain=nohost-evil.example",
             f"/admin/conversations/{hostile}",
@@ -81,7 +83,7 @@ async def test_pages_escape_customer_text(site: tuple[str, str]) -> None:
         transcript = (await client.get(f"/admin/conversations/{hostile}")).text
         assert "&lt;script&gt;alert(&#39;admin&#39;)&lt;/script&gt;" in transcript
         assert "mail_host" in transcript and "no mail host" in transcript  # the probe result
-        overview = (await client.get("/admin")).text
+        overview = (await client.get("/admin/")).text
         assert "The customer asked for a person at step ask_fixed_server." in overview
         outbox_page = (await client.get("/admin/outbox?status=dead")).text
         assert "connection refused &lt;script&gt;" in outbox_page
@@ -131,7 +133,7 @@ async def test_retry_needs_the_session_csrf_token(site: tuple[str, str]) -> None
         assert again.headers["location"] == "/admin/outbox?retried=0"  # no longer dead
         out = await client.post("/admin/logout", data={"csrf": csrf})
         assert out.status_code == 303
-        assert (await client.get("/admin")).status_code == 401
+        assert (await client.get("/admin/")).status_code == 401
 
 
 async def test_sign_in_redirects_only_inside_admin(site: tuple[str, str]) -> None:
@@ -139,13 +141,13 @@ async def test_sign_in_redirects_only_inside_admin(site: tuple[str, str]) -> Non
     async with httpx.AsyncClient(base_url=url) as client:
         for target in ("https://evil.example/", "//evil.example/admin", "/api/conversations"):
             response = await client.post("/admin/login", data={"token": ADMIN_TOKEN, "next": target})
-            assert response.headers["location"] == "/admin", target
+            assert response.headers["location"] == "/admin/", target
 
 
 async def test_off_without_a_configured_token(tmp_path: Path) -> None:
     settings = admin_settings(tmp_path, admin_token=None)
     async with live_server(await build_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
-        response = await client.get("/admin")
+        response = await client.get("/admin/")
         assert response.status_code == 404
         assert "SUPPORTBOT_ADMIN_TOKEN" in response.text
         login = await client.post("/admin/login", data={"token": ""})

@@ -78,7 +78,7 @@ async def test_sign_in_see_the_funnel_open_a_transcript(tmp_path: Path) -> None:
 
         phone = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
         await phone.context.add_cookies(await page.context.cookies())
-        await phone.goto(f"{url}/admin")
+        await phone.goto(f"{url}/admin/")
         await phone.get_by_role("heading", name="Where customers get stuck").wait_for()
         # Nothing wider than the screen except the scrollable diagram and tables.
         overflow = await phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")

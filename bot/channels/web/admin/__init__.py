@@ -10,7 +10,8 @@ from bot.flows.registry import FlowRegistry
 
 
 def admin_routes(db: AsyncEngine, registry: FlowRegistry, admin_token: str | None) -> list[BaseRoute]:
-    """Routes under /admin; every page but sign-in and the stylesheet needs a session or the token."""
+    """One mount at /admin (the API document lists the widget API, not these pages); every page but
+    sign-in and the stylesheet needs a session or the token."""
     a = Admin(db, registry, admin_token)
     return [
         Mount(
@@ -28,5 +29,4 @@ def admin_routes(db: AsyncEngine, registry: FlowRegistry, admin_token: str | Non
                 Route("/admin.css", a.stylesheet, methods=["GET"]),
             ],
         ),
-        Route("/admin", a.guard(a.overview), methods=["GET"]),
-    ]
+    ]  # "/admin" itself: the router redirects it to "/admin/"

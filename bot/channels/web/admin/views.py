@@ -82,7 +82,7 @@ class Admin:
             if session is None:
                 if form:
                     return self.render(
-                        request, "login.html", status=403, error="Sign in first.", next="/admin"
+                        request, "login.html", status=403, error="Sign in first.", next="/admin/"
                     )
                 return self.render(request, "login.html", status=401, next=_safe_next(str(request.url.path)))
             request.state.session = session
@@ -107,14 +107,16 @@ class Admin:
         if self.signer is None:
             return self.render(request, "off.html", status=404)
         if self.session(request) is not None:
-            return RedirectResponse("/admin", status_code=303)
-        return self.render(request, "login.html", next=_safe_next(request.query_params.get("next", "/admin")))
+            return RedirectResponse("/admin/", status_code=303)
+        return self.render(
+            request, "login.html", next=_safe_next(request.query_params.get("next", "/admin/"))
+        )
 
     async def login(self, request: Request) -> Response:
         if self.signer is None:
             return self.render(request, "off.html", status=404)
         data = await request.form()
-        target = _safe_next(str(data.get("next", "/admin")))
+        target = _safe_next(str(data.get("next", "/admin/")))
         if not _same_origin(request) or not self.signer.token_ok(str(data.get("token", ""))):
             return self.render(
                 request, "login.html", status=401, error="That token is not right.", next=target
@@ -246,8 +248,8 @@ def _duration(seconds: float | None) -> str:
 def _safe_next(target: str) -> str:
     """Only paths under /admin: a sign-in link must not send the lead to another site."""
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/admin") or "//" in parts.path:
-        return "/admin"
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin/") or "//" in parts.path:
+        return "/admin/"
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
