@@ -19,8 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack import customer, takeover
 from bot.channels.slack.blocks import CHOICE_ACTION_PREFIX
-from bot.channels.slack.ports import SlackService
 from bot.errors import ConfigError
+from bot.service import ConversationService
 from bot.settings import Settings
 
 log = logging.getLogger("bot.channels.slack")
@@ -43,7 +43,7 @@ def web_client(settings: Settings) -> AsyncWebClient:
 class SlackChannel:
     """The Slack side of supportbot: the Bolt app, its Web API client and the work in flight."""
 
-    def __init__(self, service: SlackService, settings: Settings, client: AsyncWebClient | None = None):
+    def __init__(self, service: ConversationService, settings: Settings, client: AsyncWebClient | None = None):
         if not settings.slack_bot_token:
             raise ConfigError("SLACK_BOT_TOKEN is not set; copy the Bot User OAuth Token (xoxb-…) of your app")
         if not settings.slack_signing_secret and not settings.slack_app_token:

@@ -23,10 +23,10 @@ from bot.channels.web.context import WebContext, context
 from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders
 from bot.channels.web.metrics import Metrics
 from bot.channels.web.openapi import document
-from bot.channels.web.ports import ServicePort
 from bot.channels.web.ratelimit import RateLimits
 from bot.channels.web.replies import error, on_bot_error, on_http_exception, on_unexpected
 from bot.errors import BotError
+from bot.service import ConversationService
 from bot.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -79,7 +79,7 @@ async def widget_js(request: Request) -> Response:
 
 def create_app(
     settings: Settings,
-    service: ServicePort,
+    service: ConversationService,
     *,
     limits: RateLimits | None = None,
     health: Callable[[], Awaitable[None]] | None = None,

@@ -12,8 +12,8 @@ from starlette.requests import Request
 
 from bot.channels.web.clientip import client_ip
 from bot.channels.web.metrics import Metrics
-from bot.channels.web.ports import ServicePort
 from bot.channels.web.ratelimit import Limiter, RateLimits
+from bot.service import ConversationService
 from bot.settings import Settings
 
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
@@ -22,7 +22,7 @@ CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 @dataclass
 class WebContext:
     settings: Settings
-    service: ServicePort
+    service: ConversationService
     metrics: Metrics
     limits: RateLimits = field(default_factory=RateLimits)
     health: Callable[[], Awaitable[None]] | None = None

@@ -68,9 +68,32 @@ async def on_bot_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
+    if _database_down(exc):
+        # The database restarting or unreachable is an outage, not a bug: 503, so clients retry.
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error(503, "The service is temporarily unavailable; please try again shortly.")
     # Logged with the traceback for operators; the client only learns that it failed.
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error(500, "Something went wrong on our side; please try again.")
+
+
+def _database_down(exc: BaseException) -> bool:
+    """A lost or refused database connection (SQLAlchemy's wrappers, asyncpg's own, or the socket's)."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc.orig, OSError) or _asyncpg_down(exc.orig)
+    return isinstance(exc, (DisconnectionError, PoolTimeout, OSError)) or _asyncpg_down(exc)
+
+
+def _asyncpg_down(exc: BaseException | None) -> bool:
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    down = (asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError, asyncpg.AdminShutdownError)
+    return isinstance(exc, (*down, asyncpg.InterfaceError)) or type(exc).__name__ == "InternalClientError"
 
 
 def json_ok(data: Any, status: int = 200) -> JSONResponse:

@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from bot.channels.web.ports import EventsLike
+from bot.service import Bus
 
 KEEPALIVE_SECONDS = 15.0
 
@@ -20,7 +20,7 @@ def encode(event: dict[str, Any]) -> bytes:
 
 
 async def stream(
-    events: EventsLike,
+    events: Bus,
     conversation_id: str,
     stopping: asyncio.Event,
     keepalive: float = KEEPALIVE_SECONDS,
