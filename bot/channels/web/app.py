@@ -24,7 +24,7 @@ from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders
 from bot.channels.web.metrics import Metrics
 from bot.channels.web.openapi import document
 from bot.channels.web.ratelimit import RateLimits
-from bot.channels.web.replies import error, on_bot_error, on_http_exception, on_unexpected
+from bot.channels.web.replies import database_errors, error, on_bot_error, on_http_exception, on_unexpected
 from bot.errors import BotError
 from bot.service import ConversationService
 from bot.settings import Settings
@@ -135,6 +135,7 @@ def create_app(
         exception_handlers={
             HTTPException: on_http_exception,
             BotError: on_bot_error,
+            **dict.fromkeys(database_errors(), on_unexpected),
             Exception: on_unexpected,
         },
         lifespan=lifespan,

@@ -77,6 +77,15 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     return error(500, "Something went wrong on our side; please try again.")
 
 
+def database_errors() -> tuple[type[BaseException], ...]:
+    """Errors the app answers itself (no re-raise into uvicorn, which would drop the keep-alive
+    connection after the 503 and break the client's next request on it)."""
+    import asyncpg
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
 def _database_down(exc: BaseException) -> bool:
     """A lost or refused database connection (SQLAlchemy's wrappers, asyncpg's own, or the socket's)."""
     from sqlalchemy.exc import DBAPIError, DisconnectionError

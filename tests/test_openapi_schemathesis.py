@@ -1,0 +1,60 @@
+"""Schemathesis against /openapi.json, in process over ASGI: no 5xx, and every answer is the documented one."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from bot.channels.web.ratelimit import Rate, RateLimits
+from bot.engine.probing import OfflineProbes
+from bot.settings import Settings
+
+schemathesis = pytest.importorskip("schemathesis")
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+FLOWS = Path(__file__).resolve().parents[1] / "flows"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Every generated request comes from one test address; the limits themselves are tested elsewhere.
+OPEN_LIMITS = RateLimits(
+    ip_requests=Rate(10_000, 10_000), ip_starts=Rate(10_000, 10_000), conversation_messages=Rate(10_000, 10_000)
+)
+
+
+def build(tmp: Path) -> Any:
+    from bot.channels.web.wiring import build_app
+
+    async def make() -> Any:
+        settings = Settings(
+            database_url=f"sqlite:///{tmp / 'schemathesis.db'}",
+            flows_dir=FLOWS,
+            agent_api_key="agent-key-for-schemathesis",
+        )
+        app = await build_app(settings, limits=OPEN_LIMITS, probes=OfflineProbes())
+        # Schemathesis serves the app from its own thread and loop: start there with no pooled connection.
+        await app.state.web.service.db.dispose()
+        return app
+
+    return asyncio.run(make())
+
+
+@pytest.fixture
+def api_schema(tmp_path: Path) -> Any:
+    return schemathesis.openapi.from_asgi("/openapi.json", build(tmp_path))
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_api_conforms_to_its_openapi_document(case: Any) -> None:
+    case.call_and_validate(checks=CHECKS)
