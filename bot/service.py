@@ -321,18 +321,25 @@ class ConversationService:
 
     async def hand_back(self, conversation_id: str, agent: str, step: str | None = None) -> dict[str, Any]:
         async with self._turn_lock(conversation_id):
-            async with self.db.connect() as conn:
-                row = await store.load(conn, conversation_id)
-            conv = Conversation.load(row.state)
-            entered_from, previous = len(conv.path), conv.status
-            turn = await self.engine.resume(conv, step)
-            data = turn.to_json()
-            async with self.db.begin() as conn:
-                await store.save(
-                    conn, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"], agent=None
-                )
-                await store.add_messages(conn, conversation_id, data["messages"])
-                await store.add_events(conn, _events(conv, turn, conv.path[entered_from:], previous))
+            for _attempt in range(MAX_RETRIES):
+                async with self.db.connect() as conn:
+                    row = await store.load(conn, conversation_id)
+                conv = Conversation.load(row.state)
+                entered_from, previous = len(conv.path), conv.status
+                turn = await self.engine.resume(conv, step)
+                data = turn.to_json()
+                try:
+                    async with self.db.begin() as conn:
+                        await store.save(
+                            conn, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"], agent=None
+                        )
+                        await store.add_messages(conn, conversation_id, data["messages"])
+                        await store.add_events(conn, _events(conv, turn, conv.path[entered_from:], previous))
+                    break
+                except Conflict:
+                    await asyncio.sleep(0.01)  # a customer message landed first: re-read and hand back again
+            else:
+                raise Conflict(f"conversation {conversation_id} is busy; try again")
         await self.events.publish(conversation_id, {"type": "status", "status": conv.status})
         for message in data["messages"]:
             await self.events.publish(conversation_id, {"type": "message", "message": message})
