@@ -26,12 +26,18 @@ class RateLimits:
 
 
 class Limiter:
-    """Buckets for one kind of key; the least recently used are dropped beyond `max_keys`."""
+    """Buckets for one kind of key, least recently used first; full (idle) ones are forgotten."""
 
     def __init__(self, rate: Rate, max_keys: int = 100_000) -> None:
         self.rate = rate
         self.max_keys = max_keys
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        # After this long without a request a bucket has refilled completely, which is exactly what
+        # a new bucket looks like: keeping it would only cost memory (the soak showed steady growth).
+        self._idle = rate.burst / rate.per_second if rate.per_second > 0 else math.inf
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def hit(self, key: str, now: float | None = None) -> float:
         """Take one token for `key`: 0.0 when allowed, else the seconds until the next token."""
@@ -46,6 +52,11 @@ class Limiter:
             wait = (1 - tokens) / self.rate.per_second if self.rate.per_second > 0 else 3600.0
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
+        while self._buckets:
+            oldest_key = next(iter(self._buckets))
+            if now - self._buckets[oldest_key][1] < self._idle:
+                break
+            del self._buckets[oldest_key]
         return wait
 
 
