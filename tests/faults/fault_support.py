@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import secrets
-import signal
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -68,46 +65,6 @@ def bot_env(database_url: str, **extra: str) -> dict[str, str]:
         "SUPPORTBOT_NAMESERVERS": "127.0.0.1:9",
         **extra,
     }
-
-
-@dataclass
-class Served:
-    proc: asyncio.subprocess.Process
-    url: str
-
-
-@contextlib.asynccontextmanager
-async def serve(env: dict[str, str]) -> AsyncIterator[Served]:
-    """`supportbot serve --port 0` in a child process; yields once it listens; stopped (or reaped) after."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0",
-        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-    assert proc.stdout is not None
-    drain: asyncio.Task[bytes] | None = None
-    try:
-        url = None
-        async with asyncio.timeout(30):
-            while url is None:
-                line = (await proc.stdout.readline()).decode()
-                if not line:
-                    raise AssertionError(f"supportbot serve exited with {await proc.wait()}")
-                if found := re.search(r"running on (http://127\.0\.0\.1:\d+)", line):
-                    url = found.group(1)
-        drain = asyncio.create_task(proc.stdout.read())  # never block the child on a full pipe
-        yield Served(proc, url)
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await proc.wait()
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        if drain is not None:
-            # Shown by pytest only when the test fails: the child's log says what went wrong inside.
-            print((await drain).decode(errors="replace")[-4000:])
 
 
 async def upgrade(env: dict[str, str]) -> None:

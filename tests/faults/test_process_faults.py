@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fault_support import DATABASE, SCRIPT, bot_env, pg_schema, serve, upgrade
+from fault_support import DATABASE, SCRIPT, bot_env, pg_schema, upgrade
+
+from tests.serving import serve
 
 pytestmark = [
     pytest.mark.fault,

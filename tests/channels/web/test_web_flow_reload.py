@@ -4,68 +4,27 @@ the edit, and a broken edit is refused while the last good version serves and /h
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import re
 import shutil
 import signal
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.serving import serve
+
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 
-@contextlib.asynccontextmanager
-async def serve(flows: Path, database: Path) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    env = {
+def server_env(flows: Path, database: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
         "SUPPORTBOT_FLOWS": str(flows),
         "SUPPORTBOT_NAMESERVERS": "127.0.0.1:9",  # no real DNS from tests
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    assert proc.stdout is not None
-    drain = None
-    try:
-        url = None
-        async with asyncio.timeout(30):
-            while url is None:
-                line = (await proc.stdout.readline()).decode()
-                if not line:
-                    raise AssertionError(f"supportbot serve exited with {await proc.wait()}")
-                if found := re.search(r"running on (http://127\.0\.0\.1:\d+)", line):
-                    url = found.group(1)
-        drain = asyncio.create_task(proc.stdout.read())
-        yield url, proc
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await proc.wait()
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        if drain is not None:
-            await drain
 
 
 async def health_until(client: httpx.AsyncClient, ready: object) -> dict[str, object]:
@@ -85,7 +44,11 @@ async def test_edits_reach_new_conversations_and_a_broken_edit_is_refused(tmp_pa
     shutil.copy(source, target)
     original = source.read_text(encoding="utf-8")
 
-    async with serve(flows, tmp_path / "bot.db") as (url, proc), httpx.AsyncClient(base_url=url) as client:
+    async with (
+        serve(server_env(flows, tmp_path / "bot.db")) as served,
+        httpx.AsyncClient(base_url=served.url) as client,
+    ):
+        proc = served.proc
         before = (await client.post("/api/conversations", json={"flow": "cant-send-email"})).json()
         token = {"Authorization": f"Bearer {before['token']}"}
         body = await health_until(client, lambda b: b.get("flows") == {"cant-send-email": "1"})

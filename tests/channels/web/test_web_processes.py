@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
-import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 from web_support import AGENT_KEY, FLOWS
+
+from tests import serving
 
 DATABASE = os.environ.get("TEST_DATABASE_URL")
 pytestmark = [
@@ -50,32 +50,9 @@ async def supportbot(*args: str) -> asyncio.subprocess.Process:
 
 @contextlib.asynccontextmanager
 async def serve() -> AsyncIterator[str]:
-    """Run `supportbot serve --port 0` and yield its URL once it answers."""
-    proc = await supportbot("serve", "--host", "127.0.0.1", "--port", "0")
-    assert proc.stdout is not None
-    try:
-        url = None
-        async with asyncio.timeout(30):
-            while url is None:
-                line = (await proc.stdout.readline()).decode()
-                if not line:
-                    raise AssertionError(f"supportbot serve exited with {await proc.wait()}")
-                if found := re.search(r"running on (http://127\.0\.0\.1:\d+)", line):
-                    url = found.group(1)
-        # Keep draining the log so the process never blocks on a full pipe.
-        drain = asyncio.create_task(proc.stdout.read())
-        yield url
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await proc.wait()
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        with contextlib.suppress(NameError):
-            await drain
+    """Run `supportbot serve --port 0` on the shared database and yield its URL once it answers."""
+    async with serving.serve(env()) as served:
+        yield served.url
 
 
 async def test_two_processes_share_conversations_and_events() -> None:
