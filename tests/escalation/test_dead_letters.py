@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from bot.escalation.sinks import WebhookSink
 from bot.escalation.worker import deliver_due
 from bot.storage.schema import outbox as outbox_table
 from tests.escalation.escalation_support import SECRET, Answer, WebhookReceiver
-from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
+from tests.storage.storage_support import running_parts, supportbot_cli
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
@@ -28,22 +27,6 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     # Retry-After is a floor, never shortened by our own schedule.
     assert backoff(1, 45.0, base=1.0) >= 45.0
     assert backoff(9, 0.0, base=1.0, cap=60.0) >= 30.0
-
-
-async def _cli(database_url: str, *args: str) -> str:
-    child = await asyncio.create_subprocess_exec(
-        PYTHON,
-        "-m",
-        "bot",
-        *args,
-        cwd=ROOT,
-        env=child_env(DATABASE_URL=database_url),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await child.communicate()
-    assert child.returncode == 0, err.decode()
-    return out.decode()
 
 
 async def _rows(parts: Parts) -> list[dict[str, Any]]:
@@ -86,11 +69,11 @@ async def test_failures_back_off_then_dead_letter_then_retry_from_the_cli(databa
             assert await deliver_due(parts.db, sinks, policy=policy) == 0
             assert len(receiver.deliveries) == 3  # dead letters are left alone
 
-            listed = await _cli(database_url, "outbox", "list", "--status", "dead")
+            listed = await supportbot_cli(database_url, "outbox", "list", "--status", "dead")
             assert f"{row['id']:>6}  dead" in listed and str(row["idempotency_key"]) in listed
             assert "502" in listed
-            assert "1 delivery(ies) queued again" in await _cli(database_url, "outbox", "retry")
-            assert await _cli(database_url, "outbox", "list", "--status", "dead") == ""
+            assert "1 delivery(ies) queued again" in await supportbot_cli(database_url, "outbox", "retry")
+            assert await supportbot_cli(database_url, "outbox", "list", "--status", "dead") == ""
 
             assert await deliver_due(parts.db, sinks, policy=policy) == 1
             [row] = await _rows(parts)

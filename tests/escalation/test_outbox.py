@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.engine.model import Incoming
 from bot.escalation import outbox, worker
 from bot.escalation.outbox import Policy
 from tests.escalation.escalation_support import SECRET, Answer, WebhookReceiver
-from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
+from tests.storage.storage_support import running_parts, supportbot_cli
 
 FAST = Policy(max_attempts=3, base_delay=0.0)  # no wait between tries: the rows are due at once
-
-
-async def supportbot(database_url: str, *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        PYTHON,
-        "-m",
-        "bot",
-        *args,
-        cwd=ROOT,
-        env=child_env(DATABASE_URL=database_url),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await proc.communicate()
-    assert proc.returncode == 0, output.decode()
-    return output.decode()
 
 
 async def test_dead_letters_are_listed_and_retried(database_url: str) -> None:
@@ -49,17 +31,17 @@ async def test_dead_letters_are_listed_and_retried(database_url: str) -> None:
             assert await worker.deliver_due(parts.db, parts.sinks, policy=FAST) == 0
             assert len(receiver.deliveries) == 3
 
-            listed = await supportbot(database_url, "outbox", "list", "--status", "dead")
+            listed = await supportbot_cli(database_url, "outbox", "list", "--status", "dead")
             assert row["idempotency_key"] in listed and "dead" in listed and "answered 500" in listed
-            assert await supportbot(database_url, "outbox", "list", "--status", "pending") == ""
+            assert await supportbot_cli(database_url, "outbox", "list", "--status", "pending") == ""
 
             answers["status"] = 200
-            assert "1 delivery(ies) queued again" in await supportbot(database_url, "outbox", "retry")
+            assert "1 delivery(ies) queued again" in await supportbot_cli(database_url, "outbox", "retry")
             [row] = await outbox.listing(parts.db)
             assert (row["status"], row["attempts"]) == ("pending", 0)
             assert await worker.deliver_due(parts.db, parts.sinks, policy=FAST) == 1
             [row] = await outbox.listing(parts.db, "delivered")
-            assert "delivered" in await supportbot(database_url, "outbox", "list")
+            assert "delivered" in await supportbot_cli(database_url, "outbox", "list")
     keys = [d.key for d in receiver.deliveries]
     assert keys == [row["idempotency_key"]] * 4  # the same key on every try
 
@@ -73,7 +55,7 @@ async def test_permanent_refusal_is_dead_at_once_and_retry_by_id(database_url: s
             assert await worker.deliver_due(parts.db, parts.sinks, policy=Policy(max_attempts=8)) == 0
             rows = await outbox.listing(parts.db, "dead")
             assert [r["attempts"] for r in rows] == [1, 1]
-            assert "1 delivery(ies) queued again" in await supportbot(
+            assert "1 delivery(ies) queued again" in await supportbot_cli(
                 database_url, "outbox", "retry", str(rows[0]["id"])
             )
             assert [r["id"] for r in await outbox.listing(parts.db, "pending")] == [rows[0]["id"]]

@@ -112,3 +112,20 @@ class Subscriber:
     def real(self) -> list[dict[str, Any]]:
         """The events the code under test published (without the readiness pings)."""
         return [e for e in self.seen if e.get("type") != "ping"]
+
+
+async def supportbot_cli(database_url: str, *args: str) -> str:
+    """Run `python -m bot ARGS` against `database_url`; its output, after asserting it succeeded."""
+    child = await asyncio.create_subprocess_exec(
+        PYTHON,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        env=child_env(DATABASE_URL=database_url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await child.communicate()
+    assert child.returncode == 0, output.decode()
+    return output.decode()

@@ -43,8 +43,11 @@ def _json_type(request: Request) -> Response | None:
 
 
 async def _authorised(request: Request, ctx: WebContext) -> tuple[str, Response | None]:
-    """The conversation id from the path, or the 401/404 response to send instead."""
+    """The conversation id from the path, or the 429/401/404 response to send instead."""
     conversation_id = request.path_params["conversation_id"]
+    wait = ctx.per_ip.hit(ctx.ip(request))
+    if wait:
+        return conversation_id, _limited(ctx, "ip", wait)
     token = bearer(request)
     if token is None:
         return conversation_id, error(
@@ -84,9 +87,6 @@ async def start(request: Request) -> Response:
 
 async def message(request: Request) -> Response:
     ctx = context(request)
-    wait = ctx.per_ip.hit(ctx.ip(request))
-    if wait:
-        return _limited(ctx, "ip", wait)
     conversation_id, refused = await _authorised(request, ctx)
     if refused is not None:
         return refused
@@ -111,9 +111,6 @@ async def message(request: Request) -> Response:
 
 async def transcript(request: Request) -> Response:
     ctx = context(request)
-    wait = ctx.per_ip.hit(ctx.ip(request))
-    if wait:
-        return _limited(ctx, "ip", wait)
     conversation_id, refused = await _authorised(request, ctx)
     if refused is not None:
         return refused
@@ -122,9 +119,6 @@ async def transcript(request: Request) -> Response:
 
 async def events(request: Request) -> Response:
     ctx = context(request)
-    wait = ctx.per_ip.hit(ctx.ip(request))
-    if wait:
-        return _limited(ctx, "ip", wait)
     conversation_id, refused = await _authorised(request, ctx)
     if refused is not None:
         return refused
