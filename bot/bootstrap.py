@@ -20,6 +20,7 @@ from bot.redaction import install_log_redaction
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import is_postgres, open_engine, upgrade
+from bot.storage.driver import open_driver
 from bot.storage.pubsub import LocalBus, PostgresBus, asyncpg_dsn
 
 
@@ -54,6 +55,7 @@ class Parts:
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.events.close()
+        await self.service.driver.close()
         await self.db.dispose()
 
 
@@ -96,7 +98,7 @@ async def build(
         await upgrade(db)
     bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url)) if is_postgres(db) else LocalBus()
     sinks = build_sinks(settings) if sinks is None else sinks
-    service = ConversationService(db, engine, bus, sinks=list(sinks))
+    service = ConversationService(db, open_driver(settings.database_url), engine, bus, sinks=list(sinks))
     return Parts(settings, registry, engine, db, bus, service, sinks)
 
 

@@ -9,6 +9,7 @@ BotError
 ├── StorageError       the database is unreachable or refused the change
 │   ├── NotFound       no such conversation (or the token does not match)
 │   └── Conflict       two writers raced for the same conversation
+│       └── Duplicate  a unique key is taken (a thread started twice, an event seen before)
 └── DeliveryError      an escalation sink refused or failed (may be retried)
 """
 
@@ -71,6 +72,10 @@ class NotFound(StorageError):
 
 class Conflict(StorageError):
     """Another writer changed the conversation first; retry the turn."""
+
+
+class Duplicate(Conflict):
+    """A row with that unique key exists already: someone else got there first."""
 
 
 class DeliveryError(BotError):

@@ -7,25 +7,25 @@ import contextlib
 import hmac
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming, Message, Turn
 from bot.engine.probing import ProbeResult, ProgressCallback
-from bot.errors import Conflict, InputError, NotFound
-from bot.escalation import outbox
+from bot.errors import Conflict, Duplicate, InputError
 from bot.escalation.packet import build_packet
 from bot.redaction import redact, was_redacted
 from bot.storage import store
-from bot.storage.database import is_postgres
+from bot.storage.driver import Driver, Session
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 5
+KNOWN_TOKENS = 20_000  # token hashes kept in memory: most turns skip a database read to authorise
 PRIVACY_NOTICE = (
     "I've hidden what looked like a password or key in your message. Please never share passwords "
     "here; I will never ask for one."
@@ -43,7 +43,7 @@ class _Pending:
     """A computed turn: its answer, the writes for the turn's transaction, the events for after it."""
 
     data: dict[str, Any]
-    write: Callable[[AsyncConnection], Awaitable[None]]
+    write: Callable[[Session], Awaitable[None]]
     publish: list[dict[str, Any]]
 
 
@@ -63,14 +63,19 @@ class Started:
 class ConversationService:
     """Loads, runs and saves conversations; channels translate, this decides what is stored and sent."""
 
-    def __init__(self, db: AsyncEngine, engine: Engine, events: Bus, sinks: Sequence[str] = ()) -> None:
-        self.db = db
+    def __init__(
+        self, db: AsyncEngine, driver: Driver, engine: Engine, events: Bus, sinks: Sequence[str] = ()
+    ) -> None:
+        self.db = db  # SQLAlchemy, for readers elsewhere (admin, analytics); turns go through `driver`
+        self.driver = driver
         self.engine = engine
         self.events = events
         self.sinks = list(sinks)
         # Turns of one conversation in this process wait for each other; across processes the
         # lock_version check (store.save) turns a race into a retry, never a lost or mixed turn.
         self._locks: dict[str, _TurnLock] = {}
+        # A conversation's token never changes, so a hash checked once is kept (bounded, oldest out).
+        self._token_hashes: OrderedDict[str, str] = OrderedDict()
 
     @contextlib.asynccontextmanager
     async def _turn_lock(self, conversation_id: str) -> AsyncIterator[None]:
@@ -104,9 +109,9 @@ class ConversationService:
         conv, turn = await self.engine.start(conversation_id, flow_id, slots)
         data = turn.to_json()
         try:
-            async with self.db.begin() as conn:
+            async with self.driver.write() as s:
                 await store.insert_conversation(
-                    conn,
+                    s,
                     conversation_id=conversation_id,
                     flow_id=conv.flow_id,
                     flow_version=conv.version,
@@ -118,13 +123,14 @@ class ConversationService:
                     state=conv.dump(),
                     awaiting=data["awaiting"],
                 )
-                await store.add_messages(conn, conversation_id, data["messages"])
-                await store.add_events(conn, _events(conv, turn, conv.path, None, started=True))
+                await store.add_messages(s, conversation_id, data["messages"])
+                await store.add_events(s, _events(conv, turn, conv.path, None, started=True))
                 if turn.escalated:
-                    await self._escalate(conn, conv, turn, channel, customer)
-        except IntegrityError:
+                    await self._escalate(s, conv, turn, channel, customer)
+        except Duplicate:
             # Only (channel, thread_key) can collide: another process started this thread first.
             raise Conflict(f"{channel} thread {thread_key} already has a conversation") from None
+        self._know_token(conversation_id, store.token_hash(token))
         return Started(conversation_id, token, data)
 
     async def reply(
@@ -147,7 +153,7 @@ class ConversationService:
                     return await self._reply_once(
                         conversation_id, incoming, idempotency_key, progress, hidden
                     )
-                except (Conflict, IntegrityError):
+                except Conflict:  # also Duplicate: a racing retry stored this idempotency key first
                     await asyncio.sleep(0.01)  # another process took a turn first: re-read and redo
             raise Conflict(f"conversation {conversation_id} is busy; try again")
 
@@ -159,30 +165,16 @@ class ConversationService:
         progress: ProgressCallback | None,
         hidden: bool,
     ) -> dict[str, Any]:
-        if is_postgres(self.db):
-            # Row lock: a second turn for this conversation (another process, a double click) waits
-            # here until this one commits, then sees its result, or its stored idempotent answer.
-            async with self.db.begin() as conn:
-                row = await store.load(conn, conversation_id, lock=True)
-                if idempotency_key:  # read after the lock: sees the turn a racing retry just committed
-                    done = await store.stored_turn(conn, conversation_id, idempotency_key)
-                    if done is not None:
-                        return done
-                pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
-                await pending.write(conn)
-        else:
-            # SQLite has one writer for the whole file: holding it through a turn's probes would stall
-            # every other conversation, so the turn runs unlocked and store.save's version check
-            # turns a race into a retry (reply() loops), never a lost or mixed turn.
-            async with self.db.connect() as conn:
-                if idempotency_key:
-                    done = await store.stored_turn(conn, conversation_id, idempotency_key)
-                    if done is not None:
-                        return done
-                row = await store.load(conn, conversation_id)
-            pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
-            async with self.db.begin() as conn:
-                await pending.write(conn)
+        # Optimistic on both databases: read, run the engine (probes may take seconds, holding
+        # nothing), then write only if the row is unchanged (store.save); a turn that lost a race is
+        # redone on the new state by reply(), or answered from the stored turn if it was a retry.
+        async with self.driver.read() as s:
+            row, done = await store.load_for_turn(s, conversation_id, idempotency_key)
+        if done is not None:
+            return done
+        pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
+        async with self.driver.write() as s:
+            await pending.write(s)
         for event in pending.publish:  # after the commit: nobody hears of a turn that was rolled back
             await self.events.publish(conversation_id, event)
         return pending.data
@@ -212,9 +204,9 @@ class ConversationService:
         if hidden:
             data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
 
-        async def write(conn: AsyncConnection) -> None:
+        async def write(s: Session) -> None:
             await store.save(
-                conn,
+                s,
                 row,
                 state=conv.dump(),
                 status=conv.status,
@@ -222,17 +214,17 @@ class ConversationService:
                 domain=_domain(conv),
             )
             user = [turn.user_message.to_json()] if turn.user_message else []
-            await store.add_messages(conn, conversation_id, user + data["messages"])
+            await store.add_messages(s, conversation_id, user + data["messages"])
             # The idle sweep had closed it as abandoned and the customer came back: count that.
             before = conv.path[entered_from - 1 : entered_from]
             resumed = _resumed(conv, before) if row.status == "abandoned" else []
             await store.add_events(
-                conn, resumed + _events(conv, turn, conv.path[entered_from:], previous, incoming=incoming)
+                s, resumed + _events(conv, turn, conv.path[entered_from:], previous, incoming=incoming)
             )
             if turn.escalated:
-                await self._escalate(conn, conv, turn, row.channel, row.customer)
+                await self._escalate(s, conv, turn, row.channel, row.customer)
             if idempotency_key:
-                await store.remember_turn(conn, conversation_id, idempotency_key, data)
+                await store.remember_turn(s, conversation_id, idempotency_key, data)
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
         return _Pending(data, write, publish)
@@ -255,27 +247,41 @@ class ConversationService:
         if hidden:
             data["messages"].append({"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
 
-        async def write(conn: AsyncConnection) -> None:
-            await store.save(conn, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
-            await store.add_messages(conn, conv.id, [message, *data["messages"]])
+        async def write(s: Session) -> None:
+            await store.save(s, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
+            await store.add_messages(s, conv.id, [message, *data["messages"]])
             if key:
-                await store.remember_turn(conn, conv.id, key, data)
+                await store.remember_turn(s, conv.id, key, data)
 
         return _Pending(data, write, [{"type": "message", "message": message}])
 
     async def check_token(self, conversation_id: str, token: str) -> bool:
-        async with self.db.connect() as conn:
-            try:
-                row = await store.load(conn, conversation_id)
-            except NotFound:
-                store.token_hash(token)  # same work either way: no timing hint that the id exists
+        given = store.token_hash(token)  # same work whether or not the id exists: no timing hint
+        known = self._token_hashes.get(conversation_id)
+        if known is None:
+            async with self.driver.read() as s:
+                known = await store.stored_token_hash(s, conversation_id)
+            if known is None:
                 return False
-        return hmac.compare_digest(row.token_hash, store.token_hash(token))
+            self._know_token(conversation_id, known)
+        else:
+            self._token_hashes.move_to_end(conversation_id)
+        return hmac.compare_digest(known, given)
+
+    def _know_token(self, conversation_id: str, hashed: str) -> None:
+        self._token_hashes[conversation_id] = hashed
+        if len(self._token_hashes) > KNOWN_TOKENS:
+            self._token_hashes.popitem(last=False)
+
+    async def state(self, conversation_id: str) -> Conversation:
+        """The engine state as stored now (NotFound when there is no such conversation)."""
+        async with self.driver.read() as s:
+            return Conversation.load((await store.load(s, conversation_id)).state)
 
     async def transcript(self, conversation_id: str) -> dict[str, Any]:
-        async with self.db.connect() as conn:
-            row = await store.load(conn, conversation_id)
-            messages = await store.transcript(conn, conversation_id)
+        async with self.driver.read() as s:
+            row = await store.load(s, conversation_id)
+            messages = await store.transcript(s, conversation_id)
         for m in messages:
             m.pop("at", None)
         return {
@@ -287,11 +293,17 @@ class ConversationService:
         }
 
     async def find_by_thread(self, channel: str, thread_key: str) -> str | None:
-        return await store.find_by_thread(self.db, channel, thread_key)
+        async with self.driver.read() as s:
+            return await store.find_by_thread(s, channel, thread_key)
 
     async def seen_event(self, key: str) -> bool:
         """True when this event key was processed before (Slack retries); records it otherwise."""
-        return not await store.first_time(self.db, key)
+        try:
+            async with self.driver.write() as s:
+                await store.record_key(s, key)
+        except Duplicate:
+            return True
+        return False
 
     # -- agents ----------------------------------------------------------------------------------
 
@@ -322,19 +334,24 @@ class ConversationService:
     async def hand_back(self, conversation_id: str, agent: str, step: str | None = None) -> dict[str, Any]:
         async with self._turn_lock(conversation_id):
             for _attempt in range(MAX_RETRIES):
-                async with self.db.connect() as conn:
-                    row = await store.load(conn, conversation_id)
+                async with self.driver.read() as s:
+                    row = await store.load(s, conversation_id)
                 conv = Conversation.load(row.state)
                 entered_from, previous = len(conv.path), conv.status
                 turn = await self.engine.resume(conv, step)
                 data = turn.to_json()
                 try:
-                    async with self.db.begin() as conn:
+                    async with self.driver.write() as s:
                         await store.save(
-                            conn, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"], agent=None
+                            s,
+                            row,
+                            state=conv.dump(),
+                            status=conv.status,
+                            awaiting=data["awaiting"],
+                            agent=None,
                         )
-                        await store.add_messages(conn, conversation_id, data["messages"])
-                        await store.add_events(conn, _events(conv, turn, conv.path[entered_from:], previous))
+                        await store.add_messages(s, conversation_id, data["messages"])
+                        await store.add_events(s, _events(conv, turn, conv.path[entered_from:], previous))
                     break
                 except Conflict:
                     await asyncio.sleep(0.01)  # a customer message landed first: re-read and hand back again
@@ -354,15 +371,15 @@ class ConversationService:
     ) -> None:
         async with self._turn_lock(conversation_id):
             for _attempt in range(MAX_RETRIES):
-                async with self.db.connect() as conn:
-                    row = await store.load(conn, conversation_id)
+                async with self.driver.read() as s:
+                    row = await store.load(s, conversation_id)
                 conv = Conversation.load(row.state)
                 if change is not None:
                     change(conv)
                 try:
-                    async with self.db.begin() as conn:
+                    async with self.driver.write() as s:
                         await store.save(
-                            conn,
+                            s,
                             row,
                             state=conv.dump(),
                             status=conv.status,
@@ -370,7 +387,7 @@ class ConversationService:
                             agent=agent,
                             counted=False,
                         )
-                        await store.add_messages(conn, conversation_id, messages)
+                        await store.add_messages(s, conversation_id, messages)
                     return
                 except Conflict:
                     await asyncio.sleep(0.01)
@@ -379,18 +396,18 @@ class ConversationService:
     # -- escalation ------------------------------------------------------------------------------
 
     async def _escalate(
-        self, conn: Any, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]
+        self, s: Session, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]
     ) -> None:
         reason = str((turn.escalated or {}).get("reason", "escalated"))
-        history = await store.transcript(conn, conv.id)
+        history = await store.transcript(s, conv.id)
         for m in history:
             m.pop("at", None)
         flow = self.engine.registry.get(conv.flow_id, conv.version)
         packet = build_packet(
             conv, reason=reason, channel=channel, customer=customer, transcript=history, flow_title=flow.title
         )
-        escalation_id = await store.add_escalation(conn, conv.id, reason, packet)
-        await outbox.enqueue(conn, escalation_id, self.sinks)
+        escalation_id = await store.add_escalation(s, conv.id, reason, packet)
+        await store.enqueue_deliveries(s, escalation_id, self.sinks)
 
 
 def _domain(conv: Conversation) -> str | None:

@@ -130,7 +130,8 @@ def captured_logs() -> Iterator[io.StringIO]:
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    # SQL statements with their parameters: if a secret reached the database, it would show here too.
+    # SQL statements with their parameters (SQLAlchemy's echo, and bot.storage.driver at DEBUG through the
+    # root level): if a secret reached the database, it would show here too.
     sql = logging.getLogger("sqlalchemy.engine")
     sql.setLevel(logging.INFO)
     try:

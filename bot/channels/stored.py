@@ -6,8 +6,7 @@ from typing import Any
 
 from bot.bootstrap import Parts
 from bot.channels.terminal import TerminalSession
-from bot.engine.model import Awaiting, Choice, Conversation, Incoming, Message, ProbeView, Turn
-from bot.storage import store
+from bot.engine.model import Awaiting, Choice, Incoming, Message, ProbeView, Turn
 
 CHANNEL = "terminal"
 
@@ -38,8 +37,7 @@ class StoredSession(TerminalSession):
         return turn_from_json(data)
 
     async def _reload(self, conversation_id: str) -> None:
-        async with self.parts.db.connect() as conn:
-            self.conversation = Conversation.load((await store.load(conn, conversation_id)).state)
+        self.conversation = await self.parts.service.state(conversation_id)
 
 
 def turn_from_json(data: dict[str, Any]) -> Turn:

@@ -1,4 +1,4 @@
-"""The transactional outbox: rows written with the escalating turn, leased, delivered, retried or dead."""
+"""The transactional outbox: rows written with the escalating turn (store.enqueue_deliveries), leased, delivered, retried or dead."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.database import is_postgres, now
 from bot.storage.schema import escalations, outbox
@@ -40,24 +40,6 @@ class Job:
 
     def lease_left(self) -> float:
         return self.leased_until - now()
-
-
-async def enqueue(conn: AsyncConnection, escalation_id: int, sinks: Sequence[str]) -> None:
-    """Called inside the turn's transaction: one row per sink, so each delivery succeeds on its own."""
-    t = now()
-    for sink in sinks:
-        await conn.execute(
-            outbox.insert().values(
-                escalation_id=escalation_id,
-                sink=sink,
-                idempotency_key=f"esc-{escalation_id}-{sink}",
-                status="pending",
-                attempts=0,
-                next_attempt_at=t,
-                locked_until=0.0,
-                created_at=t,
-            )
-        )
 
 
 async def lease(engine: AsyncEngine, limit: int = 10, lease_seconds: float = LEASE_SECONDS) -> list[Job]:

@@ -1,4 +1,4 @@
-"""Reads and writes of conversations, transcripts, turns and events; each turn commits as one transaction."""
+"""A conversation's reads and writes in plain SQL: rows, transcript lines, stored turns, events, escalations."""
 
 from __future__ import annotations
 
@@ -7,18 +7,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import orjson
 
 from bot.errors import Conflict, NotFound
 from bot.storage.database import now
-from bot.storage.schema import conversations, escalations, events, messages, processed_events, turns
+from bot.storage.driver import Session
+
+# The tables are declared in bot/storage/schema.py; these statements name their columns. JSON
+# columns travel as text (None as SQL NULL), `state` as bytes.
 
 
 def token_hash(token: str) -> str:
     # Only the hash is stored: a database dump does not let anyone post into a conversation.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _unjson(value: str | bytes | None) -> Any:
+    return None if value is None else orjson.loads(value)
 
 
 @dataclass
@@ -36,32 +45,48 @@ class Row:
     agent: str | None
 
 
-_ROW_COLUMNS = (
-    conversations.c.id,
-    conversations.c.state,
-    conversations.c.status,
-    conversations.c.channel,
-    conversations.c.customer,
-    conversations.c.token_hash,
-    conversations.c.lock_version,
-    conversations.c.awaiting,
-    conversations.c.agent,
-)
+def _row(values: Sequence[Any]) -> Row:
+    """A Row from the columns the two loads below select, in this order."""
+    id_, state, status, channel, customer, hashed, version, awaiting, agent = values[:9]
+    return Row(
+        id_, bytes(state), status, channel, _unjson(customer) or {}, hashed, version, _unjson(awaiting), agent
+    )
 
 
-async def load(conn: AsyncConnection, conversation_id: str, *, lock: bool = False) -> Row:
-    """The conversation's row; `lock` holds it (SELECT … FOR UPDATE) until the transaction ends."""
-    query = select(*_ROW_COLUMNS).where(conversations.c.id == conversation_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    if row is None:
+async def load(s: Session, conversation_id: str) -> Row:
+    found = await s.one(
+        "SELECT c.id, c.state, c.status, c.channel, c.customer, c.token_hash, c.lock_version, c.awaiting, "
+        "c.agent FROM conversations c WHERE c.id = $1",
+        conversation_id,
+    )
+    if found is None:
         raise NotFound(f"no conversation {conversation_id}")
-    return Row(**row._mapping)
+    return _row(found)
+
+
+async def load_for_turn(
+    s: Session, conversation_id: str, key: str | None
+) -> tuple[Row, dict[str, Any] | None]:
+    """The row, and the answer already stored under this idempotency key (one statement for both)."""
+    found = await s.one(
+        "SELECT c.id, c.state, c.status, c.channel, c.customer, c.token_hash, c.lock_version, c.awaiting, "
+        "c.agent, t.response FROM conversations c "
+        "LEFT JOIN turns t ON t.conversation_id = c.id AND t.idempotency_key = $2 WHERE c.id = $1",
+        conversation_id,
+        (key or "")[:200],
+    )
+    if found is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    return _row(found), (_unjson(found[9]) if key else None)
+
+
+async def stored_token_hash(s: Session, conversation_id: str) -> str | None:
+    found = await s.one("SELECT token_hash FROM conversations WHERE id = $1", conversation_id)
+    return None if found is None else str(found[0])
 
 
 async def insert_conversation(
-    conn: AsyncConnection,
+    s: Session,
     *,
     conversation_id: str,
     flow_id: str,
@@ -75,28 +100,26 @@ async def insert_conversation(
     awaiting: dict[str, Any] | None,
 ) -> None:
     t = now()
-    await conn.execute(
-        conversations.insert().values(
-            id=conversation_id,
-            flow_id=flow_id,
-            flow_version=flow_version,
-            channel=channel,
-            thread_key=thread_key,
-            status=status,
-            token_hash=token_hash(token),
-            customer=customer,
-            state=state,
-            awaiting=awaiting,
-            lock_version=0,
-            turns=0,
-            created_at=t,
-            updated_at=t,
-        )
+    await s.run(
+        "INSERT INTO conversations (id, flow_id, flow_version, channel, thread_key, status, token_hash, "
+        "customer, state, awaiting, lock_version, turns, created_at, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, $11, $11)",
+        conversation_id,
+        flow_id,
+        flow_version,
+        channel,
+        thread_key,
+        status,
+        token_hash(token),
+        _json(customer),
+        state,
+        _json(awaiting),
+        t,
     )
 
 
 async def save(
-    conn: AsyncConnection,
+    s: Session,
     row: Row,
     *,
     state: bytes,
@@ -106,126 +129,123 @@ async def save(
     agent: str | bool | None = False,
     counted: bool = True,
 ) -> None:
-    """Write the new state only if nobody else did since we read it (else Conflict: retry the turn)."""
-    values: dict[str, Any] = {
-        "state": state,
-        "status": status,
-        "awaiting": awaiting,
-        "lock_version": row.lock_version + 1,
-        "updated_at": now(),
-    }
-    if counted:
-        values["turns"] = conversations.c.turns + 1
-    if domain:
-        values["domain"] = domain[:255]
-    if agent is not False:
-        values["agent"] = agent
-    result = await conn.execute(
-        update(conversations)
-        .where(and_(conversations.c.id == row.id, conversations.c.lock_version == row.lock_version))
-        .values(**values)
+    """Write the new state only if nobody else did since we read it (else Conflict: retry the turn).
+
+    `domain` None keeps the stored one, `agent` False keeps the stored one, `counted` adds a turn."""
+    changed = await s.run(
+        "UPDATE conversations SET state = $3, status = $4, awaiting = $5, lock_version = $2 + 1, "
+        "updated_at = $6, turns = turns + $7, domain = COALESCE($8, domain), "
+        "agent = CASE WHEN $9 THEN $10 ELSE agent END "
+        "WHERE id = $1 AND lock_version = $2",
+        row.id,
+        row.lock_version,
+        state,
+        status,
+        _json(awaiting),
+        now(),
+        1 if counted else 0,
+        domain[:255] if domain else None,
+        agent is not False,
+        agent if isinstance(agent, str) else None,
     )
-    if result.rowcount != 1:
+    if changed != 1:
         raise Conflict(f"conversation {row.id} changed while this turn ran")
 
 
-async def add_messages(conn: AsyncConnection, conversation_id: str, items: Sequence[dict[str, Any]]) -> None:
+async def add_messages(s: Session, conversation_id: str, items: Sequence[dict[str, Any]]) -> None:
     if not items:
         return
     t = now()
-    await conn.execute(
-        insert(messages),
+    await s.many(
+        "INSERT INTO messages (conversation_id, role, type, text, payload, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
         [
-            {
-                "conversation_id": conversation_id,
-                "role": m["role"],
-                "type": m.get("type", "text"),
-                "text": m.get("text", ""),
-                "payload": {k: v for k, v in m.items() if k not in ("role", "type", "text")} or None,
-                "created_at": t,
-            }
+            (
+                conversation_id,
+                m["role"],
+                m.get("type", "text"),
+                m.get("text", ""),
+                _json({k: v for k, v in m.items() if k not in ("role", "type", "text")} or None),
+                t,
+            )
             for m in items
         ],
     )
 
 
-async def transcript(conn: AsyncConnection, conversation_id: str) -> list[dict[str, Any]]:
-    rows = (
-        await conn.execute(
-            select(
-                messages.c.role, messages.c.type, messages.c.text, messages.c.payload, messages.c.created_at
-            )
-            .where(messages.c.conversation_id == conversation_id)
-            .order_by(messages.c.id)
-        )
-    ).all()
-    out = []
-    for r in rows:
-        item: dict[str, Any] = {"role": r.role, "type": r.type, "text": r.text}
-        if r.payload:
-            item.update(r.payload)
-        item["at"] = r.created_at
-        out.append(item)
-    return out
+def message_dict(role: str, type_: str, text: str, payload: Any, created_at: float) -> dict[str, Any]:
+    """One transcript line as the API shows it; `payload` is the stored JSON (text or parsed)."""
+    item: dict[str, Any] = {"role": role, "type": type_, "text": text}
+    extra = _unjson(payload) if isinstance(payload, (str, bytes)) else payload
+    if extra:
+        item.update(extra)
+    item["at"] = created_at
+    return item
 
 
-async def stored_turn(conn: AsyncConnection, conversation_id: str, key: str) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(
-            select(turns.c.response).where(
-                and_(turns.c.conversation_id == conversation_id, turns.c.idempotency_key == key)
-            )
-        )
-    ).first()
-    return dict(row.response) if row is not None else None
+async def transcript(s: Session, conversation_id: str) -> list[dict[str, Any]]:
+    rows = await s.all(
+        "SELECT role, type, text, payload, created_at FROM messages WHERE conversation_id = $1 ORDER BY id",
+        conversation_id,
+    )
+    return [message_dict(*r) for r in rows]
 
 
-async def remember_turn(
-    conn: AsyncConnection, conversation_id: str, key: str, response: dict[str, Any]
-) -> None:
-    await conn.execute(
-        turns.insert().values(
-            conversation_id=conversation_id, idempotency_key=key[:200], response=response, created_at=now()
-        )
+async def remember_turn(s: Session, conversation_id: str, key: str, response: dict[str, Any]) -> None:
+    await s.run(
+        "INSERT INTO turns (conversation_id, idempotency_key, response, created_at) VALUES ($1, $2, $3, $4)",
+        conversation_id,
+        key[:200],
+        _json(response),
+        now(),
     )
 
 
-async def add_escalation(
-    conn: AsyncConnection, conversation_id: str, reason: str, packet: dict[str, Any]
-) -> int:
-    result = await conn.execute(
-        escalations.insert().values(
-            conversation_id=conversation_id, reason=reason, packet=packet, created_at=now()
-        )
+async def add_escalation(s: Session, conversation_id: str, reason: str, packet: dict[str, Any]) -> int:
+    found = await s.one(
+        "INSERT INTO escalations (conversation_id, reason, packet, created_at) VALUES ($1, $2, $3, $4) "
+        "RETURNING id",
+        conversation_id,
+        reason,
+        _json(packet),
+        now(),
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
+    assert found is not None
+    return int(found[0])
 
 
-async def add_events(conn: AsyncConnection, items: Sequence[dict[str, Any]]) -> None:
-    if items:
-        t = now()
-        await conn.execute(insert(events), [{"created_at": t, **item} for item in items])
+async def enqueue_deliveries(s: Session, escalation_id: int, sinks: Sequence[str]) -> None:
+    """The outbox rows of an escalation, in its turn's transaction: one per sink, so each is delivered
+    (and retried) on its own; bot.escalation.outbox leases and marks them."""
+    t = now()
+    await s.many(
+        "INSERT INTO outbox (escalation_id, sink, idempotency_key, status, attempts, next_attempt_at, "
+        "locked_until, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, 0.0, $4)",
+        [(escalation_id, sink, f"esc-{escalation_id}-{sink}", t) for sink in sinks],
+    )
 
 
-async def find_by_thread(engine: AsyncEngine, channel: str, thread_key: str) -> str | None:
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(conversations.c.id).where(
-                    and_(conversations.c.channel == channel, conversations.c.thread_key == thread_key)
-                )
-            )
-        ).first()
-    return str(row[0]) if row is not None else None
+async def add_events(s: Session, items: Sequence[dict[str, Any]]) -> None:
+    if not items:
+        return
+    t = now()
+    await s.many(
+        "INSERT INTO events (conversation_id, flow_id, flow_version, kind, step, data, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [
+            (i["conversation_id"], i["flow_id"], i["flow_version"], i["kind"], i["step"], _json(i["data"]), t)
+            for i in items
+        ],
+    )
 
 
-async def first_time(engine: AsyncEngine, key: str) -> bool:
-    """Record `key`; False when it was recorded before (the unique key decides, not a prior read)."""
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(processed_events.insert().values(key=key[:200], created_at=now()))
-    except IntegrityError:
-        return False
-    return True
+async def find_by_thread(s: Session, channel: str, thread_key: str) -> str | None:
+    found = await s.one(
+        "SELECT id FROM conversations WHERE channel = $1 AND thread_key = $2", channel, thread_key
+    )
+    return str(found[0]) if found is not None else None
+
+
+async def record_key(s: Session, key: str) -> None:
+    """Record a processed event's key; Duplicate when it was recorded before (the unique key decides)."""
+    await s.run("INSERT INTO processed_events (key, created_at) VALUES ($1, $2)", key[:200], now())

@@ -83,14 +83,14 @@ async def test_a_turn_read_before_the_sweep_is_not_lost(parts: Parts) -> None:
 
     svc = parts.service
     started = await svc.start(None, "web")
-    async with parts.db.connect() as conn:
-        stale = await store.load(conn, started.conversation_id)
+    async with parts.service.driver.read() as s:
+        stale = await store.load(s, started.conversation_id)
     assert await sweep(parts.db, 30, at=time.time() + 3600) == 1
     from bot.errors import Conflict
 
     with pytest.raises(Conflict):
-        async with parts.db.begin() as conn:
-            await store.save(conn, stale, state=b"{}", status="active", awaiting=None)
+        async with parts.service.driver.write() as s:
+            await store.save(s, stale, state=b"{}", status="active", awaiting=None)
     turn = await svc.reply(started.conversation_id, Incoming(choice="stuck_outbox"))
     assert turn["status"] == "active"
     assert ("resumed", "ask_symptom") in await kinds(parts, started.conversation_id)

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from bot.engine.model import Conversation
-from bot.storage import store
 from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
 
 pytestmark = pytest.mark.fault
@@ -66,8 +64,7 @@ async def test_chat_killed_then_resumed_from_the_database(database_url: str) -> 
     assert shown["status"] == "active" and shown["awaiting"]["kind"] == "choice"
 
     async with running_parts(database_url) as parts:
-        async with parts.db.connect() as conn:
-            before = Conversation.load((await store.load(conn, cid)).state)
+        before = await parts.service.state(cid)
         transcript = await parts.service.transcript(cid)
     assert before.step == "ask_fixed_auth"
     assert "Sup3r-Secret" not in json.dumps(transcript)
@@ -88,8 +85,7 @@ async def test_chat_killed_then_resumed_from_the_database(database_url: str) -> 
     assert carried_on["conversation"] == cid and carried_on["status"] == "resolved"
 
     async with running_parts(database_url) as parts:
-        async with parts.db.connect() as conn:
-            after = Conversation.load((await store.load(conn, cid)).state)
+        after = await parts.service.state(cid)
         assert after.path[: len(before.path)] == before.path
         assert after.slots == before.slots
         users = [m["text"] for m in (await parts.service.transcript(cid))["messages"] if m["role"] == "user"]

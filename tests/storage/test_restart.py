@@ -8,8 +8,7 @@ import signal
 
 import pytest
 
-from bot.engine.model import Conversation, Incoming
-from bot.storage import store
+from bot.engine.model import Incoming
 from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
 
 pytestmark = pytest.mark.fault
@@ -65,8 +64,7 @@ async def test_conversation_resumes_after_sigkill(database_url: str) -> None:
         after = await svc.transcript(cid)
         assert after == before["transcript"]
         assert after["awaiting"]["kind"] == "choice"
-        async with parts.db.connect() as conn:
-            conv = Conversation.load((await store.load(conn, cid)).state)
+        conv = await parts.service.state(cid)
         assert conv.step == "explain_telnet_test"
         assert conv.slots["domain"] == "example.com"
         assert conv.slots["port25"]["status"] == "pass"

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.analytics.stats import Filters
 from bot.errors import NotFound
 from bot.storage import store
-from bot.storage.schema import conversations, escalations, events
+from bot.storage.schema import conversations, escalations, events, messages
 
 
 async def page(
@@ -56,7 +56,19 @@ async def conversation(engine: AsyncEngine, conversation_id: str) -> dict[str, A
         ).first()
         if row is None:
             raise NotFound(f"no conversation {conversation_id}")
-        messages = await store.transcript(conn, conversation_id)
+        lines = (
+            await conn.execute(
+                select(
+                    messages.c.role,
+                    messages.c.type,
+                    messages.c.text,
+                    messages.c.payload,
+                    messages.c.created_at,
+                )
+                .where(messages.c.conversation_id == conversation_id)
+                .order_by(messages.c.id)
+            )
+        ).all()
         happened = (
             await conn.execute(
                 select(events.c.kind, events.c.step, events.c.data, events.c.created_at)
@@ -71,14 +83,15 @@ async def conversation(engine: AsyncEngine, conversation_id: str) -> dict[str, A
                 .order_by(escalations.c.id)
             )
         ).all()
+    transcript = [store.message_dict(*line) for line in lines]
     info = dict(row._mapping)
     state = orjson.loads(info.pop("state"))
     info["step"] = state.get("step")
     info["path"] = state.get("path", [])
     return {
         "conversation": info,
-        "messages": messages,
+        "messages": transcript,
         "events": [dict(e._mapping) for e in happened],
         "escalations": [dict(e._mapping) for e in escalated],
-        "probes": [m["probe"] for m in messages if isinstance(m.get("probe"), dict)],
+        "probes": [m["probe"] for m in transcript if isinstance(m.get("probe"), dict)],
     }
