@@ -159,16 +159,17 @@ async def reset_postgres(url: str) -> None:
 def serve_baseline(kind: str, port: int, database_url: str) -> None:
     """`--serve floor|trivial`: the same routes with nothing of supportbot behind them."""
     import uvicorn
-    from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, insert
+    from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
     from bot.storage.database import open_engine
+    from bot.storage.driver import open_driver
 
     meta = MetaData()
-    rows = Table(
+    Table(
         "floor_writes",
         meta,
         Column("id", Integer, primary_key=True, autoincrement=True),
@@ -176,14 +177,19 @@ def serve_baseline(kind: str, port: int, database_url: str) -> None:
         Column("body", Text, nullable=False),
         Column("created_at", Float, nullable=False),
     )
-    db = open_engine(database_url) if kind == "floor" else None
+    db = open_engine(database_url) if kind == "floor" else None  # only to create the table
+    driver = None
 
     async def write(conversation_id: str, body: bytes) -> None:
-        if db is not None:
-            # One transaction with one insert: what any stateful endpoint on this stack pays at least.
-            async with db.begin() as conn:
-                await conn.execute(
-                    insert(rows).values(conversation_id=conversation_id, body=body.decode(), created_at=time.time())
+        if driver is not None:
+            # One transaction with one insert, through the driver supportbot's turns use: what any
+            # stateful endpoint on this stack pays at least.
+            async with driver.write() as s:
+                await s.run(
+                    "INSERT INTO floor_writes (conversation_id, body, created_at) VALUES ($1, $2, $3)",
+                    conversation_id,
+                    body.decode(),
+                    time.time(),
                 )
 
     async def start(request: Request) -> Response:
@@ -206,8 +212,11 @@ def serve_baseline(kind: str, port: int, database_url: str) -> None:
         if db is not None:
             async with db.begin() as conn:
                 await conn.run_sync(meta.create_all)
+            await db.dispose()
 
     asyncio.run(setup())
+    if kind == "floor":
+        driver = open_driver(database_url)  # opened lazily on the server's loop (asyncpg pool)
     app = Starlette(
         routes=[
             Route("/api/conversations", start, methods=["POST"]),

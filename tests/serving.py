@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 class Served:
     proc: asyncio.subprocess.Process
     url: str
+    output: bytearray  # everything the server printed; complete once serve() has returned
 
 
 @contextlib.asynccontextmanager
@@ -38,7 +39,14 @@ async def serve(env: dict[str, str]) -> AsyncIterator[Served]:
         stderr=asyncio.subprocess.STDOUT,
     )
     assert proc.stdout is not None
-    drain: asyncio.Task[bytes] | None = None
+    drain: asyncio.Task[None] | None = None
+    output = bytearray()
+
+    async def keep_reading() -> None:  # never block the child on a full pipe
+        assert proc.stdout is not None
+        while chunk := await proc.stdout.read(65536):
+            output.extend(chunk)
+
     try:
         url = None
         async with asyncio.timeout(30):
@@ -48,8 +56,8 @@ async def serve(env: dict[str, str]) -> AsyncIterator[Served]:
                     raise AssertionError(f"supportbot serve exited with {await proc.wait()}")
                 if found := re.search(r"running on (http://127\.0\.0\.1:\d+)", line):
                     url = found.group(1)
-        drain = asyncio.create_task(proc.stdout.read())  # never block the child on a full pipe
-        yield Served(proc, url)
+        drain = asyncio.create_task(keep_reading())
+        yield Served(proc, url, output)
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
@@ -60,5 +68,6 @@ async def serve(env: dict[str, str]) -> AsyncIterator[Served]:
                 proc.kill()
                 await proc.wait()
         if drain is not None:
+            await drain
             # Shown by pytest only when the test fails: the child's log says what went wrong inside.
-            print((await drain).decode(errors="replace")[-4000:])
+            print(output.decode(errors="replace")[-4000:])

@@ -11,6 +11,7 @@ import uvicorn
 
 from bot.channels.web.wiring import build_app
 from bot.cli.common import flows_option, flows_path
+from bot.redaction import install_log_redaction
 from bot.settings import Settings
 
 
@@ -49,4 +50,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         timeout_graceful_shutdown=5,
         log_level="info",
     )
+    # uvicorn.Config just replaced the logging handlers: the filter goes on the new ones (the access
+    # log's request line, query string included, is customer input).
+    install_log_redaction()
     await uvicorn.Server(config).serve()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -81,6 +82,10 @@ def normalize(text: str) -> str:
     return " ".join(_WORDS.sub(" ", text).split())
 
 
+# The phrases come from flow files, a small fixed set: each is normalised once, not on every turn.
+_phrase = functools.lru_cache(maxsize=8192)(normalize)
+
+
 def match(text: str, options: Sequence[Option]) -> str | None:
     """The key of the option `text` names, or None when it names none (or several) of them."""
     said = normalize(text)
@@ -89,7 +94,7 @@ def match(text: str, options: Sequence[Option]) -> str | None:
     if said.isdigit() and 0 < int(said) <= len(options):
         return options[int(said) - 1].key  # out of range: maybe a code listed as a synonym ("220")
     for option in options:
-        if any(said == normalize(term) for term in option.terms):
+        if any(said == _phrase(term) for term in option.terms):
             return option.key
     keys = {o.key for o in options}
     if {"yes", "no"} <= keys:
@@ -114,7 +119,7 @@ def _contained(said: str, options: Sequence[Option]) -> str | None:
     best: dict[str, int] = {}
     for option in options:
         for term in option.terms:
-            phrase = normalize(term)
+            phrase = _phrase(term)
             if phrase and f" {phrase} " in padded:
                 best[option.key] = max(best.get(option.key, 0), len(phrase))
     if not best:
@@ -130,7 +135,7 @@ def _fuzzy(said: str, options: Sequence[Option]) -> str | None:
     scores: dict[str, float] = {}
     for option in options:
         for term in option.terms:
-            phrase = normalize(term)
+            phrase = _phrase(term)
             if not phrase:
                 continue
             score = max(fuzz.ratio(said, phrase), fuzz.token_set_ratio(said, phrase) - 5)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,6 +14,13 @@ from starlette.responses import JSONResponse, Response
 from bot.errors import Conflict, FlowNotFound, InputError, NotFound, StorageError
 
 log = logging.getLogger("bot.channels.web")
+
+class JSON(JSONResponse):
+    """Starlette's JSONResponse, rendered by orjson (the same compact UTF-8 JSON, several times faster)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -30,7 +38,7 @@ _HTTP_CODES = {
 
 
 def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
+    return JSON(
         {"error": _HTTP_CODES.get(status, "error"), "message": message},
         status_code=status,
         headers=dict(headers or {}),
@@ -106,4 +114,4 @@ def _asyncpg_down(exc: BaseException | None) -> bool:
 
 
 def json_ok(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status, headers={"Cache-Control": "no-store"})
+    return JSON(data, status_code=status, headers={"Cache-Control": "no-store"})
