@@ -286,7 +286,8 @@ async def customer(
             stats.latencies.append(time.perf_counter() - began)
             if status >= 300:
                 stats.error(f"HTTP {status}")
-                return None
+        if status >= 300:
+            return None  # in the warm-up too: an error body is no turn to go on from
         return data if isinstance(data, dict) else None
 
     opened = await post(0, "/api/conversations", {"flow": "cant-send-email"}, base)

@@ -96,9 +96,10 @@ async def build(
     db = open_engine(settings.database_url)
     if migrate:
         await upgrade(db)
-    bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url)) if is_postgres(db) else LocalBus()
+    driver = open_driver(settings.database_url)
+    bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url), driver) if is_postgres(db) else LocalBus()
     sinks = build_sinks(settings) if sinks is None else sinks
-    service = ConversationService(db, open_driver(settings.database_url), engine, bus, sinks=list(sinks))
+    service = ConversationService(db, driver, engine, bus, sinks=list(sinks))
     return Parts(settings, registry, engine, db, bus, service, sinks)
 
 

@@ -193,6 +193,12 @@ def _connection_lost() -> tuple[type[BaseException], ...]:
     )
 
 
+async def _keep_session(connection: Any) -> None:
+    """The pool's reset on release. The default sends `RESET ALL; UNLISTEN *; …`, a round trip per
+    turn; these sessions set, listen to and lock nothing, and asyncpg still rolls back a transaction
+    left open before it calls this."""
+
+
 class PostgresDriver:
     """An asyncpg pool; a lost connection (the server restarted) expires the whole pool at once."""
 
@@ -211,7 +217,7 @@ class PostgresDriver:
                     import asyncpg
 
                     self._pool = await asyncpg.create_pool(
-                        self.dsn, min_size=0, max_size=self.max_size, timeout=10
+                        self.dsn, min_size=0, max_size=self.max_size, timeout=10, reset=_keep_session
                     )
         return self._pool
 

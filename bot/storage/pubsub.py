@@ -10,6 +10,9 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
+from bot.errors import StorageError
+from bot.storage.driver import Driver
+
 log = logging.getLogger(__name__)
 CHANNEL = "supportbot_events"
 _NOTIFY_LIMIT = 7000  # PostgreSQL refuses NOTIFY payloads over 8000 bytes
@@ -51,9 +54,10 @@ class LocalBus:
 class PostgresBus(LocalBus):
     """LISTEN/NOTIFY: an event published by any process reaches subscribers in every process."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, driver: Driver) -> None:
         super().__init__()
         self.dsn = dsn
+        self.driver = driver  # publishes on its pooled connections (a new connection each was ~10 ms)
         self._listener: Any = None
         self._lock = asyncio.Lock()
 
@@ -78,18 +82,12 @@ class PostgresBus(LocalBus):
         if len(payload.encode()) > _NOTIFY_LIMIT:
             # Too big for NOTIFY: tell listeners to re-read the transcript instead.
             payload = json.dumps({"c": conversation_id, "e": {"type": "refresh"}})
-        import asyncpg
-
         try:
-            conn = await asyncpg.connect(self.dsn)
-        except (OSError, asyncpg.PostgresError) as exc:
+            async with self.driver.read() as session:
+                await session.run("SELECT pg_notify($1, $2)", CHANNEL, payload)
+        except StorageError as exc:
             log.warning("could not publish an event (%s); delivering in this process only", exc)
             self.deliver_local(conversation_id, event)
-            return
-        try:
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-        finally:
-            await conn.close()
 
     async def close(self) -> None:
         if self._listener is not None and not self._listener.is_closed():
