@@ -4,6 +4,7 @@ Run from the repository root:
 
     python bench/http.py                       # every target, 50 customers, 15 s each
     python bench/http.py --only sqlite --customers 50 --duration 30
+    python bench/http.py --only sqlite --rate 1000  # latency at 1,000 messages/s offered, not flat out
     python bench/http.py --soak 600            # half the measured max rate for 10 minutes (SQLite)
     python bench/http.py --soak 180 --setup postgres
 
@@ -407,7 +408,7 @@ async def measure(name: str, args: argparse.Namespace, logs: Path, hook: str | N
     try:
         web, check = await target(name, cluster, args, hook)
         stats, seconds = await drive(
-            [p.url or "" for p in web], args.customers, args.duration, args.warmup, check
+            [p.url or "" for p in web], args.customers, args.duration, args.warmup, check, rate=args.rate
         )
         for p in cluster.procs:
             if p.proc.poll() is not None:
@@ -475,6 +476,8 @@ async def benchmark(args: argparse.Namespace) -> None:
     chosen = [n for n in order if not args.only or any(n == o or n.startswith(o + "-") for o in args.only)]
     print(f"machine: {machine()}")
     print(f"{args.customers} customers, {args.warmup:.0f} s warm-up then {args.duration:.0f} s measured per target")
+    if args.rate:
+        print(f"paced: the customers together send {args.rate:,.0f} requests/s at most (open loop)")
     results: dict[str, Result] = {}
     with tempfile.TemporaryDirectory(prefix="supportbot-bench-") as tmp:
         async with webhook_receiver(Path(tmp)) as hook:
@@ -532,6 +535,8 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
                         help=f"PostgreSQL URL; the database is dropped and created (default {DEFAULT_PG})")
     parser.add_argument("--profile", metavar="PATH", help="profile the first web process with pyinstrument")
+    parser.add_argument("--rate", type=float, help="pace all customers together to RATE requests/s "
+                        "(latency at a given load; default: flat out, each customer's next request right away)")
     parser.add_argument("--soak", type=float, help="soak for SECONDS at half the max rate")
     parser.add_argument("--setup", choices=["sqlite", "postgres"], default="sqlite", help="the soak's setup")
     parser.add_argument("--serve", choices=["floor", "trivial"], help=argparse.SUPPRESS)

@@ -25,7 +25,7 @@ from bot.storage.driver import Driver, Session
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 5
-KNOWN_TOKENS = 20_000  # token hashes kept in memory: most turns skip a database read to authorise
+KNOWN_TOKENS = 10_000  # token hashes kept in memory: most turns skip a database read to authorise
 PRIVACY_NOTICE = (
     "I've hidden what looked like a password or key in your message. Please never share passwords "
     "here; I will never ask for one."
