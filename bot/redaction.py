@@ -246,10 +246,13 @@ class RedactingFilter(logging.Filter):
     """A logging filter: secrets out, and CR/LF escaped so customer text can't forge log lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
-            # uvicorn's access formatter unpacks the arguments (address, method, path, version,
-            # status), so they stay a tuple; the request line, query string included, is one of them.
-            record.args = tuple(_clean(a) if isinstance(a, str) else a for a in record.args)
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            # uvicorn's access formatter unpacks the arguments (peer address, method, target with
+            # query string, HTTP version, status), so they stay a tuple. Method and target are what
+            # the client sent; the address and version are the server's own.
+            address, method, target, version, status = args
+            record.args = (address, _clean(str(method)), _clean(str(target)), version, status)
             return True
         # Anything else: the whole message at once, so a secret split between the format string and
         # an argument ("password: %s") is still seen whole.
