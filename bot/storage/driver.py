@@ -116,6 +116,7 @@ class SqliteDriver:
             self.connection.execute(f"PRAGMA {pragma}")
         self.session = SqliteSession(self.connection)
         self.busy_wait = busy_wait
+        self._writing = asyncio.Lock()
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:
@@ -123,13 +124,16 @@ class SqliteDriver:
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[Session]:
-        await self._begin()
-        try:
-            yield self.session
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT")
+        # Uncontended (the rule above), taking the lock costs no suspension; should a write ever
+        # await something that suspends, the next one waits here instead of nesting a BEGIN.
+        async with self._writing:
+            await self._begin()
+            try:
+                yield self.session
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            self.connection.execute("COMMIT")
 
     async def _begin(self) -> None:
         delay, waited = 0.0005, 0.0
