@@ -135,6 +135,7 @@ def bot_env(database_url: str, webhook: str | None) -> dict[str, str]:
         "SUPPORTBOT_TRUSTED_PROXIES": "127.0.0.1/32",
         "SUPPORTBOT_NAMESERVERS": "127.0.0.1:9",  # never the internet's DNS
         "PYTHONUNBUFFERED": "1",
+        "SUPPORTBOT_ACCESS_LOG": "0",
     }
     if webhook:
         env["SUPPORTBOT_ESCALATION_WEBHOOK_URL"] = webhook
@@ -226,10 +227,10 @@ def serve_baseline(kind: str, port: int, database_url: str) -> None:
             Route("/hook", ok, methods=["POST"]),  # the escalation webhook receiver
         ]
     )
-    # The same server settings as `supportbot serve`.
+    # The same server settings as `supportbot serve` (no access log unless SUPPORTBOT_ACCESS_LOG=1).
     uvicorn.run(
         app, host="127.0.0.1", port=port, proxy_headers=False, server_header=False, log_level="info",
-        loop="auto", http="auto",
+        loop="auto", http="auto", access_log=os.environ.get("SUPPORTBOT_ACCESS_LOG") == "1",
     )
 
 
@@ -396,7 +397,10 @@ async def target(
             if args.profile and i == 0:
                 out = f"{args.profile}.{name}.txt"  # main() made args.profile absolute
                 argv = ["-m", "pyinstrument", "-r", "text", "-o", str(out), *argv]
-        web.append(cluster.spawn(f"{name}-{i}", argv, bot_env(url, hook), port))
+        env = bot_env(url, hook)
+        if args.access_log:
+            env["SUPPORTBOT_ACCESS_LOG"] = "1"
+        web.append(cluster.spawn(f"{name}-{i}", argv, env, port))
         await cluster.ready(web[-1])  # one at a time: the first creates the schema
     if postgres and not name.endswith("floor"):
         cluster.spawn(f"{name}-worker", ["-m", "bot", "worker"], bot_env(url, hook))
@@ -537,6 +541,8 @@ def main() -> None:
     parser.add_argument("--profile", metavar="PATH", help="profile the first web process with pyinstrument")
     parser.add_argument("--rate", type=float, help="pace all customers together to RATE requests/s "
                         "(latency at a given load; default: flat out, each customer's next request right away)")
+    parser.add_argument("--access-log", action="store_true",
+                        help="servers and floors write uvicorn's line per request (SUPPORTBOT_ACCESS_LOG=1)")
     parser.add_argument("--soak", type=float, help="soak for SECONDS at half the max rate")
     parser.add_argument("--setup", choices=["sqlite", "postgres"], default="sqlite", help="the soak's setup")
     parser.add_argument("--serve", choices=["floor", "trivial"], help=argparse.SUPPRESS)

@@ -41,6 +41,7 @@ class Settings:
     agent_api_key: str | None = None
     admin_token: str | None = None
     idle_minutes: float = 30.0  # a conversation with no reply for this long is closed as abandoned
+    access_log: bool = False  # uvicorn's line per request; the platform's router usually logs them
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -76,6 +77,7 @@ class Settings:
             agent_api_key=opt("SUPPORTBOT_AGENT_API_KEY"),
             admin_token=opt("SUPPORTBOT_ADMIN_TOKEN"),
             idle_minutes=_minutes("SUPPORTBOT_IDLE_MINUTES", opt("SUPPORTBOT_IDLE_MINUTES") or "30"),
+            access_log=_switch("SUPPORTBOT_ACCESS_LOG", opt("SUPPORTBOT_ACCESS_LOG")),
             slack_bot_token=opt("SLACK_BOT_TOKEN"),
             slack_signing_secret=opt("SLACK_SIGNING_SECRET"),
             slack_app_token=opt("SLACK_APP_TOKEN"),
@@ -103,6 +105,17 @@ def _port(name: str, value: str) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"{name}={value!r} must be between 1 and 65535")
     return port
+
+
+def _switch(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r} must be 1 (on) or 0 (off)")
 
 
 def _minutes(name: str, value: str) -> float:

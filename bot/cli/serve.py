@@ -53,6 +53,9 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         # Open event streams must not hold a restart up for long.
         timeout_graceful_shutdown=5,
         log_level="info",
+        # A line per request cost ~30% of a request's CPU (bench/README.md) and repeats what the
+        # platform's router (Heroku, nginx) logs already; SUPPORTBOT_ACCESS_LOG=1 turns it on.
+        access_log=settings.access_log,
     )
     # uvicorn.Config just replaced the logging handlers: the filter goes on the new ones (the access
     # log's request line, query string included, is customer input).

@@ -96,6 +96,16 @@ async def test_a_turn_read_before_the_sweep_is_not_lost(parts: Parts) -> None:
     assert ("resumed", "ask_symptom") in await kinds(parts, started.conversation_id)
 
 
+def test_access_log_setting() -> None:
+    from bot.errors import ConfigError
+
+    assert Settings.from_env({}).access_log is False
+    assert Settings.from_env({"SUPPORTBOT_ACCESS_LOG": "1"}).access_log is True
+    assert Settings.from_env({"SUPPORTBOT_ACCESS_LOG": "off"}).access_log is False
+    with pytest.raises(ConfigError, match="SUPPORTBOT_ACCESS_LOG='loud' must be 1"):
+        Settings.from_env({"SUPPORTBOT_ACCESS_LOG": "loud"})
+
+
 def test_idle_minutes_setting() -> None:
     from bot.errors import ConfigError
 

@@ -20,6 +20,7 @@ async def test_the_access_log_hides_secrets_in_the_request_line(tmp_path: Path) 
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "SUPPORTBOT_FLOWS": str(ROOT / "flows"),
         "SUPPORTBOT_NAMESERVERS": "127.0.0.1:9",
+        "SUPPORTBOT_ACCESS_LOG": "1",
     }
     async with serve(env) as served, httpx.AsyncClient(base_url=served.url) as client:
         # A customer pastes a password into a link, and a token into a path.
@@ -34,3 +35,17 @@ async def test_the_access_log_hides_secrets_in_the_request_line(tmp_path: Path) 
     assert '"GET /[redacted] HTTP/1.1" 404' in log, log
     assert '"POST /api/conversations HTTP/1.1" 201' in log, log
     assert "Logging error" not in log and "Traceback" not in log, log
+
+
+async def test_no_access_log_unless_asked_for(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "SUPPORTBOT_FLOWS": str(ROOT / "flows"),
+        "SUPPORTBOT_NAMESERVERS": "127.0.0.1:9",
+    }
+    env.pop("SUPPORTBOT_ACCESS_LOG", None)
+    async with serve(env) as served, httpx.AsyncClient(base_url=served.url) as client:
+        assert (await client.post("/api/conversations", json={})).status_code == 201
+    log = served.output.decode()
+    assert "Shutting down" in log and "POST /api/conversations" not in log, log  # captured, and quiet
