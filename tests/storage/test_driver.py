@@ -71,9 +71,9 @@ async def test_a_taken_key_is_a_duplicate_and_the_transaction_is_rolled_back(dat
             assert await s.all("SELECT key FROM probe_keys") == [("k",)]  # "other" rolled back too
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # a server that drops connections
 async def test_a_lost_postgresql_connection_is_a_storage_error_then_recovers(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a server that drops connections is PostgreSQL's case")
     async with running_parts(database_url) as parts:
         driver = parts.service.driver
 
