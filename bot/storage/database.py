@@ -55,8 +55,10 @@ def open_engine(url: str) -> AsyncEngine:
 
         return await asyncpg.connect(dsn)
 
+    # Turns go through bot.storage.driver's own pool (10); this one serves the admin pages, analytics
+    # and the outbox, so it stays small: a process opens at most 10 + 5 + 5 + 1 (live events) connections.
     return create_async_engine(
-        "postgresql+asyncpg://", async_creator=connect, pool_size=10, max_overflow=10, pool_pre_ping=True
+        "postgresql+asyncpg://", async_creator=connect, pool_size=5, max_overflow=5, pool_pre_ping=True
     )
 
 
