@@ -194,6 +194,7 @@ def _connection_lost() -> tuple[type[BaseException], ...]:
         asyncpg.InternalClientError,
         asyncpg.PostgresConnectionError,
         asyncpg.OperatorInterventionError,  # the server is shutting down or starting up
+        asyncpg.InsufficientResourcesError,  # too many connections, disk full: it can't serve us now
     )
 
 

@@ -117,13 +117,13 @@ def create_app(
 
     app = Starlette(
         routes=[
+            *conversations.routes,  # first: nearly every request is a customer's turn
             Route("/", demo, methods=["GET", "HEAD"]),
             Route("/widget.js", widget_js, methods=["GET", "HEAD"]),
             Mount("/widget", StaticFiles(directory=STATIC), name="widget"),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
-            *conversations.routes,
             *agent.routes,
             *routes,
         ],
