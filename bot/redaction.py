@@ -178,34 +178,30 @@ _KEYWORD_STEMS = (
 
 def redact(text: str) -> str:
     """`text` with anything that looks like a password, token, key or card number replaced."""
+    return _redact(text, gated=True)
+
+
+def redact_ungated(text: str) -> str:
+    """redact() trying every pattern on every text: the reference the gates are tested against."""
+    return _redact(text, gated=False)
+
+
+def _redact(text: str, *, gated: bool) -> str:
     if not text:
         return text
     folded = text.lower()
     if "\u0131" in folded or "\u017f" in folded:
         folded = folded.translate(_FOLD)
-    out = _PEM.sub(REDACTED, text) if "-----BEGIN" in text else text
+    out = _PEM.sub(REDACTED, text) if not gated or "-----BEGIN" in text else text
     for needles, fold, pattern in _GATED:
         haystack = folded if fold else text
-        if any(needle in haystack for needle in needles):
+        if not gated or any(needle in haystack for needle in needles):
             out = pattern.sub(REDACTED, out)
-    if any(stem in folded for stem in _KEYWORD_STEMS):
+    if not gated or any(stem in folded for stem in _KEYWORD_STEMS):
         out = _PASSWORD.sub(_password, out)
         out = _PASSWORD_LATER.sub(_password, out)
-    if len(out) < 12:
+    if gated and len(out) < 12:
         return out  # shorter than any base64 credential (12) or card number (13 digits)
-    out = _BASE64.sub(_auth_plain, out)
-    return _DIGIT_RUN.sub(_cards, out)
-
-
-def redact_ungated(text: str) -> str:
-    """redact() trying every pattern on every text: the reference the gates are tested against."""
-    if not text:
-        return text
-    out = _PEM.sub(REDACTED, text)
-    for pattern in _PATTERNS:
-        out = pattern.sub(REDACTED, out)
-    out = _PASSWORD.sub(_password, out)
-    out = _PASSWORD_LATER.sub(_password, out)
     out = _BASE64.sub(_auth_plain, out)
     return _DIGIT_RUN.sub(_cards, out)
 

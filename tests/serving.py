@@ -21,6 +21,18 @@ class Served:
     output: bytearray  # everything the server printed; complete once serve() has returned
 
 
+async def stop(proc: asyncio.subprocess.Process, grace: float = 15) -> None:
+    """SIGTERM, then SIGKILL if the child has not exited within `grace` seconds; reaped either way."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(grace):
+                await proc.wait()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
 @contextlib.asynccontextmanager
 async def serve(env: dict[str, str]) -> AsyncIterator[Served]:
     """`supportbot serve --port 0` in a child process; yields once it listens; stopped (or reaped) after."""
@@ -59,14 +71,7 @@ async def serve(env: dict[str, str]) -> AsyncIterator[Served]:
         drain = asyncio.create_task(keep_reading())
         yield Served(proc, url, output)
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                async with asyncio.timeout(15):
-                    await proc.wait()
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await stop(proc)
         if drain is not None:
             await drain
             # Shown by pytest only when the test fails: the child's log says what went wrong inside.

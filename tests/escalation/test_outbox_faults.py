@@ -15,6 +15,7 @@ import pytest
 from bot.engine.model import Incoming
 from bot.escalation import outbox
 from tests.escalation.escalation_support import SECRET, Answer, WebhookReceiver
+from tests.serving import stop
 from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
 
 pytestmark = [pytest.mark.slow, pytest.mark.fault]
@@ -81,16 +82,7 @@ async def test_every_escalation_arrives_once_in_effect_despite_kills_and_errors(
                         kills.append(time.monotonic())
                         workers[victim] = await start_worker(env, log)
             finally:
-                for proc in workers:
-                    if proc.returncode is None:
-                        proc.send_signal(signal.SIGTERM)
-                for proc in workers:
-                    try:
-                        async with asyncio.timeout(15):
-                            await proc.wait()
-                    except TimeoutError:
-                        proc.kill()
-                        await proc.wait()
+                await asyncio.gather(*(stop(proc) for proc in workers))
             rows = await outbox.listing(parts.db, limit=1000)
 
     deliveries = list(receiver.deliveries)
