@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
 from bot.engine import commands, feedback
-from bot.engine.matcher import Option, match
+from bot.engine.matcher import Option, match, normalize
 from bot.engine.model import (
     FINAL_STATUSES,
     Awaiting,
@@ -24,6 +25,8 @@ from bot.errors import BotError, InputError
 from bot.flows.compile import CompiledFlow, CompiledStep
 from bot.flows.migrate import migrate_conversation
 from bot.flows.registry import FlowRegistry
+from bot.nlu.entities import customer_domain, extract
+from bot.nlu.policy import SHORT_ANSWER_WORDS, Decision
 
 MAX_STEPS_PER_TURN = 100  # a safety net under the validator's loop check
 
@@ -33,18 +36,39 @@ HANDOFF_TEXT = (
 )
 WAITING_TEXT = "Thanks, I've added that for our support team; a person will reply here."
 ENDED_TEXT = 'This conversation has ended. Type "restart" to start again, or "human" to reach a person.'
+NOT_SURE_TEXT = "I'm not sure I understood that."
+CONFIRM_TEXT = "It sounds like {guess}. Is that right?"
+CONFIRM_CHOICES = (Choice("yes", "Yes"), Choice("no", "No, something else"))
+REJECTED_TEXT = "Sorry, I got that wrong."
+MISSED_TEXT_CHARS = 300  # what the list of misses keeps of a message: enough to write an example from
+_CONFIRM_OPTIONS = (
+    Option("yes", ("yes", "right", "correct", "exactly", "that's it", "yes that's right")),
+    Option("no", ("no", "something else", "none of these", "not that", "wrong", "neither", "other")),
+)
 
 
 class _TurnBuilder:
     """Collects what the bot says during one turn."""
 
-    __slots__ = ("awaiting", "escalated", "feedback", "messages")
+    __slots__ = ("awaiting", "escalated", "feedback", "messages", "missed")
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.awaiting: Awaiting | None = None
         self.escalated: dict[str, Any] | None = None
         self.feedback: dict[str, Any] | None = None  # set on the turn that recorded a rating or comment
+        self.missed: list[dict[str, Any]] = []
+
+    def miss(self, step: str, text: str, why: str, guess: str | None, score: float | None) -> None:
+        self.missed.append(
+            {
+                "step": step,
+                "text": text[:MISSED_TEXT_CHARS],
+                "why": why,
+                "guess": guess,
+                "score": None if score is None else round(score, 3),
+            }
+        )
 
     def say(self, text: str, kind: str = "text") -> None:
         if text:
@@ -140,21 +164,32 @@ class Engine:
         out: _TurnBuilder,
         progress: ProgressCallback | None,
     ) -> None:
+        if conv.pending is not None:
+            pending, conv.pending = conv.pending, None
+            if pending.get("step") == step.id and await self._confirmed(
+                conv, flow, step, pending, incoming, out, progress
+            ):
+                return
         key: str | None = None
+        decision: Decision | None = None
         if incoming.choice is not None:
             key = incoming.choice if incoming.choice in step.choice_index else None
-        elif incoming.text is not None and step.choices:
-            key = match(incoming.text, _options(step))
+        elif incoming.text is not None:
+            self._hear(conv, flow, incoming.text)
+            if step.understander is not None:
+                decision = step.understander.decide(incoming.text)
+                if decision.action == "route":
+                    key = decision.choice
+                elif decision.action == "confirm" and decision.choice is not None:
+                    self._confirm(conv, flow, step, incoming.text, decision, out)
+                    return
         if key is not None:
-            choice = step.choice_index[key]
-            if choice.sets:
-                conv.slots.update(choice.sets)
-            conv.asked.append(step.id)
-            conv.tries = 0
-            await self._advance(conv, flow, flow.move(step.id, choice.trigger), out, progress)
+            await self._take(conv, flow, step, key, out, progress)
             return
         context = self._context(flow, conv)
         problem = "That isn't one of the options."
+        if decision is not None and len(normalize(incoming.text or "").split()) > SHORT_ANSWER_WORDS:
+            problem = NOT_SURE_TEXT
         spec = step.spec
         if spec.slot and incoming.text is not None:
             validator = VALIDATORS[spec.validate_ or "text"]
@@ -168,6 +203,8 @@ class Engine:
                 conv.tries = 0
                 await self._advance(conv, flow, flow.move(step.id, "answer", context), out, progress)
                 return
+        if decision is not None and incoming.text is not None:
+            out.miss(step.id, incoming.text, "reask", decision.choice, decision.score)
         conv.tries += 1
         if conv.tries >= spec.max_tries:
             conv.tries = 0
@@ -180,6 +217,98 @@ class Engine:
             return
         out.say(problem + " " + _reask_hint(step, context))
         out.awaiting = self._awaiting(step, context)
+
+    async def _take(
+        self,
+        conv: Conversation,
+        flow: CompiledFlow,
+        step: CompiledStep,
+        key: str,
+        out: _TurnBuilder,
+        progress: ProgressCallback | None,
+    ) -> None:
+        """The customer's answer is the choice `key`: set its slots and follow it."""
+        choice = step.choice_index[key]
+        if choice.sets:
+            conv.slots.update(choice.sets)
+        conv.asked.append(step.id)
+        conv.tries = 0
+        await self._advance(conv, flow, flow.move(step.id, choice.trigger), out, progress)
+
+    def _confirm(
+        self,
+        conv: Conversation,
+        flow: CompiledFlow,
+        step: CompiledStep,
+        text: str,
+        decision: Decision,
+        out: _TurnBuilder,
+    ) -> None:
+        """A middling guess: ask "It sounds like … Is that right?" rather than risk a wrong fix."""
+        assert decision.choice is not None
+        choice = step.choice_index[decision.choice]
+        context = self._context(flow, conv)
+        guess = choice.confirm(context) if choice.confirm else f"the answer is “{choice.label(context)}”"
+        conv.pending = {"step": step.id, "choice": choice.key, "text": text, "score": decision.score}
+        out.say(CONFIRM_TEXT.format(guess=guess))
+        out.awaiting = Awaiting(kind="choice", choices=CONFIRM_CHOICES)
+
+    async def _confirmed(
+        self,
+        conv: Conversation,
+        flow: CompiledFlow,
+        step: CompiledStep,
+        pending: dict[str, Any],
+        incoming: Incoming,
+        out: _TurnBuilder,
+        progress: ProgressCallback | None,
+    ) -> bool:
+        """The answer to "Is that right?"; False when the customer said something else instead."""
+        text, guess, score = str(pending.get("text", "")), str(pending.get("choice")), pending.get("score")
+        if incoming.choice in ("yes", "no"):
+            answer: str | None = incoming.choice
+        elif incoming.text is not None and len(normalize(incoming.text).split()) <= SHORT_ANSWER_WORDS:
+            answer = match(incoming.text, _CONFIRM_OPTIONS)
+        else:
+            answer = None
+        if answer == "yes" and guess in step.choice_index:
+            out.miss(step.id, text, "low_confidence", guess, score)
+            await self._take(conv, flow, step, guess, out, progress)
+            return True
+        if answer == "no":
+            out.miss(step.id, text, "rejected", guess, score)
+            context = self._context(flow, conv)
+            out.say(REJECTED_TEXT + " " + _reask_hint(step, context))
+            out.awaiting = self._awaiting(step, context)
+            return True
+        if incoming.choice is not None and incoming.choice in step.choice_index:
+            await self._take(conv, flow, step, incoming.choice, out, progress)
+            return True
+        out.miss(step.id, text, "reask", guess, score)  # they told us something else instead
+        return False
+
+    def _hear(self, conv: Conversation, flow: CompiledFlow, text: str) -> None:
+        """Fill the flow's entity slots from what the customer typed; never overwrite an answer."""
+        wanted = flow.spec.entities
+        if not wanted:
+            return
+        heard = extract(text)
+        found: dict[str, Any] = {}
+        if "domain" in wanted and (name := customer_domain(heard)):
+            with contextlib.suppress(ValueError):
+                found["domain"] = VALIDATORS["domain"](name)
+        if "email" in wanted and heard.emails:
+            found["email"] = heard.emails[0]
+        if "ip" in wanted and heard.listed_ip:
+            found["ip"] = heard.listed_ip
+        if "dnsbl" in wanted and heard.dnsbls:
+            found["dnsbl"] = heard.dnsbls[0]
+        for kind, value in found.items():
+            conv.slots.setdefault(wanted[kind], value)  # type: ignore[index]
+        if "codes" in wanted and heard.codes:
+            slot = wanted["codes"]
+            known = list(conv.slots.get(slot) or [])
+            conv.slots[slot] = known + [c for c in heard.codes if c not in known]
 
     async def _human(
         self, conv: Conversation, flow: CompiledFlow, out: _TurnBuilder, progress: ProgressCallback | None
@@ -221,6 +350,7 @@ class Engine:
         conv.status = "active"
         conv.escalation = None
         conv.feedback = None
+        conv.pending = None
         out.say("OK, let's start again.")
         await self._advance(conv, flow, flow.start, out, progress)
 
@@ -235,6 +365,7 @@ class Engine:
         progress: ProgressCallback | None,
     ) -> None:
         """Enter `step_id` and keep going through automatic steps until a question or the end."""
+        conv.pending = None
         for _ in range(MAX_STEPS_PER_TURN):
             step = flow.steps[step_id]
             visits = conv.visits.get(step_id, 0) + 1
@@ -251,6 +382,8 @@ class Engine:
                 out.say(say(context), "handoff" if kind == "escalate" else "text")
             if kind == "say":
                 step_id = flow.move(step_id, "next")
+            elif kind == "ask" and step.spec.skip_if_known and conv.slots.get(str(step.spec.slot)):
+                step_id = flow.move(step_id, "answer", context)  # the customer told us already
             elif kind == "ask":
                 assert step.question is not None
                 out.say(step.question(context))
@@ -324,6 +457,7 @@ class Engine:
     def _escalate(
         self, conv: Conversation, flow: CompiledFlow, out: _TurnBuilder, reason: str, *, said: bool = False
     ) -> None:
+        conv.pending = None
         conv.status = "escalated"
         conv.escalation = {"reason": reason, "step": conv.step, "flow": flow.id}
         out.escalated = conv.escalation
@@ -342,9 +476,7 @@ class Engine:
         if step.static_awaiting is not None:
             return step.static_awaiting
         if step.choices:
-            return Awaiting(
-                kind="choice", choices=tuple(Choice(c.key, c.label(context)) for c in step.choices)
-            )
+            return Awaiting(kind="choice", choices=tuple(Choice(c.key, c.label(context)) for c in step.shown))
         return Awaiting(kind="text", hint=step.hint(context) if step.hint else "")
 
     @staticmethod
@@ -367,11 +499,8 @@ class Engine:
             escalated=out.escalated,
             feedback=out.feedback,
             user_message=user,
+            missed=tuple(out.missed),
         )
-
-
-def _options(step: CompiledStep) -> list[Option]:
-    return [Option(c.key, c.terms) for c in step.choices]
 
 
 def _outcome_trigger(flow: CompiledFlow, step_id: str, status: str) -> str:
@@ -383,7 +512,7 @@ def _outcome_trigger(flow: CompiledFlow, step_id: str, status: str) -> str:
 
 def _reask_hint(step: CompiledStep, context: Mapping[str, Any]) -> str:
     if step.choices:
-        labels = [f"{i}. {c.label(context)}" for i, c in enumerate(step.choices, 1)]
+        labels = [f"{i}. {c.label(context)}" for i, c in enumerate(step.shown, 1)]
         tail = " You can also type your answer." if step.spec.slot else ""
         return "Please pick one: " + "; ".join(labels) + "." + tail
     if step.spec.hint and step.hint:

@@ -86,22 +86,39 @@ def normalize(text: str) -> str:
 _phrase = functools.lru_cache(maxsize=8192)(normalize)
 
 
-def match(text: str, options: Sequence[Option]) -> str | None:
-    """The key of the option `text` names, or None when it names none (or several) of them."""
+def match(text: str, options: Sequence[Option], numbered: int | None = None) -> str | None:
+    """The key of the option `text` names, or None when it names none (or several) of them.
+
+    A number picks the option at that place among the first `numbered` (the buttons shown).
+    """
     said = normalize(text)
     if not said or not options:
         return None
-    if said.isdigit() and 0 < int(said) <= len(options):
-        return options[int(said) - 1].key  # out of range: maybe a code listed as a synonym ("220")
-    for option in options:
-        if any(said == _phrase(term) for term in option.terms):
-            return option.key
+    exact = _exact(said, options, numbered)
+    if exact is not None:
+        return exact
     keys = {o.key for o in options}
     if {"yes", "no"} <= keys:
         verdict = _yes_no(said)
         if verdict:
             return verdict
     return _contained(said, options) or _fuzzy(said, options)
+
+
+def match_exact(text: str, options: Sequence[Option], numbered: int | None = None) -> str | None:
+    """Only a number or a whole label or synonym: what a button-like answer looks like."""
+    said = normalize(text)
+    return _exact(said, options, numbered) if said and options else None
+
+
+def _exact(said: str, options: Sequence[Option], numbered: int | None) -> str | None:
+    shown = len(options) if numbered is None else numbered
+    if said.isdigit() and 0 < int(said) <= shown:
+        return options[int(said) - 1].key  # out of range: maybe a code listed as a synonym ("220")
+    for option in options:
+        if any(said == _phrase(term) for term in option.terms):
+            return option.key
+    return None
 
 
 def _yes_no(said: str) -> str | None:

@@ -39,6 +39,8 @@ class Conversation:
     visits: dict[str, int] = field(default_factory=dict)  # per-step entries, for loop caps
     escalation: dict[str, Any] | None = None  # {"reason": ..., "step": ...} once escalated
     feedback: dict[str, Any] | None = None  # {"step", "rating": "up"|"down"|None, "comment"} at the end
+    # A guess the bot asked the customer to confirm: {"step", "choice", "text", "score"}.
+    pending: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Written out by hand: dataclasses.asdict deep-copies recursively and was most of a turn's cost.
@@ -58,6 +60,7 @@ class Conversation:
             "visits": dict(self.visits),
             "escalation": dict(self.escalation) if self.escalation else None,
             "feedback": dict(self.feedback) if self.feedback else None,
+            "pending": dict(self.pending) if self.pending else None,
         }
 
     def dump(self) -> bytes:
@@ -159,6 +162,9 @@ class Turn:
     feedback: dict[str, Any] | None = None  # set on the turn that recorded a rating or a comment
     # The customer's own message as the engine recorded it (redaction happens before the engine).
     user_message: Message | None = None
+    # Typed answers the bot did not understand well, for the support lead's list of misses:
+    # {"step", "text", "why": "reask" | "rejected" | "low_confidence", "guess", "score"}.
+    missed: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -8,10 +8,13 @@ from typing import Any
 
 from transitions import EventData, Machine
 
+from bot.engine.matcher import Option
 from bot.engine.model import Awaiting, Choice
 from bot.flows.graph import Edge, flow_edges
 from bot.flows.model import FlowSpec, StepSpec
 from bot.flows.templates import Predicate, Renderer, compile_condition, compile_text
+from bot.nlu.policy import UNCLEAR, Example, Thresholds, Understander
+from bot.nlu.signals import SignalTable
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class CompiledChoice:
     terms: tuple[str, ...]  # label, id and synonyms, for matching typed answers
     sets: Mapping[str, Any]
     trigger: str  # the machine event that takes this choice
+    hidden: bool = False  # understood when typed, never shown as a button
+    confirm: Renderer | None = None  # "It sounds like <this>." when the bot checks a guess
 
 
 @dataclass
@@ -37,6 +42,12 @@ class CompiledStep:
     args: dict[str, Renderer] = field(default_factory=dict)
     reason: Renderer | None = None
     static_awaiting: Awaiting | None = None  # when no label is templated, built once
+    understander: Understander | None = None  # typed answers to a question with choices
+
+    @property
+    def shown(self) -> tuple[CompiledChoice, ...]:
+        """The choices offered as buttons, in file order."""
+        return tuple(c for c in self.choices if not c.hidden)
 
 
 class _Cursor:
@@ -117,13 +128,17 @@ def _compile_step(step_id: str, spec: StepSpec) -> CompiledStep:
                 terms=(c.label, c.key.replace("_", " "), *c.synonyms),
                 sets=dict(c.set),
                 trigger=f"choice:{c.key}",
+                hidden=c.hidden,
+                confirm=compile_text(c.confirm) if c.confirm else None,
             )
             for c in spec.choices or ()
         )
         step.choice_index = {c.key: c for c in step.choices}
-        if step.choices and not any("{" in c.label_source for c in step.choices):
+        if step.choices:
+            step.understander = _understander(spec, step)
+        if step.choices and not any("{" in c.label_source for c in step.shown):
             step.static_awaiting = Awaiting(
-                kind="choice", choices=tuple(Choice(c.key, c.label_source) for c in step.choices)
+                kind="choice", choices=tuple(Choice(c.key, c.label_source) for c in step.shown)
             )
         elif not step.choices and not spec.hint:
             step.static_awaiting = Awaiting(kind="text", hint="")
@@ -132,3 +147,23 @@ def _compile_step(step_id: str, spec: StepSpec) -> CompiledStep:
     if spec.kind == "escalate":
         step.reason = compile_text(str(spec.escalate))
     return step
+
+
+def _understander(spec: StepSpec, step: CompiledStep) -> Understander:
+    """The question's matcher, signals and classifier; buttons first, so numbers pick what is shown."""
+    ordered = (*step.shown, *(c for c in step.choices if c.hidden))
+    options = [Option(c.key, c.terms) for c in ordered]
+    choices = spec.choices or []
+    signals = SignalTable(
+        (c.key, c.signals.codes if c.signals else (), c.signals.patterns if c.signals else ()) for c in choices
+    )
+    # A question is classified once its lead wrote `examples:`; labels and synonyms train it too.
+    examples = [
+        Example(c.key, text) for c in choices for text in (c.label, *c.synonyms, *c.examples) if text.strip()
+    ] if any(c.examples for c in choices) else []
+    limits = spec.understanding
+    if examples and limits:
+        examples += [Example(UNCLEAR, text) for text in limits.unclear]
+    thresholds = Thresholds(limits.direct, limits.confirm) if limits else Thresholds()
+    direct_for = {c.key: c.direct for c in choices if c.direct is not None}
+    return Understander(options, signals, examples, thresholds, numbered=len(step.shown), direct_for=direct_for)

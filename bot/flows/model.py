@@ -11,6 +11,7 @@ STEP_ID = r"^[a-z][a-z0-9_]*$"
 FLOW_ID = r"^[a-z][a-z0-9-]*$"
 SLOT_NAME = r"^[a-z][a-z0-9_]*$"
 VALIDATORS = ("domain", "email", "ip", "number", "yes_no", "text")
+ENTITY_KINDS = ("domain", "email", "ip", "dnsbl", "codes")
 OUTCOMES = ("pass", "warn", "fail", "unknown", "skipped")
 STEP_KINDS = ("ask", "probe", "branch", "escalate", "end", "call", "say")
 
@@ -23,6 +24,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SignalSpec(_Strict):
+    """Error signatures that name a choice with near certainty when they appear in what a customer typed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    codes: list[str] = Field(
+        default_factory=list,
+        description="SMTP reply codes (535), enhanced status codes (5.7.8) and mail-client codes (0x800CCC92)",
+    )
+    patterns: list[str] = Field(
+        default_factory=list,
+        description="Text patterns in RE2 syntax (linear time), matched case-insensitively",
+    )
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _hex_codes(cls, value: Any) -> Any:
+        # YAML reads an unquoted 0x800CCC0E as the number 2148322318: write it back as it was typed.
+        if isinstance(value, list):
+            return [f"0x{v:08X}" if isinstance(v, int) and v > 0xFFFF else v for v in value]
+        return value
+
+
 class ChoiceSpec(_Strict):
     """One button of a question; typed answers match its label, id or synonyms."""
 
@@ -33,6 +57,21 @@ class ChoiceSpec(_Strict):
         default=None, description="Stable id for the choice (default: made from the label)"
     )
     synonyms: list[str] = Field(default_factory=list, description="Words a customer may type")
+    examples: list[str] = Field(
+        default_factory=list, description="Whole messages in customers' words; they train the classifier"
+    )
+    signals: SignalSpec | None = Field(default=None, description="Error codes and patterns that name it")
+    confirm: str | None = Field(
+        default=None,
+        description="How the bot names this answer when it checks a guess: 'It sounds like <confirm>.'",
+    )
+    hidden: bool = Field(default=False, description="Understood when typed, but not shown as a button")
+    direct: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Route here without asking only at this classifier score (above the question's)",
+    )
     next: StepId = Field(description="The step this choice leads to")
     set: dict[SlotName, Any] = Field(default_factory=dict, description="Slots to set when chosen")
 
@@ -64,6 +103,28 @@ class BranchCase(_Strict):
         return self.else_ if self.else_ is not None else str(self.next)
 
 
+class UnderstandingSpec(_Strict):
+    """How sure the question's classifier must be: route at `direct`, check the guess at `confirm`."""
+
+    direct: float = Field(default=0.6, gt=0, le=1, description="Route without asking at this score")
+    confirm: float = Field(
+        default=0.3, gt=0, le=1, description="Ask 'Is that right?' at this score; below it, re-ask"
+    )
+    unclear: list[str] = Field(
+        default_factory=list,
+        description="Messages that name none of the answers ('it doesn't work'): the bot asks again",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UnderstandingSpec:
+        if self.confirm > self.direct:
+            raise ValueError(
+                f"`confirm` ({self.confirm}) must not be above `direct` ({self.direct}); "
+                "a guess is confirmed when it is less sure than a direct route"
+            )
+        return self
+
+
 class StepSpec(_Strict):
     """A step: exactly one of ask / probe / branch / escalate / end / call, or just `say` and `next`."""
 
@@ -78,6 +139,12 @@ class StepSpec(_Strict):
     hint: str | None = Field(default=None, description="Placeholder shown in the text box")
     max_tries: int = Field(default=3, ge=1, le=10, description="Invalid answers before on_invalid")
     on_invalid: StepId | None = Field(default=None, description="Where to go after max_tries")
+    skip_if_known: bool = Field(
+        default=False, description="Skip the question when its slot already holds a value"
+    )
+    understanding: UnderstandingSpec | None = Field(
+        default=None, description="Thresholds for typed answers understood by the classifier"
+    )
     # probe
     probe: str | None = Field(default=None, description="The check to run, e.g. smtp_587")
     args: dict[str, str] = Field(default_factory=dict, description="Probe arguments, templated")
@@ -125,6 +192,10 @@ class StepSpec(_Strict):
                 )
         if kind in ("escalate", "end", "branch", "probe") and self.next:
             raise ValueError(f"a `{kind}` step takes no `next:`; " + _WHY_NO_NEXT[kind])
+        if self.skip_if_known and not self.slot:
+            raise ValueError("`skip_if_known:` applies to a question with `slot:`")
+        if self.understanding and not self.choices:
+            raise ValueError("`understanding:` applies to a question with `choices:`")
         if self.validate_ and not self.slot:
             raise ValueError("`validate:` applies to a typed answer; add `slot:` to keep it")
         if self.max_visits and not self.on_max_visits:
@@ -166,6 +237,10 @@ class FlowSpec(_Strict):
     )
     inputs: list[SlotName] = Field(
         default_factory=list, description="Slots a channel may fill at the start (e.g. client_ip)"
+    )
+    entities: dict[Literal["domain", "email", "ip", "dnsbl", "codes"], SlotName] = Field(
+        default_factory=dict,
+        description="Slots filled from what customers type or paste: domain, email, ip, dnsbl, codes",
     )
     on_human: StepId | None = Field(default=None, description="Step taken when the customer asks for a human")
     migrate: dict[StepId, StepId] = Field(

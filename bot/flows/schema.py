@@ -23,6 +23,9 @@ def flow_schema() -> dict[str, Any]:
         "anyOf": [defs["ChoiceSpec"]["properties"]["label"], {"type": "number"}],
         "description": "The button text; {{ slot }} and {{ variable }} fill in",
     }
+    # Likewise `codes: [535, 0x800CCC0E]`: YAML reads both as numbers, and the loader takes them.
+    codes = defs["SignalSpec"]["properties"]["codes"]
+    codes["items"] = {"anyOf": [codes["items"], {"type": "integer"}]}
     outcomes = defs["StepSpec"]["properties"]["outcomes"]["anyOf"][0]
     outcomes["propertyNames"] = {"enum": [*OUTCOMES, "default"]}
     defs["StepSpec"]["allOf"] = _step_rules()

@@ -250,14 +250,17 @@ def _check(spec: TurnSpec, turn: Turn, slots: dict[str, Any], steps: set[str] | 
     return problems
 
 
-def test_files_for(paths: Iterable[Path]) -> list[Path]:
-    """Test files named directly, or every flows/tests/*.yaml under the folders named."""
+NLU_SUFFIX = ".nlu.yaml"  # labelled test messages for the understanding evaluation
+
+
+def test_files_for(paths: Iterable[Path], *, nlu: bool = False) -> list[Path]:
+    """Conversation test files (or, with `nlu`, labelled message files) named directly or under the folders named."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             folder = path / "tests" if (path / "tests").is_dir() else path
-            files.extend(sorted(folder.glob("*.yaml")))
-        else:
+            files.extend(p for p in sorted(folder.glob("*.yaml")) if p.name.endswith(NLU_SUFFIX) == nlu)
+        elif path.name.endswith(NLU_SUFFIX) == nlu:
             files.append(path)
     return files
 

@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterable
 
 from bot.errors import Location
 from bot.flows.graph import Edge, flow_edges, is_final
-from bot.flows.model import FlowSpec
+from bot.flows.model import ChoiceSpec, FlowSpec
 from bot.flows.templates import TemplateProblem, names_in_condition, names_in_text
 from bot.flows.yamlsafe import Document, Path
+from bot.nlu.signals import SignalError, code_strength, compile_pattern
 
 Problem = tuple[Location, str]
 REQUIRED_OUTCOMES = ("pass", "warn", "fail", "unknown")
@@ -136,6 +137,23 @@ class _Checker:
                             f"two choices have the id `{choice.key}`; give one of them a different `id:`",
                         )
                     seen[choice.key] = i
+                    self.check_signals((*base, "choices", i), choice)
+                if all(c.hidden for c in step.choices):
+                    self.add((*base, "choices"), "every choice is `hidden:`; show at least one as a button")
+
+    def check_signals(self, path: Path, choice: ChoiceSpec) -> None:
+        if choice.signals is None:
+            return
+        for j, code in enumerate(choice.signals.codes):
+            try:
+                code_strength(code)
+            except SignalError as exc:
+                self.add((*path, "signals", "codes", j), str(exc))
+        for j, pattern in enumerate(choice.signals.patterns):
+            try:
+                compile_pattern(pattern)
+            except SignalError as exc:
+                self.add((*path, "signals", "patterns", j), str(exc))
 
     def check_reachable(self) -> set[str]:
         roots = [self.flow.start] + ([self.flow.on_human] if self.flow.on_human else [])
@@ -181,12 +199,15 @@ class _Checker:
                 )
 
     def check_slots(self) -> None:
-        known_everywhere = set(self.flow.variables) | set(self.flow.inputs)
+        # A slot only entities fill may be filled by any typed answer, like an input: read it
+        # behind an `if:`. One that steps also set (the domain) is checked like any other slot.
+        heard = set(self.flow.inputs) | (set(self.flow.entities.values()) - self._all_set_slots())
+        known_everywhere = set(self.flow.variables) | heard
         reads = self._reads()
         for name in self.flow.variables:
             if name in self._all_set_slots():
                 self.add(("variables", name), f"`{name}` is both a variable and a slot; rename one", key=True)
-        available = _available_slots(self.flow, self.valid_edges, set(self.flow.inputs))
+        available = _available_slots(self.flow, self.valid_edges, heard)
         for step_id, path, names in reads:
             if step_id not in available:
                 continue  # unreachable, reported already

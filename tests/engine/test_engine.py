@@ -447,6 +447,7 @@ async def test_state_json_is_plain_data(colours) -> None:
         "visits",
         "escalation",
         "feedback",
+        "pending",
     }
     assert data["flow_id"] == "colours" and data["version"] == "1" and data["step"] == "ask_size"
     assert json.loads(json.dumps(data)) == data

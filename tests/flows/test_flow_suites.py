@@ -80,7 +80,7 @@ def test_flows_test_prints_the_way_to_each_step_never_reached_and_fails_under_th
     assert lines[2].startswith("  steps never reached: say_go_through_all, ask_domain_for_ports, ")
     assert "    say_go_through_all: welcome -> ask_symptom [pick other] -> say_go_through_all" in lines
     assert (
-        "    fix_size_too_big: welcome -> ask_symptom [pick limit_or_size] -> ask_limit_kind [pick too_big] "
+        "    fix_size_too_big: welcome -> ask_symptom [pick too_big] "
         "-> ask_message_size [type a valid number] -> size_branch [if message_mb > max_message_mb] "
         "-> fix_size_too_big"
     ) in lines
