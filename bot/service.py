@@ -439,6 +439,11 @@ def _events(
         kind = "choice" if incoming.choice is not None else "text"
         out.append({**base, "kind": "answer", "step": None, "data": {"kind": kind}})
     out.extend({**base, "kind": "step", "step": step, "data": None} for step in entered)
+    # Messages the bot did not understand well (already redacted): the support lead's list of misses.
+    out.extend(
+        {**base, "kind": "missed", "step": m["step"], "data": {k: v for k, v in m.items() if k != "step"}}
+        for m in turn.missed
+    )
     for message in turn.messages:
         if isinstance(message, Message) and message.probe is not None:
             out.append(

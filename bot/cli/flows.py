@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from bot.cli.common import flows_path, load_registry
+from bot.cli.understanding import evaluate_files, print_evaluation, print_explanation
 from bot.flows.check import check_files, flow_files
 from bot.flows.diagram import FORMATS, DiagramError, render
 from bot.flows.lint import lint_files
 from bot.flows.loader import load_file
 from bot.flows.schema import schema_text
+from bot.flows.testing import Report as TestReport
 from bot.flows.testing import run_tests, test_files_for
 
 
@@ -96,17 +100,32 @@ def schema(output: Path | None) -> None:
     default=None,
     help="Fail below this coverage of choices, conditions and probe outcomes (0-100; default: --min-coverage).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (results, coverage, understanding).")
 def test_command(
-    paths: tuple[Path, ...], flows_dir: str | None, min_coverage: float, min_branch_coverage: float | None
+    paths: tuple[Path, ...],
+    flows_dir: str | None,
+    min_coverage: float,
+    min_branch_coverage: float | None,
+    as_json: bool,
 ) -> None:
-    """Run the YAML conversation tests; print pass/fail per case, coverage, and how to reach what was missed."""
+    """Run the YAML conversation tests; print pass/fail per case, coverage, and how to reach what was missed.
+
+    Files named *.nlu.yaml hold labelled customer messages: each question's understanding is
+    evaluated on them (right directly, after a confirmation, asked again, wrong), with k-fold
+    cross-validation of the flow's examples; missing a file's targets fails the run.
+    """
     folder = flows_path(flows_dir)
     registry = load_registry(str(folder))
     files = test_files_for(paths or (folder,))
-    if not files:
+    nlu_files = test_files_for(paths or (folder,), nlu=True)
+    if not files and not nlu_files:
         click.echo(f"no conversation tests found in {folder / 'tests'}", err=True)
         sys.exit(1)
+    evaluations = evaluate_files(registry, nlu_files)
     report = run_tests(registry, files)
+    if as_json:
+        _print_json(report, evaluations)
+        return
     for case in report.cases:
         click.echo(f"{'PASS' if case.passed else 'FAIL'}  {case.flow}: {case.name}")
         for failure in case.failures:
@@ -139,7 +158,39 @@ def test_command(
         if coverage.edge_ratio * 100 < branch_floor:
             click.echo(f"  choice/branch coverage is under {branch_floor:.0f}%", err=True)
             ok = False
+    for evaluation in evaluations:
+        ok = print_evaluation(evaluation) and ok
     passed = sum(c.passed for c in report.cases)
     click.echo(f"{passed} passed, {len(report.cases) - passed} failed")
     if not ok:
         sys.exit(1)
+
+
+def _print_json(report: TestReport, evaluations: list[dict[str, Any]]) -> None:
+    passed = sum(c.passed for c in report.cases)
+    ok = report.passed and not any(e["failures"] for e in evaluations)
+    document = {
+        "passed": passed,
+        "failed": len(report.cases) - passed,
+        "cases": [
+            {"flow": c.flow, "name": c.name, "passed": c.passed, "failures": list(c.failures)} for c in report.cases
+        ],
+        "coverage": {
+            flow: {"steps": round(c.step_ratio, 4), "edges": round(c.edge_ratio, 4)}
+            for flow, c in report.coverage.items()
+        },
+        "understanding": [{k: v for k, v in e.items() if k != "_report"} for e in evaluations],
+    }
+    click.echo(json.dumps(document, indent=2))
+    if not ok:
+        sys.exit(1)
+
+
+@flows.command()
+@click.argument("flow")
+@click.argument("step")
+@click.argument("text")
+@click.option("--flows", "flows_dir", default=None, metavar="DIR", help="Folder of the flows.")
+def explain(flow: str, step: str, text: str, flows_dir: str | None) -> None:
+    """How the bot would route TEXT typed at question STEP of FLOW, and why (signals, classifier, thresholds)."""
+    print_explanation(load_registry(flows_dir).get(flow), step, text)

@@ -96,26 +96,23 @@ class Report:
     results: list[Result]
     targets: Targets
 
-    def tally(self, step: str | None = None, kind: str | None = None) -> Tally:
+    def tally(self, step: str | None = None, kind: str | None = None, unclear: bool | None = None) -> Tally:
+        """Outcomes of the messages of one question and kind; `unclear` picks cause or no-cause lines."""
         tally = Tally()
         for r in self.results:
-            if (step is None or r.step == step) and (kind is None or r.kind == kind):
+            if (
+                (step is None or r.step == step)
+                and (kind is None or r.kind == kind)
+                and (unclear is None or (r.expect == UNCLEAR) == unclear)
+            ):
                 tally.add(r.outcome)
         return tally
 
-    def unclear(self) -> Tally:
-        tally = Tally()
-        for r in self.results:
-            if r.expect == UNCLEAR:
-                tally.add(r.outcome)
-        return tally
+    def unclear(self, step: str | None = None) -> Tally:
+        return self.tally(step, unclear=True)
 
-    def causes(self, kind: str) -> Tally:
-        tally = Tally()
-        for r in self.results:
-            if r.expect != UNCLEAR and r.kind == kind:
-                tally.add(r.outcome)
-        return tally
+    def causes(self, kind: str, step: str | None = None) -> Tally:
+        return self.tally(step, kind, unclear=False)
 
     def steps(self) -> list[str]:
         return list(dict.fromkeys(r.step for r in self.results))
@@ -156,7 +153,8 @@ class Report:
             "questions": {
                 step: {
                     "overall": self.tally(step).to_json(),
-                    **{kind: self.tally(step, kind).to_json() for kind in KINDS},
+                    **{kind: self.causes(kind, step).to_json() for kind in KINDS},
+                    "unclear": self.unclear(step).to_json(),
                     "confusions": [{"expected": e, "got": g, "count": n} for e, g, n in self.confusions(step)],
                 }
                 for step in self.steps()
