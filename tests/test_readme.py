@@ -18,7 +18,11 @@ def test_readme_embeds_the_current_diagram_of_the_reference_flow() -> None:
     )
 
 
-def test_readme_names_the_two_setup_commands() -> None:
+def test_readme_names_the_two_setup_commands_and_ci_runs_them() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    setup = readme.split("## Set up", 1)[1].split("##", 1)[0]
-    assert "pip install -e '.[dev]'" in setup and "\npytest\n" in setup
+    setup = readme.split("\n## Set up\n", 1)[1].split("\n## ", 1)[0]
+    commands = setup.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert commands == ["pip install -c constraints.txt -e '.[dev]'", "pytest"]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install -q -c constraints.txt -e '.[dev]'\n" in ci and "; pytest\n" in ci
+    assert "--system-site-packages" not in ci, "CI must install as a newcomer would, with no site packages"
