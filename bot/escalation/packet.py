@@ -80,6 +80,13 @@ def summarise(
         parts.append(
             f"{result['id']} {STATUS_WORD.get(result['status'], result['status'])}: {result['summary']}"
         )
+    codes = conv.slots.get("error_codes")
+    if codes and isinstance(codes, list):
+        parts.append("error codes " + ", ".join(str(c) for c in codes))
+    quoted = conv.slots.get("quoted_ip")
+    if quoted:
+        listed_by = conv.slots.get("quoted_list")
+        parts.append(f"their bounce quotes IP {quoted}" + (f" ({listed_by})" if listed_by else ""))
     ip = conv.slots.get("ip") or conv.slots.get("client_ip")
     if ip:
         parts.append(f"their IP {ip}")

@@ -16,9 +16,10 @@ from rapidfuzz.distance import OSA
 from bot.errors import FlowError, Location
 from bot.flows.graph import flow_edges
 from bot.flows.loader import parse_flow, read_text
-from bot.flows.model import OUTCOMES, FlowSpec
+from bot.flows.model import OUTCOMES, ChoiceSpec, FlowSpec
 from bot.flows.validate import _cycles
 from bot.flows.yamlsafe import Document, Path
+from bot.nlu.signals import SignalError, compile_pattern, normalize_code
 
 MAX_MESSAGE_CHARS = 400  # about 70 words: what fits a phone screen without scrolling
 MAX_LABEL_CHARS = 60  # a button label that wraps over three lines stops reading as a button
@@ -72,6 +73,7 @@ RULES = (
     "unknown-as-pass",
     "typo",
     "schema-line",
+    "overlapping-signals",
 )
 
 
@@ -121,6 +123,7 @@ class _Linter:
         self.unknown_as_pass()
         self.similar_step_ids()
         self.probe_field_typos()
+        self.overlapping_signals()
 
     def long_text(self) -> None:
         for step_id, step in self.flow.steps.items():
@@ -175,6 +178,36 @@ class _Linter:
                             "a customer who types it always gets the first: keep it on one choice only",
                         )
                         break
+
+    def overlapping_signals(self) -> None:
+        """Two choices of a question named by the same code, or a pattern that fits another choice's words."""
+        for step_id, step in self.flow.steps.items():
+            choices = step.choices or []
+            owner: dict[str, str] = {}
+            for i, choice in enumerate(choices):
+                signals = choice.signals
+                if signals is None:
+                    continue
+                for j, code in enumerate(signals.codes):
+                    code = normalize_code(code)
+                    if code in owner and owner[code] != choice.key:
+                        self.warn(
+                            ("steps", step_id, "choices", i, "signals", "codes", j),
+                            "overlapping-signals",
+                            f"code `{code}` names both `{owner[code]}` and `{choice.key}`, so it decides "
+                            "neither: keep it on the choice it surely means, or drop it",
+                        )
+                    owner.setdefault(code, choice.key)
+                for j, source in enumerate(signals.patterns):
+                    clash = _pattern_clash(source, choice.key, choices)
+                    if clash:
+                        other, text = clash
+                        self.warn(
+                            ("steps", step_id, "choices", i, "signals", "patterns", j),
+                            "overlapping-signals",
+                            f"pattern `{source}` of `{choice.key}` also matches `{text}`, an example of "
+                            f"`{other}`: narrow the pattern, or move the example",
+                        )
 
     def uncapped_loops(self) -> None:
         # Loops of automatic steps are errors (validate.py); a loop through a question waits for the
@@ -309,6 +342,21 @@ def _status_literals(compare: nodes.Compare, results: set[str]) -> Iterator[str]
             for item in operand.items:
                 if isinstance(item, nodes.Const) and isinstance(item.value, str):
                     yield item.value
+
+
+def _pattern_clash(source: str, key: str, choices: Iterable[ChoiceSpec]) -> tuple[str, str] | None:
+    """The first (choice, text) of another choice that the pattern matches; None when it fits only its own."""
+    try:
+        pattern = compile_pattern(source)
+    except SignalError:
+        return None  # reported by validation already
+    for other in choices:
+        if other.key == key:
+            continue
+        for text in (other.label, *other.synonyms, *other.examples):
+            if pattern.search(" ".join(text.split())):
+                return other.key, text if len(text) <= 80 else text[:79] + "…"
+    return None
 
 
 def _did_you_mean(name: str, known: Iterable[str], otherwise: str) -> str:
