@@ -57,11 +57,18 @@ def compile_pattern(pattern: str) -> re2._Regexp:
         raise SignalError(f"this pattern is {len(pattern)} characters; keep patterns under {MAX_PATTERN_CHARS}")
     try:
         return re2.compile("(?i)" + pattern)
-    except re2.error as exc:
-        raise SignalError(
-            f"the pattern `{pattern}` does not compile ({exc}); patterns use RE2 syntax: no backreferences "
-            "or lookarounds, escape dots as \\."
-        ) from None
+    except re2.error:
+        pass
+    try:  # Python's own parser names a syntax mistake in words a support lead can act on
+        re.compile(pattern)
+    except re.error as exc:
+        why = f"{exc.msg} at position {exc.pos}"
+    else:
+        why = "it uses a feature RE2 does not have, such as a backreference or a lookaround"
+    raise SignalError(
+        f"the pattern `{pattern}` does not compile: {why}; patterns use RE2 syntax (no backreferences or "
+        "lookarounds; escape a literal dot as \\.)"
+    )
 
 
 @dataclass(frozen=True)

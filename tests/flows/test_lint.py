@@ -57,6 +57,12 @@ EXPECTED: dict[str, list[str]] = {
         "30:3: warning: step `ask_prot` is named almost like `ask_port` (line 25); if it is a typo, did "
         "you mean `ask_port`? If not, rename one so they are easy to tell apart [typo]",
     ],
+    "overlapping_signals": [
+        "14:22: warning: pattern `rejected` of `password` also matches `the server rejected my message as "
+        "spam`, an example of `blocked`: narrow the pattern, or move the example [overlapping-signals]",
+        "20:19: warning: code `550` names both `password` and `blocked`, so it decides neither: keep it on "
+        "the choice it surely means, or drop it [overlapping-signals]",
+    ],
     "schema_line": [
         "1:1: warning: the file does not start with `# yaml-language-server: $schema=flow.schema.json`; "
         "add it so editors complete keys and underline mistakes as you type (the path is relative to "

@@ -131,6 +131,30 @@ MUTATIONS = {
         needle="message_mb: 1",
         message="`message_mb` is both a variable and a slot; rename one",
     ),
+    "signal pattern that cannot compile": Mutation(
+        old="            - 'blocked using'\n",
+        new="            - 'blocked (using'\n",
+        needle="'blocked (using'",
+        message="the pattern `blocked (using` does not compile: missing ), unterminated subpattern at position 8",
+    ),
+    "signal code of no known shape": Mutation(
+        old="          codes: [5.7.606, 5.7.511, 5.7.510]\n",
+        new="          codes: [5.7.606, X999, 5.7.510]\n",
+        needle="X999",
+        message="`X999` is not a code supportbot can read; write an SMTP reply code like 535",
+    ),
+    "every choice hidden": Mutation(
+        old=(
+            '      - {id: yes, label: "Yes, check it", next: probe_port_25}\n'
+            '      - {id: no, label: "No, skip the check", next: explain_telnet_test}\n'
+        ),
+        new=(
+            '      - {id: yes, label: "Yes, check it", hidden: true, next: probe_port_25}\n'
+            '      - {id: no, label: "No, skip the check", hidden: true, next: explain_telnet_test}\n'
+        ),
+        needle='- {id: yes, label: "Yes, check it", hidden',
+        message="every choice is `hidden:`; show at least one as a button",
+    ),
     "subflow that is not loaded": Mutation(
         old="  say_go_through_all:\n    say: No problem. Let's go through the usual causes one by one, starting with the connection.\n",
         new="  say_go_through_all:\n    call: password-reset\n",
