@@ -63,6 +63,7 @@ _LOCAL_V4 = tuple(
     for n in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
 )
 _ULA = ipaddress.IPv6Network("fc00::/7")
+_URL = re.compile(r"<?\b(?:https?|ftp)://[^\s>|]{1,2000}", re.IGNORECASE)
 _HOST_PREFIX = re.compile(r"^(?:mail|smtp|smtpout|mx\d*|imap|pop3?|webmail|outgoing)\.", re.IGNORECASE)
 _FILE_SUFFIX = re.compile(r"\.(?:exe|dll|php|js|html?|txt|pdf|docx?|xlsx?|jpe?g|png|gif|zip|pst|ost|eml|msg)$", re.I)
 _LISTING_WORD = re.compile(
@@ -119,7 +120,8 @@ def extract(text: str) -> Entities:
     replies = _unique(_reply_codes(masked))
     client = _unique("0x" + m.group(1).upper() for m in _CLIENT.finditer(masked) if _is_hresult(m.group(1)))
     dnsbls = _unique(name for pattern, name in _DNSBL_NAMES if pattern.search(text))
-    without_emails = _EMAIL.sub(" ", masked)
+    # A link's host is somebody's web page, not where the customer sends mail from.
+    without_emails = _URL.sub(" ", _EMAIL.sub(" ", masked))
     domains = _unique(_domains(masked, without_emails))
     return Entities(
         ips=ips,

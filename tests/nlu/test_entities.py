@@ -89,3 +89,8 @@ def test_hostile_input_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_only_the_start_of_a_huge_paste_is_read() -> None:
     found = extract("x " * MAX_CHARS + "535 5.7.8 authentication failed")
     assert found.codes == ()
+
+
+def test_a_links_host_is_never_taken_for_the_customers_domain() -> None:
+    found = extract("my mail program times out <https://evil.example|click> see http://phish.example/x")
+    assert found.domains == () and customer_domain(found) is None
