@@ -94,3 +94,19 @@ async def test_renderings_keep_customer_text_literal(database_url: str) -> None:
 
 def test_mrkdwn_escape_leaves_nothing_for_slack_to_parse() -> None:
     assert mrkdwn_escape("<!here> <#C1> a & b > c") == "&lt;!here&gt; &lt;#C1&gt; a &amp; b &gt; c"
+
+
+def test_the_summary_names_pasted_codes_and_the_quoted_address() -> None:
+    from bot.engine.model import Conversation
+    from bot.escalation.packet import build_packet
+
+    conv = Conversation(
+        id="c_1",
+        flow_id="cant-send-email",
+        version="1",
+        slots={"error_codes": ["550", "5.7.1"], "quoted_ip": "81.2.69.142", "quoted_list": "Spamhaus"},
+    )
+    packet = build_packet(conv, reason="r", channel="web", customer={}, transcript=[], flow_title="t")
+    assert "error codes 550, 5.7.1" in packet["summary"]
+    assert "their bounce quotes IP 81.2.69.142 (Spamhaus)" in packet["summary"]
+    assert packet["slots"]["error_codes"] == ["550", "5.7.1"]
