@@ -272,3 +272,29 @@ async def test_seen_event_is_decided_by_the_unique_key(database_url: str) -> Non
             *(s.seen_event("Ev02") for s in (one.service, two.service, one.service, two.service))
         )
         assert sorted(answers) == [False, True, True, True]
+
+
+async def test_missed_messages_are_stored_redacted_as_events(database_url: str) -> None:
+    from bot.storage.schema import events
+
+    async with running_parts(database_url) as parts:
+        svc = parts.service
+        cid = (await svc.start(None, "web")).conversation_id
+        turn = await svc.reply(cid, Incoming(text="hello, my email is broken, my password is Secr3t-Horse-99"))
+        assert turn["awaiting"]["kind"] == "choice" and "not sure I understood" in turn["messages"][-1]["text"]
+        confirm = await svc.reply(cid, Incoming(text="my outlook fails to send, messages just sit in the outbox"))
+        assert [c["id"] for c in confirm["awaiting"]["choices"]] == ["yes", "no"]
+        await svc.reply(cid, Incoming(choice="no"))
+        async with svc.db.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(events.c.kind, events.c.step, events.c.data)
+                    .where(events.c.conversation_id == cid, events.c.kind == "missed")
+                    .order_by(events.c.id)
+                )
+            ).all()
+        whys = [(r.step, r.data["why"], r.data["guess"]) for r in rows]
+        assert whys[0][:2] == ("ask_symptom", "reask")
+        assert whys[1] == ("ask_symptom", "rejected", "stuck_outbox")
+        assert "Secr3t-Horse-99" not in str(rows) and "[redacted]" in rows[0].data["text"]
+        assert rows[1].data["text"] == "my outlook fails to send, messages just sit in the outbox"
