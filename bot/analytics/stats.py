@@ -1,4 +1,4 @@
-"""The support lead's figures: containment, escalations, abandonment, per-step funnel, probes, satisfaction."""
+"""The support lead's figures: containment, escalations, abandonment, funnel, probes, satisfaction, misses."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.analytics.missed import MISSED, TOP_MISSED, MissedQuestion, as_json, top_missed
 from bot.errors import FlowNotFound
 from bot.flows.registry import FlowRegistry
 from bot.storage.schema import conversations, events
@@ -78,10 +79,15 @@ class _Step:
     ended: int = 0
 
 
-async def load(engine: AsyncEngine, filters: Filters) -> tuple[list[Conv], list[Event]]:
-    """The conversations the filters select and all their events, oldest first."""
+async def load(
+    engine: AsyncEngine, filters: Filters, kinds: Sequence[str] | None = None
+) -> tuple[list[Conv], list[Event]]:
+    """The conversations the filters select and their events (all, or only these kinds), oldest first."""
     c, e = conversations.c, events.c
     chosen = select(c.id).where(filters.where())
+    which: ColumnElement[bool] = e.conversation_id.in_(chosen)
+    if kinds is not None:
+        which = and_(which, e.kind.in_(kinds))
     async with engine.connect() as conn:
         conv_rows = (
             await conn.execute(
@@ -93,7 +99,7 @@ async def load(engine: AsyncEngine, filters: Filters) -> tuple[list[Conv], list[
         event_rows = (
             await conn.execute(
                 select(e.conversation_id, e.flow_id, e.kind, e.step, e.data, e.created_at)
-                .where(e.conversation_id.in_(chosen))
+                .where(which)
                 .order_by(e.id)
             )
         ).all()
@@ -107,12 +113,27 @@ async def load(engine: AsyncEngine, filters: Filters) -> tuple[list[Conv], list[
 
 
 async def compute(
-    engine: AsyncEngine, filters: Filters | None = None, registry: FlowRegistry | None = None
+    engine: AsyncEngine,
+    filters: Filters | None = None,
+    registry: FlowRegistry | None = None,
+    missed_limit: int = TOP_MISSED,
 ) -> dict[str, Any]:
     """Every figure of `supportbot stats --json` for the conversations the filters select."""
     filters = filters or Filters()
     convs, evs = await load(engine, filters)
-    return figures(convs, evs, step_order(registry, filters.flow, convs), filters)
+    return figures(convs, evs, step_order(registry, filters.flow, convs), filters, missed_limit)
+
+
+async def missed_messages(
+    engine: AsyncEngine,
+    filters: Filters | None = None,
+    registry: FlowRegistry | None = None,
+    limit: int = TOP_MISSED,
+) -> list[MissedQuestion]:
+    """Per question, the top `limit` texts the bot missed in the conversations the filters select."""
+    filters = filters or Filters()
+    convs, evs = await load(engine, filters, kinds=(MISSED,))
+    return top_missed(evs, step_order(registry, filters.flow, convs), limit)
 
 
 def step_order(
@@ -135,7 +156,9 @@ def figures(
     evs: Iterable[Event],
     order: dict[str, list[str]] | None = None,
     filters: Filters | None = None,
+    missed_limit: int = TOP_MISSED,
 ) -> dict[str, Any]:
+    evs = list(evs)  # read twice: per conversation here, per question for the missed messages
     by_conv: dict[str, list[Event]] = defaultdict(list)
     for ev in evs:
         by_conv[ev.conversation_id].append(ev)
@@ -256,6 +279,7 @@ def figures(
             _rating({"probe": probe_id, "status": st}, counts)
             for (probe_id, st), counts in sorted(by_finding.items())
         ],
+        "missed": as_json(top_missed(evs, order, missed_limit)),
     }
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from bot.analytics.abandon import sweep
-from bot.analytics.periods import parse_when
+from bot.analytics.missed import TOP_MISSED, WHY_LABELS
+from bot.analytics.periods import parse_when, show
 from bot.analytics.stats import Filters, compute
 from bot.flows.registry import FlowRegistry
 from bot.settings import Settings
@@ -21,8 +22,19 @@ from bot.storage.database import open_engine, upgrade
 @click.option("--since", default=None, metavar="DATE", help="Only conversations started since (UTC), or 7d.")
 @click.option("--json", "as_json", is_flag=True, help="Print every figure as one JSON object.")
 @click.option("--no-sweep", is_flag=True, help="Don't close idle conversations as abandoned before counting.")
-def stats(flow_id: str | None, since: str | None, as_json: bool, no_sweep: bool) -> None:
-    """Conversations, containment, escalations, abandonment, per-step funnel, probes, satisfaction.
+@click.option(
+    "--top-missed",
+    type=click.IntRange(1, 1000),
+    default=TOP_MISSED,
+    show_default=True,
+    metavar="N",
+    help="How many missed messages to list per question.",
+)
+def stats(flow_id: str | None, since: str | None, as_json: bool, no_sweep: bool, top_missed: int) -> None:
+    """Conversations, containment, escalations, abandonment, funnel, probes, satisfaction, missed messages.
+
+    Missed messages are what customers typed when the bot re-asked a question, when they said
+    "No, something else" to its guess, or when it went on unsure: add them as examples to the flow.
 
     Conversations idle longer than SUPPORTBOT_IDLE_MINUTES are closed as abandoned first, so the
     abandoned figure is current even when no server is running.
@@ -37,7 +49,7 @@ def stats(flow_id: str | None, since: str | None, as_json: bool, no_sweep: bool)
             await upgrade(engine)
             if not no_sweep:
                 await sweep(engine, settings.idle_minutes)
-            return await compute(engine, filters, registry)
+            return await compute(engine, filters, registry, missed_limit=top_missed)
         finally:
             await engine.dispose()
 
@@ -83,4 +95,30 @@ def render_text(f: dict[str, Any]) -> str:
     lines += ["", "satisfaction per end step (up / down / comments)"]
     for s in f["satisfaction"]:
         lines.append(f"  {s['step']:<28} {s['up']:>4} {s['down']:>4} {s['comments']:>4}  {_pct(s['score'])}")
+    lines += ["", "missed messages per question (times, customers, why, most common guess, last seen, text)"]
+    lines += _missed_lines(f["missed"]) or ["  No missed messages in this period."]
     return "\n".join(lines)
+
+
+def _missed_lines(questions: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for q in questions:
+        lines.append(
+            f"  {q['step']} ({q['flow']}): {q['missed']} missed, {q['texts']} different "
+            f"text{'' if q['texts'] == 1 else 's'}"
+        )
+        for m in q["messages"]:
+            why = ", ".join(f"{WHY_LABELS.get(w, w)} {n}" for w, n in m["why"].items())
+            lines.append(
+                f"    {m['count']:>5} {m['conversations']:>5}  {why:<40} {m['guess'] or '-':<20} "
+                f"{show(m['last_seen'])}  {_one_line(m['text'])}"
+            )
+    return lines
+
+
+def _one_line(text: str) -> str:
+    """Customer text made safe for a terminal: one line, control characters (escape sequences) shown
+    as escapes instead of being obeyed."""
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in " ".join(text.split())
+    )

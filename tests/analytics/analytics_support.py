@@ -3,8 +3,11 @@ of what each one did, kept by the test itself so the expected figures never come
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +16,8 @@ from typing import Any
 
 from bot.engine.model import Incoming
 from bot.engine.probing import FixtureProbes, ProbeResult, ProgressCallback
+from bot.storage import store
+from bot.storage.driver import Driver
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 FLOW = "cant-send-email"
@@ -47,6 +52,40 @@ class ScriptedProbes(FixtureProbes):
         if progress is not None:
             await progress(result)
         return result
+
+
+def run_bot(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` on the SQLite file `db` with the reference flows, as a lead would run it."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SUPPORTBOT_FLOWS": str(FLOWS)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def missed(
+    conversation_id: str,
+    step: str,
+    text: str,
+    why: str,
+    guess: str | None = None,
+    score: float | None = None,
+    flow: str = FLOW,
+) -> dict[str, Any]:
+    """A "missed" event as the service records it (a turn the bot did not understand well)."""
+    return {
+        "conversation_id": conversation_id,
+        "flow_id": flow,
+        "flow_version": "1",
+        "kind": "missed",
+        "step": step,
+        "data": {"text": text, "why": why, "guess": guess, "score": score},
+    }
+
+
+async def add_events(driver: Driver, items: list[dict[str, Any]]) -> None:
+    """Write events through the real store, in one transaction, as a turn does."""
+    async with driver.write() as s:
+        await store.add_events(s, items)
 
 
 @dataclass
@@ -111,7 +150,7 @@ def route(rng: random.Random, n: int) -> tuple[list[Move], str | None]:
         listed = rng.random() < 0.5
         ip = f"203.0.113.{66 if listed else rng.randint(1, 60)}"
         moves = [
-            choice("blocked_bounce", ["ask_ip_consent"]),
+            choice("blocked_bounce", ["blocklist_start", "ask_ip_consent"]),
             choice("yes", ["ip_known_branch", "ask_ip"]),
         ]
         if not listed:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from analytics_support import FLOWS, ScriptedProbes
+from analytics_support import FLOWS, ScriptedProbes, run_bot
 
 from bot.analytics.periods import parse_when
 from bot.bootstrap import build
@@ -33,16 +30,8 @@ async def seed(db: Path) -> list[str]:
 def test_export_writes_transcripts_and_events(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
     ids = asyncio.run(seed(db))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SUPPORTBOT_FLOWS": str(FLOWS)}
     out = tmp_path / "out.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "--since", "2000-01-01", "-o", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_bot(db, "export", "--since", "2000-01-01", "-o", str(out))
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["conversation"] for r in lines] == ids
@@ -52,14 +41,7 @@ def test_export_writes_transcripts_and_events(tmp_path: Path) -> None:
     said = [m["text"] for m in first["messages"] if m["role"] == "user"]
     assert said and "hunter2" not in json.dumps(first)
     assert [e["kind"] for e in first["events"]][:2] == ["started", "step"]
-    future = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "--since", "2999-01-01"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    future = run_bot(db, "export", "--since", "2999-01-01")
     assert future.returncode == 0 and future.stdout == ""
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +24,7 @@ from analytics_support import (
     ScriptedProbes,
     expected,
     route,
+    run_bot,
 )
 from sqlalchemy import select
 
@@ -154,15 +152,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, lis
 
 
 def run_stats(db_path: Path, *args: str) -> dict[str, Any]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SUPPORTBOT_FLOWS": str(FLOWS)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "stats", "--json", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_bot(db_path, "stats", "--json", *args)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
@@ -194,7 +184,7 @@ def check(actual: dict[str, Any], want: dict[str, Any]) -> None:
         assert row["flow"] == FLOW
         got = {k: v for k, v in row.items() if k not in ("flow", "step")}
         assert got == want["funnel"].get(step, zero), step
-    reasons = {}
+    reasons: dict[str, int] = {}
     for item in actual["escalation_reasons"]:
         key = EXHAUSTED if item["reason"].startswith(EXHAUSTED) else item["reason"]
         reasons[key] = reasons.get(key, 0) + item["count"]
@@ -249,20 +239,10 @@ def test_since_filter_counts_only_conversations_started_since(played: tuple[Path
 
 def test_text_report_and_bad_date(played: tuple[Path, list[Record]]) -> None:
     db_path, records = played
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SUPPORTBOT_FLOWS": str(FLOWS)}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "stats"], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    done = run_bot(db_path, "stats")
     assert done.returncode == 0, done.stderr
     assert f"conversations          {len(records)}" in done.stdout
     assert "ask_symptom" in done.stdout
-    bad = subprocess.run(
-        [sys.executable, "-m", "bot", "stats", "--since", "last tuesday"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    bad = run_bot(db_path, "stats", "--since", "last tuesday")
     assert bad.returncode == 2
     assert "is not a date" in bad.stderr

@@ -6,6 +6,7 @@ import dataclasses
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 from web_support import FLOWS
 
@@ -14,7 +15,7 @@ from bot.bootstrap import build
 from bot.engine.model import Incoming
 from bot.escalation import outbox
 from bot.settings import Settings
-from tests.analytics.analytics_support import ScriptedProbes, route
+from tests.analytics.analytics_support import ScriptedProbes, add_events, missed, route
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
 SCRIPT = "<script>alert('admin')</script>"
@@ -61,5 +62,27 @@ async def seed(settings: Settings, n: int = 40) -> str:
                 else:
                     await outbox.mark_delivered(parts.db, job.id)
         return hostile.conversation_id
+    finally:
+        await parts.close()
+
+
+async def seed_missed(settings: Settings) -> list[dict[str, Any]]:
+    """Turns the bot did not understand, on the first three conversations `seed` started (so no figure
+    but the missed messages changes). Two more customers write the `<script>` that the service itself
+    already recorded as missed at the first question for `seed`'s hostile customer. Returns the events."""
+    parts = await build(settings, probes=ScriptedProbes(), sinks={})
+    try:
+        async with parts.service.driver.read() as s:
+            a, b, c = [str(r[0]) for r in await s.all("SELECT id FROM conversations ORDER BY created_at, id LIMIT 3")]
+        items = [
+            missed(a, "ask_symptom", "Outlook error 0x800CCC0E", "reask"),
+            missed(b, "ask_symptom", "outlook ERROR  0x800ccc0e", "low_confidence", "cannot_connect", 0.35),
+            missed(b, "ask_symptom", SCRIPT, "rejected", "server_settings", 0.6),
+            missed(c, "ask_symptom", SCRIPT, "rejected", "server_settings", 0.52),
+            missed(a, "ask_limit_kind", "552 5.3.4 Message size exceeds fixed limit", "reask"),
+        ]
+        for item in items:  # one turn each, so "last seen" orders them
+            await add_events(parts.service.driver, [item])
+        return items
     finally:
         await parts.close()

@@ -13,7 +13,7 @@ from web_support import build_app, live_server
 
 from bot.channels.web.admin.session import COOKIE, Signer
 
-PAGES = ["/admin/", "/admin/conversations", "/admin/outbox", "/admin/stats.json"]
+PAGES = ["/admin/", "/admin/missed", "/admin/conversations", "/admin/outbox", "/admin/stats.json"]
 
 
 @pytest.fixture

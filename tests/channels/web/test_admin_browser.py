@@ -1,4 +1,4 @@
-"""The admin pages in headless Chromium: sign in, see the funnel, open a transcript; screenshots for docs/."""
+"""The admin pages in headless Chromium: sign in, funnel, missed messages, a transcript; screenshots for docs/."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from admin_support import ADMIN_TOKEN, admin_settings, seed
+from admin_support import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed
 from web_support import build_app, chromium_path, live_server
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -36,6 +36,7 @@ async def chromium() -> AsyncIterator[object]:
 async def test_sign_in_see_the_funnel_open_a_transcript(tmp_path: Path) -> None:
     settings = admin_settings(tmp_path)
     hostile = await seed(settings, n=80)
+    await seed_missed(settings)
     DOCS.mkdir(exist_ok=True)
     fired: list[str] = []
     async with live_server(await build_app(settings)) as url, chromium() as browser:
@@ -58,6 +59,12 @@ async def test_sign_in_see_the_funnel_open_a_transcript(tmp_path: Path) -> None:
         assert "81 in" in (await start.text_content() or "")
         assert await page.locator("table.funnel-table tbody tr").count() > 10
         await page.screenshot(path=str(DOCS / "admin-overview.png"), full_page=True)
+
+        await page.get_by_role("link", name="Missed messages", exact=True).click()
+        await page.get_by_role("heading", name="Missed messages").wait_for()
+        said = await page.locator("td.said").all_text_contents()
+        assert SCRIPT in said and "outlook ERROR  0x800ccc0e" in said  # text, as the customer wrote it
+        await page.screenshot(path=str(DOCS / "admin-missed.png"), full_page=True)
 
         await page.get_by_role("link", name="Conversations").click()
         await page.get_by_label("Status").select_option("escalated")

@@ -22,6 +22,7 @@ def admin_routes(db: AsyncEngine, registry: FlowRegistry, admin_token: str | Non
                 Route("/login", a.login, methods=["POST"]),
                 Route("/logout", a.guard(a.logout, form=True), methods=["POST"]),
                 Route("/stats.json", a.guard(a.stats_json), methods=["GET"]),
+                Route("/missed", a.guard(a.missed), methods=["GET"]),
                 Route("/conversations", a.guard(a.conversations), methods=["GET"]),
                 Route("/conversations/{conversation_id}", a.guard(a.conversation), methods=["GET"]),
                 Route("/outbox", a.guard(a.outbox_page), methods=["GET"]),

@@ -1,4 +1,4 @@
-"""The admin pages at /admin: sign-in, overview with the funnel, conversations, transcripts, the outbox."""
+"""The admin pages at /admin: sign-in, overview, missed messages, conversations, transcripts, the outbox."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from bot.analytics.missed import TOP_MISSED, WHY_LABELS, MissedQuestion
 from bot.analytics.periods import parse_when, show
-from bot.analytics.stats import STATUSES, Filters, compute
+from bot.analytics.stats import STATUSES, Filters, compute, missed_messages
 from bot.channels.web.admin import queries
 from bot.channels.web.admin.diagram import SCALE, UNVISITED, drop_fill, funnel_svg
 from bot.channels.web.admin.session import COOKIE, LIFETIME, Session, Signer
@@ -24,6 +25,7 @@ from bot.flows.registry import FlowRegistry
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+MOST_MISSED = 100  # the most texts per question the missed-messages page lists (?top=)
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -38,6 +40,7 @@ def _templates() -> Environment:
     env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:.1f}%"
     env.filters["drop_fill"] = drop_fill
     env.filters["duration"] = _duration
+    env.filters["why"] = lambda w: WHY_LABELS.get(w, w)
     return env
 
 
@@ -173,6 +176,39 @@ class Admin:
             return JSONResponse({"error": "bad_request", "message": str(exc)}, status_code=400)
         figures = await compute(self.db, Filters(flow=q.get("flow") or None, since=since), self.registry)
         return JSONResponse(figures, headers={"Cache-Control": "no-store"})
+
+    async def missed(self, request: Request) -> Response:
+        """Per question, what customers wrote that the bot did not understand: candidates for examples."""
+        q = request.query_params
+        try:
+            since = parse_when(q["since"]) if q.get("since") else None
+            top = min(MOST_MISSED, max(1, int(q.get("top") or TOP_MISSED)))
+        except (InputError, ValueError) as exc:
+            return self.render(request, "error.html", status=400, message=str(exc))
+        flow_id = q.get("flow") or None
+        questions = await missed_messages(self.db, Filters(flow=flow_id, since=since), self.registry, top)
+        return self.render(
+            request,
+            "missed.html",
+            questions=[(question, self._question_info(question)) for question in questions],
+            flow=flow_id or "",
+            flows=self.registry.ids(),
+            since=q.get("since", ""),
+            top=top,
+        )
+
+    def _question_info(self, question: MissedQuestion) -> dict[str, Any]:
+        """What the flow says about a question: its wording, its choices' labels, the file to edit."""
+        try:
+            flow = self.registry.get(question.flow)
+        except FlowNotFound:
+            return {"ask": None, "labels": {}, "file": None}
+        spec = flow.spec.steps.get(question.step)
+        return {
+            "ask": spec.ask if spec else None,
+            "labels": {c.key: c.label for c in (spec.choices or [])} if spec else {},
+            "file": Path(flow.file).name,
+        }
 
     async def conversations(self, request: Request) -> Response:
         q = request.query_params
