@@ -114,7 +114,7 @@ events = Table(
     Column("flow_version", String(50), nullable=False),
     Column(
         "kind", String(20), nullable=False
-    ),  # started|step|answer|probe|escalated|ended|feedback|abandoned
+    ),  # started|step|answer|missed|probe|escalated|ended|feedback|abandoned|resumed
     Column("step", String(100)),
     Column("data", JSON),
     Column("created_at", Float, nullable=False),
