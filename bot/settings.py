@@ -22,7 +22,7 @@ DEFAULT_DOMAIN_BLOCKLISTS = ("dbl.spamhaus.org", "multi.surbl.org")
 
 @dataclass(frozen=True)
 class Settings:
-    """Every knob of SPEC section 4, parsed and checked."""
+    """Every setting the environment can give (`from_env`), parsed and checked."""
 
     database_url: str = "sqlite:///supportbot.db"
     port: int = 8000

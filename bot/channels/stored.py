@@ -41,7 +41,7 @@ class StoredSession(TerminalSession):
 
 
 def turn_from_json(data: dict[str, Any]) -> Turn:
-    """A SPEC section 6 turn object (as the service returns it) back into the engine's Turn."""
+    """A public turn object (as the service returns it, `Turn.to_json()`) back into the engine's Turn."""
     messages = []
     for m in data.get("messages", ()):
         probe = m.get("probe")

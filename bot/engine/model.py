@@ -151,7 +151,7 @@ class Awaiting:
 
 @dataclass(slots=True)
 class Turn:
-    """The engine's answer to one incoming: SPEC section 6's turn object, plus what storage needs."""
+    """The engine's answer to one incoming: the public turn object channels show, plus what storage needs."""
 
     conversation: str
     status: Status

@@ -50,7 +50,7 @@ class ProbePort(Protocol):
         ...
 
 
-# The check ids of SPEC section 7, and the arguments each takes.
+# Every check a flow's probe step may name (the ids of `supportbot probe --json`), and the arguments each takes.
 CHECK_ARGUMENTS: dict[str, frozenset[str]] = {
     "mx": frozenset({"domain"}),
     "mail_host": frozenset({"domain"}),

@@ -1,4 +1,4 @@
-"""The explicit list of non-public address ranges a probe must never connect to (SPEC section 7)."""
+"""The explicit list of non-public address ranges a probe must never connect to (no SSRF through a probe)."""
 
 from __future__ import annotations
 

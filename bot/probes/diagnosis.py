@@ -17,7 +17,8 @@ from bot.probes.spf import check_spf
 
 log = logging.getLogger(__name__)
 
-# In SPEC section 7 order; the report lists checks in this order.
+# The report and `probe --json` list checks in this order: where mail goes (MX, server, ports, TLS),
+# then the domain's authentication (SPF, DMARC, DKIM), then blocklists.
 CHECKS: dict[str, CheckFunction] = {
     "mx": check_mx,
     "mail_host": check_mail_host,

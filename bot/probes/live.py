@@ -119,7 +119,7 @@ class LiveProbes:
     async def diagnose(
         self, domain: str, ip: str | None = None, *, progress: ProgressCallback | None = None
     ) -> Report:
-        """Every check of SPEC section 7 at once under the deadline; ProbeError for refused input."""
+        """Every check of the mail diagnosis at once under the deadline; ProbeError for refused input."""
         target = self.target("mx", {"domain": domain, "ip": ip or ""})
         assert target.domain is not None
         started = time.monotonic()

@@ -1,4 +1,4 @@
-"""A full diagnosis: the JSON of SPEC section 7 and a readable, grouped text report."""
+"""A full diagnosis: the JSON of `supportbot probe --json` and a readable, grouped text report."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ GROUPS = (
 
 @dataclass(frozen=True)
 class Report:
-    """Every check once, in SPEC order."""
+    """Every check once, in the order of `bot.probes.diagnosis.CHECKS`."""
 
     domain: str
     ascii: str

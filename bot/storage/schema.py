@@ -37,7 +37,7 @@ conversations = Table(
     Column("token_hash", String(64), nullable=False),
     Column("customer", JSON, nullable=False),
     Column("state", LargeBinary, nullable=False),  # Conversation.dump(): engine state as JSON bytes
-    Column("awaiting", JSON),  # what the bot waits for now (SPEC section 6)
+    Column("awaiting", JSON),  # what the bot waits for now (the turn's `awaiting`)
     Column("agent", String(200)),
     Column("domain", String(255)),  # for filtering in the admin pages
     Column("lock_version", Integer, nullable=False, default=0),  # optimistic check: no lost turns

@@ -1,4 +1,4 @@
-"""The turn object of SPEC section 6 and the engine's plain data types."""
+"""The public turn object every channel shows, and the engine's plain data types."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ STATUSES = {"active", "resolved", "unresolved", "escalated", "with_agent"}
 
 
 def assert_turn_shape(data: dict[str, Any]) -> None:
-    """SPEC section 6: exactly these keys, and these kinds of values."""
+    """The public turn object: exactly these keys, and these kinds of values."""
     assert set(data) == {"conversation", "status", "messages", "awaiting"}
     assert isinstance(data["conversation"], str) and data["conversation"]
     assert data["status"] in STATUSES

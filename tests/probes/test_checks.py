@@ -1,4 +1,4 @@
-"""Every check's status against loopback DNS and SMTP servers (the cases of issue 3's "Done when")."""
+"""Every check's status against loopback DNS and SMTP servers (a healthy domain, then the ways each check finds trouble)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`supportbot probe`: JSON of SPEC section 7, a readable report, and non-zero only when it cannot run."""
+"""`supportbot probe`: the JSON report, a readable report, and non-zero only when it cannot run."""
 
 from __future__ import annotations
 

@@ -20,13 +20,13 @@ from bot.settings import Settings
 async def build_app(settings: Settings, limits: RateLimits | None = None, **overrides: Any) -> Starlette:
     """`supportbot serve`'s app: the service from bootstrap, its health check, backlog and loops."""
     parts = await bootstrap.build(settings, **overrides)
-    # Edited flow files are picked up while serving (issue 7).
+    # Edited flow files are picked up while serving, without a restart (hot reload).
     background: list[Callable[[], Coroutine[Any, Any, None]]] = [functools.partial(watch_flows, parts.registry)]
     # With SQLite there is usually one process, so it delivers escalations itself.
     if settings.database_url.startswith("sqlite"):
         background.append(parts.delivery_loop)
-    slack = slack_mount(parts, settings)  # empty unless Slack is configured (issue 6)
-    admin = admin_mount(parts, settings)  # /admin and the idle sweep (issue 9)
+    slack = slack_mount(parts, settings)  # empty unless Slack is configured (SLACK_* settings)
+    admin = admin_mount(parts, settings)  # /admin pages and the sweep that closes idle conversations
     return create_app(
         settings,
         parts.service,
