@@ -48,6 +48,15 @@ class Settings:
     slack_escalation_channel: str | None = None
     slack_api_url: str | None = None
 
+    def escalation_sinks(self) -> tuple[str, ...]:
+        """The names of the sinks these settings deliver hand-overs to: webhook, email, slack."""
+        configured = {
+            "webhook": bool(self.escalation_webhook_url),
+            "email": bool(self.escalation_email and self.smtp_url),
+            "slack": bool(self.slack_bot_token and self.slack_escalation_channel),
+        }
+        return tuple(name for name, on in configured.items() if on)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the environment (or the mapping given); raise ConfigError naming the bad variable."""

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from bot.bootstrap import build_sinks
+from bot.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,3 +100,84 @@ def test_chat_refuses_a_folder_of_broken_flows_naming_the_problem(tmp_path: Path
     assert "warning: refused flows/broken.yaml:" in done.stderr
     assert "flows/broken.yaml:7:5: a `say` step needs `next:` (the step that follows)" in done.stderr
     assert "no valid flow in flows; run `supportbot flows check flows`" in done.stderr
+
+
+def test_a_saved_hand_over_is_stored_and_queued_for_the_configured_sink(tmp_path: Path) -> None:
+    database = tmp_path / "chat.db"
+    env = bare_env(
+        DATABASE_URL=f"sqlite:///{database}",
+        SUPPORTBOT_ESCALATION_WEBHOOK_URL="http://127.0.0.1:9/hook",  # never called: no worker runs
+        SUPPORTBOT_NAMESERVERS="127.0.0.1:9",
+    )
+    done = chat("--save", typed="human\nquit\n", env=env)
+    assert done.returncode == 0, done.stderr
+    conv_id = done.stdout.rsplit("supportbot chat --resume ", 1)[1].strip().rstrip(")")
+    assert "passing this to a person" in done.stdout
+    assert (
+        f"  (Saved as {conv_id}; the hand-over is queued for webhook, and `supportbot worker` delivers it.)"
+        in done.stdout.splitlines()
+    )
+    assert "This chat is not saved" not in done.stdout
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        escalations = db.execute("select id, conversation_id from escalations").fetchall()
+        queued = db.execute("select escalation_id, sink, status from outbox").fetchall()
+    assert [c for _, c in escalations] == [conv_id]
+    assert queued == [(escalations[0][0], "webhook", "pending")]
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "bot", "outbox", "list"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split()[1:3] == ["pending", "webhook"]
+
+
+def test_a_saved_hand_over_with_no_sink_says_it_is_only_stored(tmp_path: Path) -> None:
+    database = tmp_path / "chat.db"
+    env = bare_env(DATABASE_URL=f"sqlite:///{database}", SUPPORTBOT_NAMESERVERS="127.0.0.1:9")
+    done = chat("--save", "--jsonl", typed='{"text": "human"}\n', env=env)
+    assert done.returncode == 0, done.stderr
+    handed_over = json.loads(done.stdout.splitlines()[-1])
+    assert set(handed_over) == {"conversation", "status", "messages", "awaiting"}
+    assert [m["type"] for m in handed_over["messages"]] == ["handoff", "text"]
+    assert handed_over["messages"][-1]["text"] == (
+        f"(Saved as {handed_over['conversation']}, but no escalation sink is set up, so this hand-over is "
+        "only stored, not sent to anyone. Set SUPPORTBOT_ESCALATION_WEBHOOK_URL, e-mail or Slack to deliver "
+        "hand-overs.)"
+    )
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        assert db.execute("select conversation_id from escalations").fetchall() == [
+            (handed_over["conversation"],)
+        ]
+        assert db.execute("select count(*) from outbox").fetchone() == (0,)
+        # The notice is for the terminal; the stored transcript keeps only the conversation.
+        texts = [t for (t,) in db.execute("select text from messages")]
+    assert not any(t.startswith("(Saved as") for t in texts)
+
+
+def test_an_unsaved_hand_over_with_a_webhook_set_says_it_was_not_sent() -> None:
+    env = bare_env(SUPPORTBOT_ESCALATION_WEBHOOK_URL="http://127.0.0.1:9/hook")
+    done = chat(typed="human\nquit\n", env=env)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "  (This chat is not saved, so this hand-over was not sent to webhook. Run `supportbot chat --save` "
+        "to store the conversation and queue hand-overs for `supportbot worker` to deliver.)"
+    ) in done.stdout.splitlines()
+
+
+def test_settings_name_the_same_sinks_the_service_delivers_to() -> None:
+    cases = [
+        {},
+        {"SUPPORTBOT_ESCALATION_WEBHOOK_URL": "https://example.com/hook"},
+        {"SUPPORTBOT_ESCALATION_EMAIL": "help@example.com"},  # no SMTP_URL: no e-mail sink
+        {"SUPPORTBOT_ESCALATION_EMAIL": "help@example.com", "SMTP_URL": "smtp://127.0.0.1:9"},
+        {"SLACK_ESCALATION_CHANNEL": "C123"},  # no bot token: no Slack sink
+        {"SLACK_ESCALATION_CHANNEL": "C123", "SLACK_BOT_TOKEN": "xoxb-test"},
+    ]
+    for env in cases:
+        settings = Settings.from_env(env)
+        assert list(settings.escalation_sinks()) == list(build_sinks(settings)), env

@@ -15,7 +15,7 @@ class StoredSession(TerminalSession):
     """Like TerminalSession, but every turn goes through ConversationService (stored, redacted)."""
 
     def __init__(self, parts: Parts, flow_id: str | None = None, resume: str | None = None) -> None:
-        super().__init__(parts.engine, flow_id)
+        super().__init__(parts.engine, flow_id, sinks=list(parts.sinks))
         self.parts = parts
         self.resume = resume
 
@@ -30,11 +30,24 @@ class StoredSession(TerminalSession):
         await self._reload(conversation_id)
         return turn_from_json(data)
 
-    async def send(self, incoming: Incoming) -> Turn:
+    async def _answer(self, incoming: Incoming) -> Turn:
         assert self.conversation is not None, "open() first"
         data = await self.parts.service.reply(self.conversation.id, incoming)
         await self._reload(self.conversation.id)
         return turn_from_json(data)
+
+    def handover_notice(self) -> str:
+        """The service stored the hand-over and queued one delivery per configured sink."""
+        saved = self.conversation.id if self.conversation else "the conversation"
+        if self.sinks:
+            return (
+                f"(Saved as {saved}; the hand-over is queued for {', '.join(self.sinks)}, "
+                "and `supportbot worker` delivers it.)"
+            )
+        return (
+            f"(Saved as {saved}, but no escalation sink is set up, so this hand-over is only stored, "
+            "not sent to anyone. Set SUPPORTBOT_ESCALATION_WEBHOOK_URL, e-mail or Slack to deliver hand-overs.)"
+        )
 
     async def _reload(self, conversation_id: str) -> None:
         self.conversation = await self.parts.service.state(conversation_id)

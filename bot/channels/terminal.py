@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import IO, Any
 
@@ -21,10 +21,13 @@ QUIT_WORDS = frozenset({"quit", "exit", ":q"})
 class TerminalSession:
     """One conversation held in memory for the terminal; the engine does all the thinking."""
 
-    def __init__(self, engine: Engine, flow_id: str | None = None) -> None:
+    def __init__(self, engine: Engine, flow_id: str | None = None, sinks: Sequence[str] = ()) -> None:
         self.engine = engine
         self.flow_id = flow_id
+        self.sinks = tuple(sinks)  # where hand-overs would go (settings), to say plainly they don't
         self.conversation: Conversation | None = None
+        # A word to the person at the terminal about the last turn (not part of the conversation).
+        self.notice: str | None = None
 
     async def open(self) -> Turn:
         conv_id = "c_" + uuid.uuid4().hex[:16]
@@ -32,6 +35,14 @@ class TerminalSession:
         return turn
 
     async def send(self, incoming: Incoming) -> Turn:
+        assert self.conversation is not None, "open() first"
+        before = self.conversation.status
+        turn = await self._answer(incoming)
+        handed_over = turn.status == "escalated" and before != "escalated"
+        self.notice = self.handover_notice() if handed_over else None
+        return turn
+
+    async def _answer(self, incoming: Incoming) -> Turn:
         assert self.conversation is not None, "open() first"
         hidden = False
         if incoming.text is not None:
@@ -42,6 +53,19 @@ class TerminalSession:
         if hidden:  # the same gentle word as in every other channel
             turn = replace(turn, messages=(Message(role="bot", text=PRIVACY_NOTICE), *turn.messages))
         return turn
+
+    def handover_notice(self) -> str:
+        """The bot said it is passing this to a person; in memory, nothing is stored or sent."""
+        if self.sinks:
+            return (
+                f"(This chat is not saved, so this hand-over was not sent to {', '.join(self.sinks)}. "
+                "Run `supportbot chat --save` to store the conversation and queue hand-overs "
+                "for `supportbot worker` to deliver.)"
+            )
+        return (
+            "(This chat is not saved, so no one will see this hand-over. To hand over for real, run "
+            "`supportbot chat --save` with an escalation sink set up, such as SUPPORTBOT_ESCALATION_WEBHOOK_URL.)"
+        )
 
 
 def parse_request(line: str) -> Incoming:
@@ -81,7 +105,10 @@ async def run_jsonl(session: TerminalSession, lines: IO[str], out: IO[str]) -> N
         except (ValueError, BotError) as exc:
             emit({"conversation": conv_id, "error": str(exc)})
             continue
-        emit(turn.to_json())
+        data = turn.to_json()
+        if session.notice:  # one more bot text after the hand-over: the turn object keeps its shape
+            data["messages"].append(Message(role="bot", text=session.notice).to_json())
+        emit(data)
 
 
 async def run_human(
@@ -91,6 +118,8 @@ async def run_human(
     turn = await session.open()
     while True:
         write(render(turn))
+        if session.notice:  # after the turn, in the terminal's own voice rather than the bot's
+            write(f"  {session.notice}")
         try:
             said = read("> ").strip()
         except (EOFError, KeyboardInterrupt):

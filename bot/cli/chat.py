@@ -9,6 +9,7 @@ import click
 
 from bot.channels.terminal import TerminalSession, run_human, run_jsonl
 from bot.cli.common import build_engine, flows_option
+from bot.settings import Settings
 
 
 @click.command()
@@ -25,7 +26,8 @@ def chat(flow_id: str | None, jsonl: bool, save: bool, resume: str | None, flows
         chat_stored(flow_id, jsonl, resume, flows_dir)
         return
     engine = build_engine(flows_dir)
-    session = TerminalSession(engine, flow_id)
+    # Held in memory only: a hand-over is neither stored nor sent, and the chat says so.
+    session = TerminalSession(engine, flow_id, sinks=Settings.from_env().escalation_sinks())
     if jsonl:
         asyncio.run(run_jsonl(session, sys.stdin, sys.stdout))
     else:

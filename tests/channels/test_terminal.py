@@ -101,6 +101,37 @@ async def test_a_password_typed_in_the_terminal_is_hidden_and_the_customer_told(
     assert turn.step == "ask_fixed_account"  # the rest of the sentence still answered the question
 
 
+UNSAVED_NO_SINK = (
+    "  (This chat is not saved, so no one will see this hand-over. To hand over for real, run "
+    "`supportbot chat --save` with an escalation sink set up, such as SUPPORTBOT_ESCALATION_WEBHOOK_URL.)"
+)
+
+
+async def test_a_hand_over_in_an_unsaved_chat_says_no_one_will_see_it() -> None:
+    written: list[str] = []
+    await run_human(TerminalSession(engine()), Script("human", "human", "restart", "human"), written.append)
+    handed_over = written[1]
+    assert "passing this to a person" in handed_over
+    assert handed_over.splitlines()[-1].startswith("  -- conversation escalated;")
+    assert written[2] == UNSAVED_NO_SINK  # its own line, after the turn, before the next prompt
+    # Asking again while escalated is no new hand-over; after a restart, a new one is told again.
+    assert written.count(UNSAVED_NO_SINK) == 2
+    assert written[3] != UNSAVED_NO_SINK and written[-2] == UNSAVED_NO_SINK
+
+
+async def test_an_unsaved_hand_over_names_the_configured_sink_it_did_not_reach() -> None:
+    session = TerminalSession(engine(), sinks=("webhook", "slack"))
+    await session.open()
+    turn = await session.send(Incoming(text="my mail times out"))
+    assert session.notice is None  # an ordinary turn has nothing to add
+    turn = await session.send(Incoming(text="human"))
+    assert turn.status == "escalated"
+    assert session.notice == (
+        "(This chat is not saved, so this hand-over was not sent to webhook, slack. Run `supportbot chat "
+        "--save` to store the conversation and queue hand-overs for `supportbot worker` to deliver.)"
+    )
+
+
 def test_render_marks_each_probe_status() -> None:
     messages = tuple(
         Message(role="bot", type="probe", text=f"{status} text", probe=ProbeView("mx", status, f"{status} text"))
@@ -151,6 +182,17 @@ async def test_run_jsonl_in_process() -> None:
     assert all(o["conversation"] == conv_id for o in objects)
     assert "error" in objects[2] and set(objects[2]) == {"conversation", "error"}
     assert objects[3]["status"] == "resolved"
+
+
+async def test_run_jsonl_adds_the_unsaved_notice_as_a_bot_text_after_the_handoff() -> None:
+    out = io.StringIO()
+    await run_jsonl(TerminalSession(engine()), io.StringIO('{"text": "human"}\n{"text": "human"}\n'), out)
+    _opening, handed_over, again = (json.loads(line) for line in out.getvalue().splitlines())
+    assert set(handed_over) == {"conversation", "status", "messages", "awaiting"}
+    assert handed_over["status"] == "escalated"
+    assert [m["type"] for m in handed_over["messages"]] == ["handoff", "text"]
+    assert handed_over["messages"][-1] == {"role": "bot", "type": "text", "text": UNSAVED_NO_SINK.strip()}
+    assert all(UNSAVED_NO_SINK.strip() != m["text"] for m in again["messages"])
 
 
 # -- jsonl through a real process -------------------------------------------------------------------------
@@ -272,7 +314,10 @@ def test_jsonl_process_turn_by_turn(chat: Chat) -> None:
     turn = chat.send('{"text": "human"}')
     assert_turn_object(turn)
     assert turn["status"] == "escalated" and turn["awaiting"] is None
-    assert turn["messages"][-1]["type"] == "handoff"
+    handoff, notice = turn["messages"][-2:]
+    assert handoff["type"] == "handoff"
+    # Nothing is stored or sent from an unsaved chat, and the last bot text says so.
+    assert notice["type"] == "text" and notice["text"].startswith("(This chat is not saved")
 
     assert chat.close() == 0
 
