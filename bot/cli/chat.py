@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from bot.channels.terminal import TerminalSession, run_human, run_jsonl
 from bot.cli.common import build_engine, flows_option
 from bot.settings import Settings
 
@@ -25,6 +24,8 @@ def chat(flow_id: str | None, jsonl: bool, save: bool, resume: str | None, flows
 
         chat_stored(flow_id, jsonl, resume, flows_dir)
         return
+    from bot.channels.terminal import TerminalSession, run_human, run_jsonl
+
     engine = build_engine(flows_dir)
     # Held in memory only: a hand-over is neither stored nor sent, and the chat says so.
     session = TerminalSession(engine, flow_id, sinks=Settings.from_env().escalation_sinks())

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.engine.engine import Engine
-from bot.engine.probing import ProbePort
-from bot.flows.registry import FlowRegistry
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # the commands import these when they run, so `--help` and `flows check` stay quick
+    from bot.engine.engine import Engine
+    from bot.engine.probing import ProbePort
+    from bot.flows.registry import FlowRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +35,8 @@ def flows_path(flows_dir: str | None, settings: Settings | None = None) -> Path:
 
 def load_registry(flows_dir: str | None, settings: Settings | None = None) -> FlowRegistry:
     """Load the flows; refuse to go on when none could be loaded, naming the broken files."""
+    from bot.flows.registry import FlowRegistry
+
     path = flows_path(flows_dir, settings)
     if not path.is_dir():
         raise click.ClickException(
@@ -55,5 +59,7 @@ def live_probes(settings: Settings) -> ProbePort:
 
 
 def build_engine(flows_dir: str | None) -> Engine:
+    from bot.engine.engine import Engine
+
     settings = Settings.from_env()
     return Engine(load_registry(flows_dir, settings), live_probes(settings))

@@ -7,7 +7,6 @@ import asyncio
 import click
 
 from bot.settings import Settings
-from bot.storage.database import open_engine, upgrade
 
 
 @click.group()
@@ -18,6 +17,7 @@ def db() -> None:
 @db.command("upgrade")
 def upgrade_command() -> None:
     """Create the tables, or bring them up to date."""
+    from bot.storage.database import open_engine, upgrade
 
     async def run() -> int:
         engine = open_engine(Settings.from_env().database_url)

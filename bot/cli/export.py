@@ -9,11 +9,8 @@ from typing import IO
 
 import click
 
-from bot.analytics.export import records
 from bot.analytics.periods import parse_when
-from bot.analytics.stats import Filters
 from bot.settings import Settings
-from bot.storage.database import open_engine, upgrade
 
 
 @click.command()
@@ -28,6 +25,10 @@ from bot.storage.database import open_engine, upgrade
 )
 def export(since: str | None, flow_id: str | None, output: str | None) -> None:
     """Write each conversation (redacted transcript and analytics events) as one JSON line."""
+    from bot.analytics.export import records
+    from bot.analytics.stats import Filters
+    from bot.storage.database import open_engine, upgrade
+
     settings = Settings.from_env()
     filters = Filters(flow=flow_id, since=parse_when(since) if since else None)
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli.common import flows_path, load_registry
-from bot.cli.understanding import evaluate_files, print_evaluation, print_explanation
-from bot.flows.check import check_files, flow_files
-from bot.flows.diagram import FORMATS, DiagramError, render
-from bot.flows.lint import lint_files
-from bot.flows.loader import load_file
-from bot.flows.schema import schema_text
-from bot.flows.testing import Report as TestReport
-from bot.flows.testing import run_tests, test_files_for
+from bot.flows.formats import FORMATS
+
+# Each command imports what it uses when it runs: `flows check` validates without compiling (no
+# transitions, no scikit-learn), and `supportbot --help` loads none of it.
+if TYPE_CHECKING:
+    from bot.flows.testing import Report as TestReport
 
 
 @click.group()
@@ -30,6 +28,9 @@ def flows() -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1), e.g. in CI.")
 def check(paths: tuple[Path, ...], strict: bool) -> None:
     """Validate flows; print FILE:LINE:COL: message per problem, then warnings; exit 1 on any problem."""
+    from bot.flows.check import check_files, flow_files
+    from bot.flows.lint import lint_files
+
     files = flow_files(paths or (flows_path(None),))
     if not files:
         click.echo("no flow files found; pass a folder or files", err=True)
@@ -64,6 +65,9 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write to FILE.")
 def graph(flow: str | None, flows_dir: str | None, fmt: str, output: Path | None) -> None:
     """Draw FLOW (an id, or a flow file) with steps coloured by kind and labelled arrows."""
+    from bot.flows.diagram import DiagramError, render
+    from bot.flows.loader import load_file
+
     if flow is not None and flow.endswith((".yaml", ".yml")):
         compiled = load_file(Path(flow))
     else:
@@ -83,6 +87,8 @@ def graph(flow: str | None, flows_dir: str | None, fmt: str, output: Path | None
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write to FILE.")
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of flow files (flows/flow.schema.json holds a copy for editors)."""
+    from bot.flows.schema import schema_text
+
     if output is None:
         click.echo(schema_text(), nl=False)
     else:
@@ -100,7 +106,9 @@ def schema(output: Path | None) -> None:
     default=None,
     help="Fail below this coverage of choices, conditions and probe outcomes (0-100; default: --min-coverage).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (results, coverage, understanding).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document (results, coverage, understanding)."
+)
 def test_command(
     paths: tuple[Path, ...],
     flows_dir: str | None,
@@ -114,6 +122,9 @@ def test_command(
     evaluated on them (right directly, after a confirmation, asked again, wrong), with k-fold
     cross-validation of the flow's examples; missing a file's targets fails the run.
     """
+    from bot.cli.understanding import evaluate_files, print_evaluation
+    from bot.flows.testing import run_tests, test_files_for
+
     folder = flows_path(flows_dir)
     registry = load_registry(str(folder))
     files = test_files_for(paths or (folder,))
@@ -173,7 +184,8 @@ def _print_json(report: TestReport, evaluations: list[dict[str, Any]]) -> None:
         "passed": passed,
         "failed": len(report.cases) - passed,
         "cases": [
-            {"flow": c.flow, "name": c.name, "passed": c.passed, "failures": list(c.failures)} for c in report.cases
+            {"flow": c.flow, "name": c.name, "passed": c.passed, "failures": list(c.failures)}
+            for c in report.cases
         ],
         "coverage": {
             flow: {"steps": round(c.step_ratio, 4), "edges": round(c.edge_ratio, 4)}
@@ -193,4 +205,6 @@ def _print_json(report: TestReport, evaluations: list[dict[str, Any]]) -> None:
 @click.option("--flows", "flows_dir", default=None, metavar="DIR", help="Folder of the flows.")
 def explain(flow: str, step: str, text: str, flows_dir: str | None) -> None:
     """How the bot would route TEXT typed at question STEP of FLOW, and why (signals, classifier, thresholds)."""
+    from bot.cli.understanding import print_explanation
+
     print_explanation(load_registry(flows_dir).get(flow), step, text)

@@ -8,7 +8,6 @@ import json
 import click
 
 from bot.errors import ProbeError
-from bot.probes import diagnose
 from bot.settings import Settings
 
 
@@ -21,6 +20,8 @@ def probe(domain: str, ip: str | None, as_json: bool) -> None:
 
     Exits 0 whatever the findings; non-zero only when the check could not run (e.g. `localhost`).
     """
+    from bot.probes import diagnose
+
     settings = Settings.from_env()
     try:
         report = asyncio.run(diagnose(domain, ip, settings))

@@ -8,11 +8,8 @@ import gc
 from collections.abc import Callable
 
 import click
-import uvicorn
 
-from bot.channels.web.wiring import build_app
 from bot.cli.common import flows_option, flows_path
-from bot.redaction import install_log_redaction
 from bot.settings import Settings
 
 
@@ -39,6 +36,11 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from bot.channels.web.wiring import build_app
+    from bot.redaction import install_log_redaction
+
     app = await build_app(settings)
     # Everything built so far (modules, compiled flows, the app) lives as long as the process: moved
     # out of the collector's generations, it is not rescanned by every full collection under load.

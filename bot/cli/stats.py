@@ -8,13 +8,9 @@ from typing import Any
 
 import click
 
-from bot.analytics.abandon import sweep
 from bot.analytics.missed import TOP_MISSED, WHY_LABELS
 from bot.analytics.periods import parse_when, show
-from bot.analytics.stats import Filters, compute
-from bot.flows.registry import FlowRegistry
 from bot.settings import Settings
-from bot.storage.database import open_engine, upgrade
 
 
 @click.command()
@@ -39,6 +35,11 @@ def stats(flow_id: str | None, since: str | None, as_json: bool, no_sweep: bool,
     Conversations idle longer than SUPPORTBOT_IDLE_MINUTES are closed as abandoned first, so the
     abandoned figure is current even when no server is running.
     """
+    from bot.analytics.abandon import sweep
+    from bot.analytics.stats import Filters, compute
+    from bot.flows.registry import FlowRegistry
+    from bot.storage.database import open_engine, upgrade
+
     settings = Settings.from_env()
     filters = Filters(flow=flow_id, since=parse_when(since) if since else None)
     registry = FlowRegistry.load_dir(settings.flows_dir) if settings.flows_dir.is_dir() else None

@@ -8,17 +8,15 @@ import signal
 
 import click
 
-from bot.bootstrap import build, run_until_cancelled
-from bot.escalation import outbox
+from bot.escalation.policy import BASE_DELAY, LEASE_SECONDS, MAX_ATTEMPTS, MAX_DELAY, Policy
 from bot.settings import Settings
-from bot.storage.database import open_engine
 
 
 @click.command()
 @click.option(
     "--max-attempts",
     type=click.IntRange(1),
-    default=outbox.MAX_ATTEMPTS,
+    default=MAX_ATTEMPTS,
     show_default=True,
     envvar="SUPPORTBOT_OUTBOX_MAX_ATTEMPTS",
     help="Tries before a delivery becomes a dead letter (see `supportbot outbox list`).",
@@ -26,7 +24,7 @@ from bot.storage.database import open_engine
 @click.option(
     "--base-delay",
     type=click.FloatRange(0),
-    default=outbox.BASE_DELAY,
+    default=BASE_DELAY,
     show_default=True,
     envvar="SUPPORTBOT_OUTBOX_BASE_DELAY",
     help="Seconds before the first retry; doubles each try, with jitter.",
@@ -34,7 +32,7 @@ from bot.storage.database import open_engine
 @click.option(
     "--lease",
     type=click.FloatRange(0.1),
-    default=outbox.LEASE_SECONDS,
+    default=LEASE_SECONDS,
     show_default=True,
     envvar="SUPPORTBOT_OUTBOX_LEASE",
     help="Seconds a worker holds a row; a crashed worker's rows are retried after this.",
@@ -44,7 +42,9 @@ from bot.storage.database import open_engine
 )
 def worker(max_attempts: int, base_delay: float, lease: float, poll: float) -> None:
     """Deliver escalations from the outbox until stopped (SIGTERM/SIGINT)."""
-    policy = outbox.Policy(max_attempts, base_delay, outbox.MAX_DELAY, lease)
+    from bot.bootstrap import build, run_until_cancelled
+
+    policy = Policy(max_attempts, base_delay, MAX_DELAY, lease)
 
     async def run() -> None:
         from bot.engine.probing import OfflineProbes
@@ -73,6 +73,8 @@ def outbox_group() -> None:
 @click.option("--status", type=click.Choice(["pending", "delivered", "dead"]), default=None)
 def list_command(status: str | None) -> None:
     """Show recent deliveries (newest first)."""
+    from bot.escalation import outbox
+    from bot.storage.database import open_engine
 
     async def run() -> None:
         engine = open_engine(Settings.from_env().database_url)
@@ -92,6 +94,8 @@ def list_command(status: str | None) -> None:
 @click.argument("ids", nargs=-1, type=int)
 def retry_command(ids: tuple[int, ...]) -> None:
     """Queue dead letters again (all of them, or the ids given)."""
+    from bot.escalation import outbox
+    from bot.storage.database import open_engine
 
     async def run() -> int:
         engine = open_engine(Settings.from_env().database_url)

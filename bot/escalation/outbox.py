@@ -10,23 +10,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.escalation.policy import BASE_DELAY, LEASE_SECONDS, MAX_DELAY
+from bot.escalation.policy import Policy as Policy  # its home is policy.py, light enough for the command line
 from bot.storage.database import is_postgres, now
 from bot.storage.schema import escalations, outbox
-
-LEASE_SECONDS = 60.0  # a worker that dies mid-delivery loses its lease; another retries the row
-BASE_DELAY = 2.0
-MAX_DELAY = 600.0
-MAX_ATTEMPTS = 8
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How hard to try: tries before a row is dead, the backoff's base and cap, a worker's lease."""
-
-    max_attempts: int = MAX_ATTEMPTS
-    base_delay: float = BASE_DELAY
-    max_delay: float = MAX_DELAY
-    lease_seconds: float = LEASE_SECONDS
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ from transitions.extensions.diagrams import GraphMachine
 
 from bot.errors import BotError
 from bot.flows.compile import CompiledFlow
-
-FORMATS = ("mermaid", "dot", "svg")
+from bot.flows.formats import FORMATS as FORMATS
 
 # Support leads think in these kinds: a `say` step with a `next` is usually a fix being explained.
 KIND_LABELS = {

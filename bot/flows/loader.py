@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path as FsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import FlowError, Location
-from bot.flows.compile import CompiledFlow
 from bot.flows.model import BranchCase, ChoiceSpec, FlowSpec, StepSpec
 from bot.flows.templates import TemplateProblem
 from bot.flows.validate import Catalogue, Problem, validate_flow
 from bot.flows.yamlsafe import Document, read_document
+
+if TYPE_CHECKING:
+    from bot.flows.compile import CompiledFlow
 
 
 def default_catalogue(flow_ids: set[str] | None = None) -> Catalogue:
@@ -40,6 +42,9 @@ def load_flow(text: str, file: str, catalogue: Catalogue | None = None) -> Compi
     problems = validate_flow(spec, doc, catalogue or default_catalogue())
     if problems:
         raise FlowError(problems)
+    # Compiling (transitions, the understanders) only here: `flows check` validates without it.
+    from bot.flows.compile import CompiledFlow
+
     try:
         return CompiledFlow(spec, file)
     except TemplateProblem as exc:  # validation compiles every template, so this is a safety net

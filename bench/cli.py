@@ -1,0 +1,65 @@
+"""Command-line start-up: `supportbot --help` and `supportbot flows check flows/` against importing click and yaml.
+
+    python bench/cli.py [--runs 21] [--old DIR]
+
+Each command runs as a fresh process N times; the table shows the median and the fastest run in
+milliseconds, and the median as a multiple of `python -c "import click, yaml"` (target: 3x or less).
+`supportbot` runs as its console script does (`from bot.cli import main; main()`) without the
+shell wrapper a version manager (pyenv) may put in front of it. With --old DIR (a checkout of an
+earlier commit, e.g. made with `git worktree add /tmp/old <commit>`) the commands run there too,
+interleaved with this checkout's, so both sets share the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORTBOT = "import sys; from bot.cli import main; sys.argv[0] = 'supportbot'; sys.exit(main())"
+BASELINE = ("python -c 'import click, yaml'", [sys.executable, "-c", "import click, yaml"])
+COMMANDS = [
+    ("supportbot --help", [sys.executable, "-c", SUPPORTBOT, "--help"]),
+    ("supportbot flows check flows/", [sys.executable, "-c", SUPPORTBOT, "flows", "check", "flows/"]),
+]
+
+
+def once(argv: list[str], cwd: Path) -> float:
+    """Seconds for one run; `cwd` decides which checkout's `bot` is imported (it is first on sys.path)."""
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--old", type=Path, default=None, help="an earlier checkout to measure alongside")
+    args = parser.parse_args()
+    rows = [("", BASELINE[0], BASELINE[1], ROOT)]
+    for label, argv in COMMANDS:
+        if args.old is not None:
+            rows.append(("before", label, argv, args.old.resolve()))
+        rows.append(("after" if args.old is not None else "", label, argv, ROOT))
+    for _, _, argv, cwd in rows:  # warm the file cache and the .pyc files
+        once(argv, cwd)
+    times: list[list[float]] = [[] for _ in rows]
+    for _ in range(args.runs):
+        for i, (_, _, argv, cwd) in enumerate(rows):
+            times[i].append(once(argv, cwd))
+    base = statistics.median(times[0])
+    print(f"{args.runs} runs each, milliseconds (python {sys.version.split()[0]})")
+    print(f"{'command':<38} {'version':<8} {'median':>8} {'fastest':>8} {'x baseline':>11}")
+    for (version, label, _, _), runs in zip(rows, times, strict=True):
+        median = statistics.median(runs)
+        print(
+            f"{label:<38} {version:<8} {median * 1000:>8.0f} {min(runs) * 1000:>8.0f} {median / base:>10.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The quick commands import only what they use: `--help` and `flows check` load no server, database,
+Slack or scikit-learn (support leads run `flows check` from their editor and CI, on every save)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("slack_bolt", "slack_sdk", "aiohttp", "sqlalchemy", "starlette", "uvicorn", "sklearn")
+
+
+def imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `python -X importtime -m bot ARGS`; the top-level packages it imported, from the import log."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bot", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    modules = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported":  # the header line: "self [us] | cumulative | imported package"
+                modules.add(name.split(".")[0])
+    return done, modules
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("flows", "check", "flows/"), ("flows", "check", "--help"), ("probe", "--help")],
+    ids=["help", "flows-check", "flows-check-help", "probe-help"],
+)
+def test_quick_commands_leave_the_heavy_stack_unimported(args: tuple[str, ...]) -> None:
+    done, modules = imported(*args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "click" in modules  # the import log was read
+    assert sorted(modules & set(HEAVY)) == []
+
+
+def test_help_loads_no_flow_machinery() -> None:
+    _, modules = imported("--help")
+    assert sorted(modules & {"pydantic", "jinja2", "transitions", "dns", "rapidfuzz"}) == []
+
+
+def test_flows_check_validates_without_compiling() -> None:
+    done, modules = imported("flows", "check", "flows/")
+    assert "flow file(s) OK" in done.stdout
+    assert "pydantic" in modules  # it did validate
+    assert "transitions" not in modules  # compiling builds state machines; checking needs none
+
+
+def test_a_command_that_needs_the_stack_still_gets_it() -> None:
+    """The lazy imports run when the command does: `flows graph` compiles the flow and draws it."""
+    done, modules = imported("flows", "graph", "cant-send-email", "--flows", "flows")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "stateDiagram" in done.stdout
+    assert "transitions" in modules
