@@ -14,7 +14,7 @@ from bot.settings import Settings
 @click.command()
 @click.argument("domain")
 @click.option("--ip", default=None, metavar="IP", help="Also check this IP address against the blocklists.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (SPEC section 7).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 def probe(domain: str, ip: str | None, as_json: bool) -> None:
     """Check DOMAIN's mail setup: MX, mail host, SMTP ports, TLS, SPF, DMARC, DKIM, blocklists.
 
