@@ -88,13 +88,13 @@ class QuestionClassifier:
             part.vector(prepare(text), index, values)
         logits = self._intercept + (np.asarray(values) @ self._coef[index] if index else 0.0)
         exp = np.exp(logits - logits.max())
-        probabilities = exp / exp.sum()
-        ranked = sorted(zip(self.classes, (float(p) for p in probabilities), strict=True), key=lambda cp: -cp[1])
-        return Scores(tuple(ranked))
+        return self._ranked(exp / exp.sum())
 
     def sklearn_scores(self, text: str) -> Scores:
         """The same scores through scikit-learn's own transform and predict_proba (tests compare)."""
-        probabilities: Any = self.model.predict_proba(self.features.transform([prepare(text)]))[0]
+        return self._ranked(self.model.predict_proba(self.features.transform([prepare(text)]))[0])
+
+    def _ranked(self, probabilities: Any) -> Scores:
         ranked = sorted(zip(self.classes, (float(p) for p in probabilities), strict=True), key=lambda cp: -cp[1])
         return Scores(tuple(ranked))
 
