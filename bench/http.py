@@ -229,8 +229,15 @@ def serve_baseline(kind: str, port: int, database_url: str) -> None:
     )
     # The same server settings as `supportbot serve` (no access log unless SUPPORTBOT_ACCESS_LOG=1).
     uvicorn.run(
-        app, host="127.0.0.1", port=port, proxy_headers=False, server_header=False, log_level="info",
-        loop="auto", http="auto", access_log=os.environ.get("SUPPORTBOT_ACCESS_LOG") == "1",
+        app,
+        host="127.0.0.1",
+        port=port,
+        proxy_headers=False,
+        server_header=False,
+        log_level="info",
+        loop="auto",
+        http="auto",
+        access_log=os.environ.get("SUPPORTBOT_ACCESS_LOG") == "1",
     )
 
 
@@ -265,7 +272,13 @@ class Pacer:
 
 
 async def customer(
-    session: Any, urls: list[str], n: int, stats: Stats, check: bool, pacer: Pacer, measuring: Callable[[], bool]
+    session: Any,
+    urls: list[str],
+    n: int,
+    stats: Stats,
+    check: bool,
+    pacer: Pacer,
+    measuring: Callable[[], bool],
 ) -> None:
     ip = f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
     base = {"X-Forwarded-For": ip, "Content-Type": "application/json"}
@@ -336,7 +349,12 @@ class Result:
 
 
 async def drive(
-    urls: list[str], customers: int, duration: float, warmup: float, check: bool, rate: float | None = None,
+    urls: list[str],
+    customers: int,
+    duration: float,
+    warmup: float,
+    check: bool,
+    rate: float | None = None,
     tick: Callable[[float], None] | None = None,
 ) -> tuple[Stats, float]:
     """`customers` concurrent loops of whole conversations; only the window after warm-up counts."""
@@ -479,7 +497,9 @@ async def benchmark(args: argparse.Namespace) -> None:
     order = ["ceiling", "sqlite-floor", "sqlite", "pg-floor", "pg"]
     chosen = [n for n in order if not args.only or any(n == o or n.startswith(o + "-") for o in args.only)]
     print(f"machine: {machine()}")
-    print(f"{args.customers} customers, {args.warmup:.0f} s warm-up then {args.duration:.0f} s measured per target")
+    print(
+        f"{args.customers} customers, {args.warmup:.0f} s warm-up then {args.duration:.0f} s measured per target"
+    )
     if args.rate:
         print(f"paced: the customers together send {args.rate:,.0f} requests/s at most (open loop)")
     results: dict[str, Result] = {}
@@ -488,8 +508,11 @@ async def benchmark(args: argparse.Namespace) -> None:
             for name in chosen:
                 r = await measure(name, args, Path(tmp), hook)
                 results[name] = r
-                print(f"  {LABELS[name]}: {r.msgs:,.0f} messages/s, p99 {r.pct(0.99):.1f} ms, "
-                      f"errors {sum(r.stats.errors.values())}", flush=True)
+                print(
+                    f"  {LABELS[name]}: {r.msgs:,.0f} messages/s, p99 {r.pct(0.99):.1f} ms, "
+                    f"errors {sum(r.stats.errors.values())}",
+                    flush=True,
+                )
     print()
     print(table(results, args.customers))
 
@@ -512,20 +535,30 @@ async def soak(args: argparse.Namespace) -> None:
                 def tick(elapsed: float) -> None:
                     if not samples and elapsed >= warm_at:
                         samples.update({p.name: (p.rss_kb(), p.fds()) for p in cluster.procs})
-                    print(f"  {elapsed:5.0f} s: " + ", ".join(
-                        f"{p.name} {p.rss_kb() / 1024:.0f} MB {p.fds()} fds" for p in cluster.procs
-                    ), flush=True)
+                    print(
+                        f"  {elapsed:5.0f} s: "
+                        + ", ".join(
+                            f"{p.name} {p.rss_kb() / 1024:.0f} MB {p.fds()} fds" for p in cluster.procs
+                        ),
+                        flush=True,
+                    )
 
                 stats, seconds = await drive(urls, args.customers, args.soak, 0, True, rate=rate, tick=tick)
-                print(f"\nsoak {seconds:.0f} s at {len(stats.latencies) / seconds:,.0f} messages/s, "
-                      f"{stats.conversations} conversations, errors: {stats.errors or 0}")
-                print("| process | RSS after warm-up | RSS at end | growth | fds after warm-up | fds at end |")
+                print(
+                    f"\nsoak {seconds:.0f} s at {len(stats.latencies) / seconds:,.0f} messages/s, "
+                    f"{stats.conversations} conversations, errors: {stats.errors or 0}"
+                )
+                print(
+                    "| process | RSS after warm-up | RSS at end | growth | fds after warm-up | fds at end |"
+                )
                 print("|---|---|---|---|---|---|")
                 for p in cluster.procs:
                     rss0, fd0 = samples.get(p.name, (0, 0))
                     rss1, fd1 = p.rss_kb(), p.fds()
                     growth = f"{(rss1 - rss0) / rss0:+.1%}" if rss0 else "?"
-                    print(f"| {p.name} | {rss0 / 1024:.1f} MB | {rss1 / 1024:.1f} MB | {growth} | {fd0} | {fd1} |")
+                    print(
+                        f"| {p.name} | {rss0 / 1024:.1f} MB | {rss1 / 1024:.1f} MB | {growth} | {fd0} | {fd1} |"
+                    )
             finally:
                 cluster.stop()
 
@@ -536,13 +569,23 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15, help="measured seconds per target")
     parser.add_argument("--warmup", type=float, default=3, help="seconds before measuring")
     parser.add_argument("--only", nargs="*", help="targets: ceiling sqlite pg (and sqlite-floor, pg-floor)")
-    parser.add_argument("--pg", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
-                        help=f"PostgreSQL URL; the database is dropped and created (default {DEFAULT_PG})")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG),
+        help=f"PostgreSQL URL; the database is dropped and created (default {DEFAULT_PG})",
+    )
     parser.add_argument("--profile", metavar="PATH", help="profile the first web process with pyinstrument")
-    parser.add_argument("--rate", type=float, help="pace all customers together to RATE requests/s "
-                        "(latency at a given load; default: flat out, each customer's next request right away)")
-    parser.add_argument("--access-log", action="store_true",
-                        help="servers and floors write uvicorn's line per request (SUPPORTBOT_ACCESS_LOG=1)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="pace all customers together to RATE requests/s "
+        "(latency at a given load; default: flat out, each customer's next request right away)",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="servers and floors write uvicorn's line per request (SUPPORTBOT_ACCESS_LOG=1)",
+    )
     parser.add_argument("--soak", type=float, help="soak for SECONDS at half the max rate")
     parser.add_argument("--setup", choices=["sqlite", "postgres"], default="sqlite", help="the soak's setup")
     parser.add_argument("--serve", choices=["floor", "trivial"], help=argparse.SUPPRESS)

@@ -31,7 +31,10 @@ from bot.nlu.policy import Understander
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW = ROOT / "flows" / "cant-send-email.yaml"
-SUITES = [ROOT / "flows" / "tests" / "cant-send-email.nlu.yaml", ROOT / "bench" / "nlu" / "cant-send-email.dev.nlu.yaml"]
+SUITES = [
+    ROOT / "flows" / "tests" / "cant-send-email.nlu.yaml",
+    ROOT / "bench" / "nlu" / "cant-send-email.dev.nlu.yaml",
+]
 BEFORE = "bfeb8ee"  # main before this work: typed answers went through the word matcher only
 
 
@@ -43,7 +46,9 @@ def quality_row(name: str, report: Report) -> str:
     cells = []
     for kind in KINDS:
         t = report.causes(kind)
-        cells.append(f"{t.share():6.1%} right ({t.outcomes['direct']}+{t.outcomes['confirmed']}), {t.share('wrong'):5.1%} wrong")
+        cells.append(
+            f"{t.share():6.1%} right ({t.outcomes['direct']}+{t.outcomes['confirmed']}), {t.share('wrong'):5.1%} wrong"
+        )
     unclear = report.unclear()
     everything = report.tally()
     return (
@@ -58,7 +63,9 @@ def percentile(samples: list[float], p: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--before", default=BEFORE, help="git ref of the flow to compare against")
     parser.add_argument("--repeat", type=int, default=20, help="passes over the messages for latency")
     args = parser.parse_args()
@@ -66,9 +73,15 @@ def main() -> None:
     started = time.perf_counter()
     import_seconds = float(
         subprocess.run(
-            [sys.executable, "-c", "import time; t=time.perf_counter(); import sklearn.linear_model, "
-             "sklearn.feature_extraction.text; print(time.perf_counter()-t)"],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-c",
+                "import time; t=time.perf_counter(); import sklearn.linear_model, "
+                "sklearn.feature_extraction.text; print(time.perf_counter()-t)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     )
     load_flow(read_text(FLOW), str(FLOW))  # warm: imports done, so the next load times training only
@@ -78,16 +91,22 @@ def main() -> None:
     train_seconds = time.perf_counter() - t
     old_text = subprocess.run(
         ["git", "-C", str(ROOT), "show", f"{args.before}:flows/cant-send-email.yaml"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     before = load_flow(old_text, f"{args.before}:flows/cant-send-email.yaml")
 
-    print(f"training: compiling the reference flow {train_seconds * 1000:.0f} ms "
-          f"(scikit-learn import in a fresh process: {import_seconds * 1000:.0f} ms)")
+    print(
+        f"training: compiling the reference flow {train_seconds * 1000:.0f} ms "
+        f"(scikit-learn import in a fresh process: {import_seconds * 1000:.0f} ms)"
+    )
     for path in SUITES:
         suite = load_suite(path)
-        print(f"quality on {path.relative_to(ROOT)} ({sum(len(b.pasted) + len(b.words) for b in suite.tests)} messages)"
-              "; right = (directly + after a confirmation)")
+        print(
+            f"quality on {path.relative_to(ROOT)} ({sum(len(b.pasted) + len(b.words) for b in suite.tests)} messages)"
+            "; right = (directly + after a confirmation)"
+        )
         print(quality_row("before", evaluate(suite, questions(before))))
         print(quality_row("after", evaluate(suite, questions(after))))
 
@@ -109,21 +128,35 @@ def main() -> None:
         ask.classifier.sklearn_scores(text)
         slow.append(time.perf_counter() - t0)
     print(f"latency over {len(texts)} messages (ms):           p50     p99     max")
-    for name, samples in (("decision (whole policy)", decide), ("classifier, fast path", fast),
-                          ("classifier, scikit-learn", slow)):
-        print(f"  {name:28} {statistics.median(samples) * 1e3:7.3f} {percentile(samples, 0.99) * 1e3:7.3f} "
-              f"{max(samples) * 1e3:7.3f}")
+    for name, samples in (
+        ("decision (whole policy)", decide),
+        ("classifier, fast path", fast),
+        ("classifier, scikit-learn", slow),
+    ):
+        print(
+            f"  {name:28} {statistics.median(samples) * 1e3:7.3f} {percentile(samples, 0.99) * 1e3:7.3f} "
+            f"{max(samples) * 1e3:7.3f}"
+        )
 
     entities_cap = entities.MAX_CHARS
     entities.MAX_CHARS = 200_000
     worst = 0.0
-    for attack in ("1." * 100_000, "a@" * 100_000, "[" * 200_000, "0" * 200_000, "a." * 100_000, ":" * 200_000):
+    for attack in (
+        "1." * 100_000,
+        "a@" * 100_000,
+        "[" * 200_000,
+        "0" * 200_000,
+        "a." * 100_000,
+        ":" * 200_000,
+    ):
         t0 = time.perf_counter()
         entities.extract(attack)
         worst = max(worst, time.perf_counter() - t0)
     entities.MAX_CHARS = entities_cap
-    print(f"hostile: slowest entity extraction of a 200 KB attack string {worst * 1000:.0f} ms "
-          f"(messages are cut to {entities_cap} characters first)")
+    print(
+        f"hostile: slowest entity extraction of a 200 KB attack string {worst * 1000:.0f} ms "
+        f"(messages are cut to {entities_cap} characters first)"
+    )
     print(f"(bench took {time.perf_counter() - started:.1f} s)")
 
 

@@ -38,7 +38,9 @@ async def measure(settings: Settings, serial: bool) -> tuple[float, dict[str, st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--delay", type=float, default=0.3, help="seconds added to every DNS answer and greeting")
+    parser.add_argument(
+        "--delay", type=float, default=0.3, help="seconds added to every DNS answer and greeting"
+    )
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,7 +70,9 @@ def main() -> None:
                 assert set(statuses.values()) == {"pass"}, statuses
             queries = len(dns.queries) // (2 * args.runs)
     best_c, best_s = min(concurrent), min(sequential)
-    print(f"delay per DNS answer and SMTP greeting: {args.delay * 1000:.0f} ms; {queries} DNS queries per diagnosis")
+    print(
+        f"delay per DNS answer and SMTP greeting: {args.delay * 1000:.0f} ms; {queries} DNS queries per diagnosis"
+    )
     print(f"concurrent diagnosis: {best_c:.2f} s (best of {args.runs}; target < 1.5 s)")
     print(f"sequential diagnosis: {best_s:.2f} s (best of {args.runs}; target > 4 s)")
     print(f"ratio sequential/concurrent: {best_s / best_c:.1f}x")

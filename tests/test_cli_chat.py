@@ -24,7 +24,9 @@ def bare_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def chat(*args: str, typed: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def chat(
+    *args: str, typed: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "chat", *args],
         cwd=cwd,
@@ -46,7 +48,7 @@ def test_chat_with_no_configuration_walks_to_a_fix() -> None:
     assert "StackCP: open your package, choose Email Accounts" in out
     assert "bot: Did that fix it?" in out
     # "2" typed at "Did that fix it?" means "No, it still fails": on to authentication.
-    assert "turn on \"My outgoing server requires authentication\"" in out
+    assert 'turn on "My outgoing server requires authentication"' in out
     assert "bot: Great, I'm glad it's working!" in out
     assert "  -- conversation resolved; type restart to begin again, or quit --" in out
     assert "Thanks for telling me!" in out
@@ -58,7 +60,13 @@ def test_console_script_is_the_same_command() -> None:
     script = shutil.which("supportbot")
     assert script is not None, "pip install -e . installs the supportbot command"
     done = subprocess.run(
-        [script, "chat"], cwd=REPO, input="human\n", capture_output=True, text=True, env=bare_env(), timeout=60
+        [script, "chat"],
+        cwd=REPO,
+        input="human\n",
+        capture_output=True,
+        text=True,
+        env=bare_env(),
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert "passing this to a person" in done.stdout
@@ -87,14 +95,18 @@ def test_chat_reads_flows_from_the_folder_given(tmp_path: Path) -> None:
 def test_chat_without_a_flow_folder_says_how_to_fix_it(tmp_path: Path) -> None:
     done = chat(typed="", cwd=tmp_path)
     assert done.returncode == 1
-    assert f"flow folder {Path('flows')} does not exist; pass --flows DIR or set SUPPORTBOT_FLOWS" in done.stderr
+    assert (
+        f"flow folder {Path('flows')} does not exist; pass --flows DIR or set SUPPORTBOT_FLOWS" in done.stderr
+    )
     assert "Traceback" not in done.stderr
 
 
 def test_chat_refuses_a_folder_of_broken_flows_naming_the_problem(tmp_path: Path) -> None:
     folder = tmp_path / "flows"
     folder.mkdir()
-    (folder / "broken.yaml").write_text("id: broken\ntitle: Broken\nversion: 1\nstart: a\nsteps:\n  a:\n    say: hi\n")
+    (folder / "broken.yaml").write_text(
+        "id: broken\ntitle: Broken\nversion: 1\nstart: a\nsteps:\n  a:\n    say: hi\n"
+    )
     done = chat(typed="", cwd=tmp_path)
     assert done.returncode == 1
     assert "warning: refused flows/broken.yaml:" in done.stderr

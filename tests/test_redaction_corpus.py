@@ -24,10 +24,7 @@ PEM = (
     "-----END RSA PRIVATE KEY-----"
 )
 AUTH_PLAIN = base64.b64encode(b"\0jo@example.com\0Hunter2-secret").decode()
-JWT = (
-    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
-    "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
-)
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 
 # (what the customer typed, the part that must not survive)
 SECRETS = [
@@ -146,13 +143,16 @@ async def test_a_planted_canary_goes_nowhere(
     database_url: str, tmp_path: Path, captured_logs: io.StringIO
 ) -> None:
     with WebhookReceiver() as receiver:
-        async with mail_receiver() as (smtp_url, inbox), running_parts(
-            database_url,
-            escalation_webhook_url=receiver.url,
-            webhook_secret=SECRET,
-            escalation_email="support@example.com",
-            smtp_url=smtp_url,
-        ) as parts:
+        async with (
+            mail_receiver() as (smtp_url, inbox),
+            running_parts(
+                database_url,
+                escalation_webhook_url=receiver.url,
+                webhook_secret=SECRET,
+                escalation_email="support@example.com",
+                smtp_url=smtp_url,
+            ) as parts,
+        ):
             install_log_redaction()  # bootstrap did it for handlers present then; this one came later
             svc = parts.service
             started = await svc.start(None, "web", {"name": f"Jo password={CANARY}"})

@@ -280,9 +280,15 @@ async def test_missed_messages_are_stored_redacted_as_events(database_url: str) 
     async with running_parts(database_url) as parts:
         svc = parts.service
         cid = (await svc.start(None, "web")).conversation_id
-        turn = await svc.reply(cid, Incoming(text="hello, my email is broken, my password is Secr3t-Horse-99"))
-        assert turn["awaiting"]["kind"] == "choice" and "not sure I understood" in turn["messages"][-1]["text"]
-        confirm = await svc.reply(cid, Incoming(text="my outlook fails to send, messages just sit in the outbox"))
+        turn = await svc.reply(
+            cid, Incoming(text="hello, my email is broken, my password is Secr3t-Horse-99")
+        )
+        assert (
+            turn["awaiting"]["kind"] == "choice" and "not sure I understood" in turn["messages"][-1]["text"]
+        )
+        confirm = await svc.reply(
+            cid, Incoming(text="my outlook fails to send, messages just sit in the outbox")
+        )
         assert [c["id"] for c in confirm["awaiting"]["choices"]] == ["yes", "no"]
         await svc.reply(cid, Incoming(choice="no"))
         async with svc.db.connect() as conn:

@@ -105,7 +105,9 @@ def top_missed(
         if data.get("guess"):
             t.guesses[str(data["guess"])] += 1
 
-    keys = [(flow, step) for flow, steps in (order or {}).items() for step in steps if (flow, step) in tallies]
+    keys = [
+        (flow, step) for flow, steps in (order or {}).items() for step in steps if (flow, step) in tallies
+    ]
     listed = set(keys)
     keys += [key for key in tallies if key not in listed]
     return [_question(flow, step, tallies[(flow, step)], limit) for flow, step in keys]

@@ -44,7 +44,9 @@ def evaluate_files(registry: FlowRegistry, files: list[Path], folds: int = FOLDS
 def print_evaluation(data: dict[str, Any]) -> bool:
     """The evaluation as text, like `rasa test nlu`; True when every target is met."""
     report: Report = data["_report"]
-    click.echo(f"understanding {data['flow']}@{data['flow_version']} ({data['file']}): {len(report.results)} messages")
+    click.echo(
+        f"understanding {data['flow']}@{data['flow_version']} ({data['file']}): {len(report.results)} messages"
+    )
     for step in report.steps():
         click.echo(f"  question {step}: {_line(report.tally(step, unclear=False))}")
         for kind in KINDS:
@@ -84,7 +86,9 @@ def print_explanation(flow: CompiledFlow, step_id: str, text: str) -> Decision:
     understander = questions.get(step_id)
     if understander is None:
         known = ", ".join(sorted(questions)) or "none"
-        raise click.ClickException(f"step `{step_id}` of {flow.id} is not a question with choices; questions: {known}")
+        raise click.ClickException(
+            f"step `{step_id}` of {flow.id} is not a question with choices; questions: {known}"
+        )
     decision = understander.decide(text)
     click.echo(f"{flow.id}@{flow.version} {step_id}: {text!r}")
     found = decision.entities.to_json()
@@ -95,7 +99,9 @@ def print_explanation(flow: CompiledFlow, step_id: str, text: str) -> Decision:
     else:
         click.echo("  signals: none")
     if decision.scores is not None:
-        shown = ", ".join(f"{'(names no answer)' if c == UNCLEAR else c} {p:.2f}" for c, p in decision.scores.ranked[:4])
+        shown = ", ".join(
+            f"{'(names no answer)' if c == UNCLEAR else c} {p:.2f}" for c, p in decision.scores.ranked[:4]
+        )
         click.echo(f"  classifier: {shown}")
     elif understander.classifier is None:
         click.echo("  classifier: none (the question has no examples; words and signals only)")

@@ -38,10 +38,24 @@ _LOOKUP = {normalize(p): command for command, phrases in _PHRASES.items() for p 
 _ASKING_FOR_A_PERSON = tuple(
     f" {normalize(p)} "
     for p in (
-        "talk to a human", "speak to a human", "talk to a person", "speak to a person",
-        "real person", "real human", "talk to someone", "speak to someone", "talk to an agent",
-        "speak to an agent", "live agent", "human please", "a human please", "want a human",
-        "need a human", "talk to support", "speak with someone", "speak with a person",
+        "talk to a human",
+        "speak to a human",
+        "talk to a person",
+        "speak to a person",
+        "real person",
+        "real human",
+        "talk to someone",
+        "speak to someone",
+        "talk to an agent",
+        "speak to an agent",
+        "live agent",
+        "human please",
+        "a human please",
+        "want a human",
+        "need a human",
+        "talk to support",
+        "speak with someone",
+        "speak with a person",
     )
 )
 

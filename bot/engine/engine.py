@@ -101,7 +101,9 @@ class Engine:
         self, conv: Conversation, incoming: Incoming, progress: ProgressCallback | None = None
     ) -> Turn:
         """Apply one customer message to `conv` (changed in place) and return what the bot answers."""
-        migrate_conversation(self.registry, conv)  # only when the flow's `migrate:` asks, or its version is gone
+        migrate_conversation(
+            self.registry, conv
+        )  # only when the flow's `migrate:` asks, or its version is gone
         flow = self.registry.get(conv.flow_id, conv.version)
         out = _TurnBuilder()
         step = flow.steps.get(conv.step)

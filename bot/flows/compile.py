@@ -155,15 +155,25 @@ def _understander(spec: StepSpec, step: CompiledStep) -> Understander:
     options = [Option(c.key, c.terms) for c in ordered]
     choices = spec.choices or []
     signals = SignalTable(
-        (c.key, c.signals.codes if c.signals else (), c.signals.patterns if c.signals else ()) for c in choices
+        (c.key, c.signals.codes if c.signals else (), c.signals.patterns if c.signals else ())
+        for c in choices
     )
     # A question is classified once its lead wrote `examples:`; labels and synonyms train it too.
-    examples = [
-        Example(c.key, text) for c in choices for text in (c.label, *c.synonyms, *c.examples) if text.strip()
-    ] if any(c.examples for c in choices) else []
+    examples = (
+        [
+            Example(c.key, text)
+            for c in choices
+            for text in (c.label, *c.synonyms, *c.examples)
+            if text.strip()
+        ]
+        if any(c.examples for c in choices)
+        else []
+    )
     limits = spec.understanding
     if examples and limits:
         examples += [Example(UNCLEAR, text) for text in limits.unclear]
     thresholds = Thresholds(limits.direct, limits.confirm) if limits else Thresholds()
     direct_for = {c.key: c.direct for c in choices if c.direct is not None}
-    return Understander(options, signals, examples, thresholds, numbered=len(step.shown), direct_for=direct_for)
+    return Understander(
+        options, signals, examples, thresholds, numbered=len(step.shown), direct_for=direct_for
+    )

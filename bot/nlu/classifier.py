@@ -95,7 +95,9 @@ class QuestionClassifier:
         return self._ranked(self.model.predict_proba(self.features.transform([prepare(text)]))[0])
 
     def _ranked(self, probabilities: Any) -> Scores:
-        ranked = sorted(zip(self.classes, (float(p) for p in probabilities), strict=True), key=lambda cp: -cp[1])
+        ranked = sorted(
+            zip(self.classes, (float(p) for p in probabilities), strict=True), key=lambda cp: -cp[1]
+        )
         return Scores(tuple(ranked))
 
 
@@ -104,7 +106,9 @@ class _Part:
 
     def __init__(self, vectorizer: Any, offset: int) -> None:
         self.analyze = vectorizer.build_analyzer()
-        self.vocabulary: dict[str, int] = {term: int(i) + offset for term, i in vectorizer.vocabulary_.items()}
+        self.vocabulary: dict[str, int] = {
+            term: int(i) + offset for term, i in vectorizer.vocabulary_.items()
+        }
         self.idf: dict[int, float] = {int(i) + offset: float(w) for i, w in enumerate(vectorizer.idf_)}
 
     def vector(self, prepared: str, index: list[int], values: list[float]) -> None:

@@ -13,10 +13,16 @@ from dataclasses import dataclass
 MAX_NEAR = 50  # addresses and rejection words compared when picking the listed IP: keeps it linear
 MAX_CHARS = 8_000  # a pasted bounce with headers is a few KB; the rest is quoted mail, not the error
 
-_IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)")
+_IPV4 = re.compile(
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"
+)
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]{1,64}@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,10}[a-z]{2,24})\b", re.IGNORECASE)
-_DOMAIN = re.compile(r"(?<![\w@.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,10}[a-z]{2,24})(?![\w-]|\.\w)", re.IGNORECASE)
+_EMAIL = re.compile(
+    r"[\w.+-]{1,64}@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,10}[a-z]{2,24})\b", re.IGNORECASE
+)
+_DOMAIN = re.compile(
+    r"(?<![\w@.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,10}[a-z]{2,24})(?![\w-]|\.\w)", re.IGNORECASE
+)
 # RFC 3463: class.subject.detail, e.g. 5.7.8; not inside an IP address or a version number.
 _ENHANCED = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
 # An SMTP reply code (RFC 5321: 2-5, 0-5, 0-9) where it reads as one: before an enhanced code
@@ -44,7 +50,10 @@ _DNSBL_NAMES = (
     (re.compile(r"\bpsbl\.surriel\.com\b|\bpsbl\b", re.I), "PSBL"),
     (re.compile(r"\bmailspike\b", re.I), "Mailspike"),
     (re.compile(r"\bspameatingmonkey\b", re.I), "SpamEatingMonkey"),
-    (re.compile(r"\bS3150\b|\bS3140\b|\bS3114\b|\bS775\b|\bS844\b|\bRP-00\d\b", re.I), "Microsoft's blocklist"),
+    (
+        re.compile(r"\bS3150\b|\bS3140\b|\bS3114\b|\bS775\b|\bS844\b|\bRP-00\d\b", re.I),
+        "Microsoft's blocklist",
+    ),
     (re.compile(r"\bproofpoint\b", re.I), "Proofpoint"),
     (re.compile(r"\bcloudmark\b", re.I), "Cloudmark"),
 )
@@ -60,12 +69,22 @@ _NOT_CUSTOMER = re.compile(
 # ranges (192.0.2.0/24, ...) are kept: tests and examples use them as public addresses.
 _LOCAL_V4 = tuple(
     ipaddress.IPv4Network(n)
-    for n in ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+    )
 )
 _ULA = ipaddress.IPv6Network("fc00::/7")
 _URL = re.compile(r"<?\b(?:https?|ftp)://[^\s>|]{1,2000}", re.IGNORECASE)
 _HOST_PREFIX = re.compile(r"^(?:mail|smtp|smtpout|mx\d*|imap|pop3?|webmail|outgoing)\.", re.IGNORECASE)
-_FILE_SUFFIX = re.compile(r"\.(?:exe|dll|php|js|html?|txt|pdf|docx?|xlsx?|jpe?g|png|gif|zip|pst|ost|eml|msg)$", re.I)
+_FILE_SUFFIX = re.compile(
+    r"\.(?:exe|dll|php|js|html?|txt|pdf|docx?|xlsx?|jpe?g|png|gif|zip|pst|ost|eml|msg)$", re.I
+)
 _LISTING_WORD = re.compile(
     r"\b(?:client host|blocked|listed|black ?list(?:ed)?|block ?list(?:ed)?|banned|rbl|dnsbl|spamhaus|spamcop|"
     r"barracuda|sorbs|uceprotect|block list|reputation)\b",
@@ -196,7 +215,9 @@ def _domains(text: str, without_emails: str) -> list[str]:
 
 def _mentions_listing(text: str) -> bool:
     lowered = text.lower()
-    return any(word in lowered for word in ("blocklist", "block list", "blacklist", "black list", "listed", "rbl"))
+    return any(
+        word in lowered for word in ("blocklist", "block list", "blacklist", "black list", "listed", "rbl")
+    )
 
 
 def _listed_ip(text: str, ips: tuple[str, ...]) -> str | None:

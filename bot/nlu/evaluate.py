@@ -122,7 +122,9 @@ class Report:
         pairs = Counter(
             (r.expect, str(r.decision.choice))
             for r in self.results
-            if r.step == step and r.decision.choice not in (None, r.expect) and r.outcome != "direct"
+            if r.step == step
+            and r.decision.choice not in (None, r.expect)
+            and r.outcome != "direct"
             and (r.outcome == "wrong" or r.decision.action != "reask")
         )
         return [(e, g, n) for (e, g), n in pairs.most_common()]
@@ -155,7 +157,9 @@ class Report:
                     "overall": self.tally(step).to_json(),
                     **{kind: self.causes(kind, step).to_json() for kind in KINDS},
                     "unclear": self.unclear(step).to_json(),
-                    "confusions": [{"expected": e, "got": g, "count": n} for e, g, n in self.confusions(step)],
+                    "confusions": [
+                        {"expected": e, "got": g, "count": n} for e, g, n in self.confusions(step)
+                    ],
                 }
                 for step in self.steps()
             },
@@ -197,13 +201,21 @@ def evaluate(suite: NluSuite, understanders: dict[str, Understander]) -> Report:
         if understander is None:
             known = ", ".join(sorted(understanders)) or "none"
             raise FlowError.at(
-                Location(suite.flow), f"step `{block.step}` is not a question with choices (questions: {known})"
+                Location(suite.flow),
+                f"step `{block.step}` is not a question with choices (questions: {known})",
             )
         for kind in KINDS:
             for text in getattr(block, kind):
                 decision = understander.decide(text)
                 results.append(
-                    Result(block.step, kind, text, block.expect, decision, outcome(decision, block.expect, suite.asks))
+                    Result(
+                        block.step,
+                        kind,
+                        text,
+                        block.expect,
+                        decision,
+                        outcome(decision, block.expect, suite.asks),
+                    )
                 )
     return Report(suite.flow, results, suite.targets or Targets())
 

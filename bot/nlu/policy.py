@@ -84,7 +84,9 @@ class Understander:
             strongest = next(h for h in hits if h.choice == winner)
             return Decision("route", winner, f"signal {strongest.signal}", None, entities, hits)
         short = len(normalize(text).split()) <= SHORT_ANSWER_WORDS
-        worded = match(text, self.options, numbered=self.numbered) if self.classifier is None or short else None
+        worded = (
+            match(text, self.options, numbered=self.numbered) if self.classifier is None or short else None
+        )
         if self.classifier is None:
             if worded is not None:
                 return Decision("route", worded, "the answer's words", None, entities, hits)
@@ -94,7 +96,9 @@ class Understander:
             # A short answer naming a choice routes, unless the classifier is sure of another one.
             top = scores.best[0]
             if top in (worded, UNCLEAR) or scores.of(worded) >= self.thresholds.confirm:
-                return Decision("route", worded, "the answer's words", scores.of(worded), entities, hits, scores)
+                return Decision(
+                    "route", worded, "the answer's words", scores.of(worded), entities, hits, scores
+                )
             why = f"the words say {worded}, the classifier says {top}"
             return Decision("confirm", worded, why, scores.of(worded), entities, hits, scores)
         if tied:
@@ -108,10 +112,15 @@ class Understander:
             runner_up = scores.ranked[1]
             why = f"names no answer ({score:.2f})"
             return Decision("reask", runner_up[0], why, runner_up[1], entities, hits, scores)
-        if score >= max(self.thresholds.direct, self.direct_for.get(choice, 0.0)) and scores.margin >= DIRECT_MARGIN:
+        if (
+            score >= max(self.thresholds.direct, self.direct_for.get(choice, 0.0))
+            and scores.margin >= DIRECT_MARGIN
+        ):
             return Decision("route", choice, f"classifier {score:.2f}", score, entities, hits, scores)
         if score >= self.thresholds.confirm:
-            return Decision("confirm", choice, f"classifier {score:.2f}, not sure", score, entities, hits, scores)
+            return Decision(
+                "confirm", choice, f"classifier {score:.2f}, not sure", score, entities, hits, scores
+            )
         hinted = match(text, self.options, numbered=self.numbered)
         if hinted is not None:
             why = f"words of {hinted}; classifier unsure ({score:.2f})"

@@ -22,7 +22,9 @@ _SHAPES = (
     (re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$"), ENHANCED_CODE),
     (re.compile(r"^0x8[0-9A-F]{7}$"), CLIENT_CODE),
 )
-CODE_SHAPES = "an SMTP reply code like 535, an enhanced status code like 5.7.8, or a client code like 0x800CCC92"
+CODE_SHAPES = (
+    "an SMTP reply code like 535, an enhanced status code like 5.7.8, or a client code like 0x800CCC92"
+)
 
 
 class SignalError(ValueError):
@@ -54,7 +56,9 @@ def normalize_code(code: str) -> str:
 def compile_pattern(pattern: str) -> re2._Regexp:
     """A support lead's pattern in RE2 syntax: linear time on any input, case-insensitive."""
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise SignalError(f"this pattern is {len(pattern)} characters; keep patterns under {MAX_PATTERN_CHARS}")
+        raise SignalError(
+            f"this pattern is {len(pattern)} characters; keep patterns under {MAX_PATTERN_CHARS}"
+        )
     try:
         return re2.compile("(?i)" + pattern)
     except re2.error:

@@ -31,13 +31,21 @@ KNOWN_LISTS: dict[str, ListInfo] = {
     "zen.spamhaus.org": ListInfo(
         "Spamhaus ZEN",
         "https://check.spamhaus.org/",
-        {2: "a known spam source (SBL)", 3: "a spam source (CSS)", 4: "an infected or hijacked computer (XBL)",
-         5: "an infected or hijacked computer (XBL)", 6: "an infected or hijacked computer (XBL)",
-         7: "an infected or hijacked computer (XBL)", 9: "a hijacked network (DROP)",
-         10: "an address that shouldn't send mail directly (PBL, set by the internet provider)",
-         11: "an address that shouldn't send mail directly (PBL)"},
+        {
+            2: "a known spam source (SBL)",
+            3: "a spam source (CSS)",
+            4: "an infected or hijacked computer (XBL)",
+            5: "an infected or hijacked computer (XBL)",
+            6: "an infected or hijacked computer (XBL)",
+            7: "an infected or hijacked computer (XBL)",
+            9: "a hijacked network (DROP)",
+            10: "an address that shouldn't send mail directly (PBL, set by the internet provider)",
+            11: "an address that shouldn't send mail directly (PBL)",
+        },
     ),
-    "bl.spamcop.net": ListInfo("SpamCop", "https://www.spamcop.net/bl.shtml", {2: "reported for sending spam"}),
+    "bl.spamcop.net": ListInfo(
+        "SpamCop", "https://www.spamcop.net/bl.shtml", {2: "reported for sending spam"}
+    ),
     "b.barracudacentral.org": ListInfo(
         "Barracuda", "https://www.barracudacentral.org/rbl/removal-request", {2: "a poor sending reputation"}
     ),
@@ -74,7 +82,11 @@ def classify(lookup: Lookup, domain_list: bool = False) -> tuple[Verdict, str]:
             return "unknown", f"the list refused the query ({code}: too many queries, or a public resolver)"
         if code == ipaddress.IPv4Address("127.0.0.1"):
             return "unknown", "the list answered 127.0.0.1, which is an error code, not a listing"
-    listed = [c for c in codes if c is not None and (domain_list or 2 <= int(c) - int(ipaddress.IPv4Address("127.0.0.0")) <= 11)]
+    listed = [
+        c
+        for c in codes
+        if c is not None and (domain_list or 2 <= int(c) - int(ipaddress.IPv4Address("127.0.0.0")) <= 11)
+    ]
     if listed:
         return "listed", str(listed[0])
     return "unknown", f"unexpected code {codes[0]}"
@@ -87,7 +99,9 @@ def zone_works(run: Run, zone: str, domain_list: bool) -> Awaitable[tuple[bool, 
 
 async def _zone_works(run: Run, zone: str, domain_list: bool) -> tuple[bool, str]:
     positive, negative = ("test", "invalid") if domain_list else ("2.0.0.127", "1.0.0.127")
-    listed, clean = await asyncio.gather(run.lookup(f"{positive}.{zone}", "A"), run.lookup(f"{negative}.{zone}", "A"))
+    listed, clean = await asyncio.gather(
+        run.lookup(f"{positive}.{zone}", "A"), run.lookup(f"{negative}.{zone}", "A")
+    )
     if classify(listed, domain_list)[0] != "listed":
         return False, f"its test entry {positive} is not listed ({listed.status})"
     if classify(clean, domain_list)[0] != "clean":
@@ -133,11 +147,23 @@ async def check_ip_blocklist(run: Run) -> ProbeResult:
     targets, trouble = await _targets(run)
     zones = run.config.dnsbl_zones
     if trouble:
-        return ProbeResult("ip_blocklist", "unknown", "I couldn't find your mail server's addresses just now, so I couldn't check the blocklists; please try again later.")
+        return ProbeResult(
+            "ip_blocklist",
+            "unknown",
+            "I couldn't find your mail server's addresses just now, so I couldn't check the blocklists; please try again later.",
+        )
     if not targets:
-        return ProbeResult("ip_blocklist", "skipped", "There's no public address to check against the blocklists, so there's nothing to do here.")
+        return ProbeResult(
+            "ip_blocklist",
+            "skipped",
+            "There's no public address to check against the blocklists, so there's nothing to do here.",
+        )
     if not zones:
-        return ProbeResult("ip_blocklist", "skipped", "No blocklists are configured for this check, so there's nothing to do here.")
+        return ProbeResult(
+            "ip_blocklist",
+            "skipped",
+            "No blocklists are configured for this check, so there's nothing to do here.",
+        )
     jobs = [(ip, zone) for ip in targets for zone in zones]
     entries = await asyncio.gather(*(_query(run, reversed_name(ip, zone), zone, False) for ip, zone in jobs))
     for (ip, _), entry in zip(jobs, entries, strict=True):
@@ -149,14 +175,21 @@ async def check_ip_blocklist(run: Run) -> ProbeResult:
 async def check_domain_blocklist(run: Run) -> ProbeResult:
     zones = run.config.domain_blocklists
     if not zones:
-        return ProbeResult("domain_blocklist", "skipped", "No domain blocklists are configured, so there's nothing to do here.")
+        return ProbeResult(
+            "domain_blocklist",
+            "skipped",
+            "No domain blocklists are configured, so there's nothing to do here.",
+        )
     entries = await asyncio.gather(*(_query(run, f"{run.d.ascii}.{zone}", zone, True) for zone in zones))
     details: dict[str, Any] = {"domain": run.d.ascii, "lists": list(entries)}
     return _verdict("domain_blocklist", entries, details, subject=lambda e: f"Your domain {run.d.unicode}")
 
 
 def _verdict(
-    check: str, entries: list[dict[str, Any]], details: dict[str, Any], subject: Callable[[dict[str, Any]], str]
+    check: str,
+    entries: list[dict[str, Any]],
+    details: dict[str, Any],
+    subject: Callable[[dict[str, Any]], str],
 ) -> ProbeResult:
     listed = [e for e in entries if e["verdict"] == "listed"]
     clean = [e for e in entries if e["verdict"] == "clean"]
@@ -166,7 +199,10 @@ def _verdict(
         return ProbeResult(check, "fail", _listed_summary(subject(listed[0]), listed[0]), details)
     if not clean:
         return ProbeResult(
-            check, "unknown", f"The blocklists didn't give me a usable answer just now, so I can't tell whether your {what} is listed; please try again later.", details
+            check,
+            "unknown",
+            f"The blocklists didn't give me a usable answer just now, so I can't tell whether your {what} is listed; please try again later.",
+            details,
         )
     checked = len({e["zone"] for e in clean})
     if unknown:
@@ -177,4 +213,6 @@ def _verdict(
             details,
         )
     lists = "the blocklist" if checked == 1 else f"any of the {checked} blocklists"
-    return ProbeResult(check, "pass", f"Your {what} isn't on {lists} I checked, so that isn't the problem.", details)
+    return ProbeResult(
+        check, "pass", f"Your {what} isn't on {lists} I checked, so that isn't the problem.", details
+    )

@@ -35,12 +35,20 @@ CHECKS: dict[str, CheckFunction] = {
 
 
 def timed_out(check: str) -> ProbeResult:
-    return ProbeResult(check, "unknown", "This check took too long to finish, so I can't tell; please try again in a few minutes.", {"error": "deadline"})
+    return ProbeResult(
+        check,
+        "unknown",
+        "This check took too long to finish, so I can't tell; please try again in a few minutes.",
+        {"error": "deadline"},
+    )
 
 
 def crashed(check: str, exc: BaseException) -> ProbeResult:
     return ProbeResult(
-        check, "unknown", "Something went wrong on our side while checking this, so I can't tell; our support team can look into it.", {"error": type(exc).__name__}
+        check,
+        "unknown",
+        "Something went wrong on our side while checking this, so I can't tell; our support team can look into it.",
+        {"error": type(exc).__name__},
     )
 
 
@@ -60,7 +68,9 @@ async def run_checks(
             remaining = end - loop.time()
             if remaining <= 0:
                 break
-            done, pending = await asyncio.wait(pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait(
+                pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
             for task in done:
                 check = tasks[task]
                 exc = task.exception()
@@ -89,5 +99,3 @@ async def _tell(progress: ProgressCallback | None, result: ProbeResult) -> None:
         await progress(result)
     except Exception:  # a channel that can't show progress must not break the diagnosis
         log.exception("probe progress callback failed")
-
-

@@ -19,24 +19,47 @@ async def check_dkim(run: Run) -> ProbeResult:
     lookup = await run.lookup(f"{selector}._domainkey.{run.d.ascii}", "TXT")
     details: dict[str, Any] = {"selector": selector, "lookup": lookup.evidence()}
     if lookup.failed:
-        return ProbeResult("dkim", "unknown", f"I couldn't read the DKIM key of {d} just now, so please try again in a few minutes.", details)
+        return ProbeResult(
+            "dkim",
+            "unknown",
+            f"I couldn't read the DKIM key of {d} just now, so please try again in a few minutes.",
+            details,
+        )
     records = [r for r in lookup.records if "p=" in r.replace(" ", "")]
     if not records:
         return ProbeResult(
             "dkim",
             "unknown",
-            f"I found no DKIM key for {d} under the name \"{selector}\", but it may use another name, so ask your support agent to confirm DKIM signing is on.",
+            f'I found no DKIM key for {d} under the name "{selector}", but it may use another name, so ask your support agent to confirm DKIM signing is on.',
             details,
         )
     tags = parse_tags(records[0])
     key = tags.get("p", "").replace(" ", "")
     details["tags"] = {k: clip(v, 80) for k, v in list(tags.items())[:10]}
     if "v" in tags and tags["v"] != "DKIM1":
-        return ProbeResult("dkim", "fail", f"The DKIM key of {d} has a wrong version tag (it must be v=DKIM1), so correct it in your DNS settings.", details)
+        return ProbeResult(
+            "dkim",
+            "fail",
+            f"The DKIM key of {d} has a wrong version tag (it must be v=DKIM1), so correct it in your DNS settings.",
+            details,
+        )
     if not key:
         return ProbeResult(
-            "dkim", "fail", f"The DKIM key of {d} has been revoked (it is empty), so your mail isn't signed: publish the key your provider gives you.", details
+            "dkim",
+            "fail",
+            f"The DKIM key of {d} has been revoked (it is empty), so your mail isn't signed: publish the key your provider gives you.",
+            details,
         )
     if not re.fullmatch(r"[A-Za-z0-9+/=]+", key):
-        return ProbeResult("dkim", "fail", f"The DKIM key of {d} is damaged (it isn't valid base64), so copy it again from your provider.", details)
-    return ProbeResult("dkim", "pass", f"{d} publishes a DKIM key, so receivers can check your mail's signature; nothing to change there.", details)
+        return ProbeResult(
+            "dkim",
+            "fail",
+            f"The DKIM key of {d} is damaged (it isn't valid base64), so copy it again from your provider.",
+            details,
+        )
+    return ProbeResult(
+        "dkim",
+        "pass",
+        f"{d} publishes a DKIM key, so receivers can check your mail's signature; nothing to change there.",
+        details,
+    )

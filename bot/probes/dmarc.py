@@ -45,27 +45,54 @@ async def check_dmarc(run: Run) -> ProbeResult:
         records = dmarc_records(lookup)
         details["inherited_from"] = org
     if lookup.failed:
-        return ProbeResult("dmarc", "unknown", f"I couldn't read the DMARC record of {d} just now, so please try again in a few minutes.", details)
+        return ProbeResult(
+            "dmarc",
+            "unknown",
+            f"I couldn't read the DMARC record of {d} just now, so please try again in a few minutes.",
+            details,
+        )
     details["records"] = [clip(r, TXT_CHARS) for r in records]
     if not records:
         return ProbeResult(
-            "dmarc", "warn", f"{d} has no DMARC record, so big mailbox providers may distrust your mail: add one (for example v=DMARC1; p=none) in your DNS settings.", details
+            "dmarc",
+            "warn",
+            f"{d} has no DMARC record, so big mailbox providers may distrust your mail: add one (for example v=DMARC1; p=none) in your DNS settings.",
+            details,
         )
     if len(records) > 1:
         return ProbeResult(
-            "dmarc", "fail", f"{d} has {len(records)} DMARC records, so receivers ignore them all: keep just one in your DNS settings.", details
+            "dmarc",
+            "fail",
+            f"{d} has {len(records)} DMARC records, so receivers ignore them all: keep just one in your DNS settings.",
+            details,
         )
     tags = parse_tags(records[0])
     details["tags"] = {k: clip(v, 120) for k, v in list(tags.items())[:12]}
     policy = tags.get("p", "").lower()
     if tags.get("v", "").upper() != "DMARC1" or not records[0].lstrip().lower().startswith("v"):
-        return ProbeResult("dmarc", "fail", f"The DMARC record of {d} must start with v=DMARC1, so correct it in your DNS settings.", details)
+        return ProbeResult(
+            "dmarc",
+            "fail",
+            f"The DMARC record of {d} must start with v=DMARC1, so correct it in your DNS settings.",
+            details,
+        )
     if policy not in ("none", "quarantine", "reject"):
         return ProbeResult(
-            "dmarc", "fail", f"The DMARC record of {d} has no valid policy (p=none, quarantine or reject), so receivers ignore it: correct it in your DNS settings.", details
+            "dmarc",
+            "fail",
+            f"The DMARC record of {d} has no valid policy (p=none, quarantine or reject), so receivers ignore it: correct it in your DNS settings.",
+            details,
         )
     if policy == "none":
         return ProbeResult(
-            "dmarc", "warn", f"The DMARC record of {d} only monitors (p=none), which is fine for now; once your mail passes SPF and DKIM, consider p=quarantine.", details
+            "dmarc",
+            "warn",
+            f"The DMARC record of {d} only monitors (p=none), which is fine for now; once your mail passes SPF and DKIM, consider p=quarantine.",
+            details,
         )
-    return ProbeResult("dmarc", "pass", f"The DMARC record of {d} is set up with a {policy} policy, so there's nothing to change there.", details)
+    return ProbeResult(
+        "dmarc",
+        "pass",
+        f"The DMARC record of {d} is set up with a {policy} policy, so there's nothing to change there.",
+        details,
+    )

@@ -75,7 +75,9 @@ class DnsClient:
         if self._resolver is None:
             if self.nameservers:
                 resolver = dns.asyncresolver.Resolver(configure=False)
-                resolver.nameservers = [dns.nameserver.Do53Nameserver(ip, port) for ip, port in self.nameservers]
+                resolver.nameservers = [
+                    dns.nameserver.Do53Nameserver(ip, port) for ip, port in self.nameservers
+                ]
             else:
                 resolver = dns.asyncresolver.Resolver()
             # A SERVFAIL is an answer we report (unknown), not a reason to hammer the server again.

@@ -19,7 +19,11 @@ class TTLCache(Generic[V]):
     """
 
     def __init__(
-        self, ttl: float = 300.0, size: int = 5000, clock: Clock = time.monotonic, keep: Callable[[V], bool] | None = None
+        self,
+        ttl: float = 300.0,
+        size: int = 5000,
+        clock: Clock = time.monotonic,
+        keep: Callable[[V], bool] | None = None,
     ) -> None:
         self.ttl = ttl
         self.size = size

@@ -75,7 +75,9 @@ class LiveProbes:
             serial=lock,
             answers=TTLCache[Lookup](cache_ttl, clock=clock, keep=lambda lookup: not lookup.failed),
         )
-        self.cache = TTLCache[ProbeResult](cache_ttl, clock=clock, keep=lambda result: result.status != "unknown")
+        self.cache = TTLCache[ProbeResult](
+            cache_ttl, clock=clock, keep=lambda result: result.status != "unknown"
+        )
         self.per_conversation = RateLimit(*per_conversation, clock=clock)
         self.global_limit = RateLimit(*global_limit, clock=clock)
 
@@ -161,7 +163,9 @@ class LiveProbes:
             return False
         return self.global_limit.allow("*")
 
-    async def _run(self, target: Target, checks: list[str], progress: ProgressCallback | None) -> dict[str, ProbeResult]:
+    async def _run(
+        self, target: Target, checks: list[str], progress: ProgressCallback | None
+    ) -> dict[str, ProbeResult]:
         run = Run(self.config, CHECKS, target.domain, target.ip, target.sending_host, target.selector)
         results = await run_checks(run, checks, self.config.timeouts.deadline, progress)
         # Checks computed on the way (mx for smtp_25, say) are cached too.

@@ -80,7 +80,9 @@ async def resolve_host(run: Run, name: str) -> Host:
             elif len(host.addresses) < MAX_ADDRESSES:
                 host.addresses.append(str(address))
     if host.refused:
-        host.problems.append(f"{name} points to a non-public address ({', '.join(host.refused)}); not contacted")
+        host.problems.append(
+            f"{name} points to a non-public address ({', '.join(host.refused)}); not contacted"
+        )
     if host.missing:
         host.problems.append(f"{name} has no address (A or AAAA record)")
     return host
@@ -126,9 +128,19 @@ async def check_mx(run: Run) -> ProbeResult:
     if info.extra_hosts:
         details["hosts_not_checked"] = info.extra_hosts
     if info.kind == "nxdomain":
-        return ProbeResult("mx", "fail", f"The domain {d} doesn't exist, so check its spelling, or renew it if it has expired.", details)
+        return ProbeResult(
+            "mx",
+            "fail",
+            f"The domain {d} doesn't exist, so check its spelling, or renew it if it has expired.",
+            details,
+        )
     if info.kind == "failed":
-        return ProbeResult("mx", "unknown", f"I couldn't look up the mail servers for {d} just now, so please try again in a few minutes.", details)
+        return ProbeResult(
+            "mx",
+            "unknown",
+            f"I couldn't look up the mail servers for {d} just now, so please try again in a few minutes.",
+            details,
+        )
     if info.kind == "null":
         return ProbeResult(
             "mx",
@@ -161,7 +173,12 @@ async def check_mx(run: Run) -> ProbeResult:
     usable = [h for h in info.hosts if h.addresses]
     if not usable:
         if any(h.lookup_failed for h in info.hosts):
-            return ProbeResult("mx", "unknown", f"I couldn't look up the addresses of the mail servers for {d}, so please try again in a few minutes.", details)
+            return ProbeResult(
+                "mx",
+                "unknown",
+                f"I couldn't look up the addresses of the mail servers for {d}, so please try again in a few minutes.",
+                details,
+            )
         return ProbeResult(
             "mx",
             "fail",
@@ -177,7 +194,12 @@ async def check_mx(run: Run) -> ProbeResult:
             details,
         )
     names = ", ".join(h.name for h in info.hosts)
-    return ProbeResult("mx", "pass", f"The mail server records for {d} look right ({names}), so there's nothing to change there.", details)
+    return ProbeResult(
+        "mx",
+        "pass",
+        f"The mail server records for {d} look right ({names}), so there's nothing to change there.",
+        details,
+    )
 
 
 def mail_host(run: Run) -> Awaitable[Host]:
@@ -191,11 +213,17 @@ async def check_mail_host(run: Run) -> ProbeResult:
     details = host.evidence()
     if host.lookup_failed:
         return ProbeResult(
-            "mail_host", "unknown", f"I couldn't look up {name} just now; if your mail program can't find it, use {provider} instead.", details
+            "mail_host",
+            "unknown",
+            f"I couldn't look up {name} just now; if your mail program can't find it, use {provider} instead.",
+            details,
         )
     if host.missing:
         return ProbeResult(
-            "mail_host", "fail", f"{name} doesn't exist, so use {provider} as the outgoing (SMTP) server in your mail program.", details
+            "mail_host",
+            "fail",
+            f"{name} doesn't exist, so use {provider} as the outgoing (SMTP) server in your mail program.",
+            details,
         )
     if not host.addresses:
         return ProbeResult(
@@ -204,4 +232,9 @@ async def check_mail_host(run: Run) -> ProbeResult:
             f"{name} points to a private address that can't be reached from the internet, so use {provider} as your outgoing (SMTP) server.",
             details,
         )
-    return ProbeResult("mail_host", "pass", f"{name} exists, so you can use it as the outgoing (SMTP) server in your mail program.", details)
+    return ProbeResult(
+        "mail_host",
+        "pass",
+        f"{name} exists, so you can use it as the outgoing (SMTP) server in your mail program.",
+        details,
+    )

@@ -53,7 +53,9 @@ def normalise_domain(text: str) -> Domain:
     if len(labels) < 2:
         raise ProbeError(f"{raw!r} has no dot; type the full domain, e.g. example.com")
     if len(ascii_name) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise ProbeError(f"{raw!r} is not a valid domain name; use letters, digits and hyphens, like example.com")
+        raise ProbeError(
+            f"{raw!r} is not a valid domain name; use letters, digits and hyphens, like example.com"
+        )
     if labels[-1].isdigit():
         raise ProbeError(f"{raw!r} ends in a number, which no real domain does; type it like example.com")
     return Domain(unicode=unicode_name, ascii=ascii_name)

@@ -105,9 +105,9 @@ class SmtpSession:
         if self.greeting:
             out["greeting"] = self.greeting[:SHOWN_LINES]
         if self.extensions:
-            out["ehlo"] = self.extensions[:SHOWN_LINES * 2]
+            out["ehlo"] = self.extensions[: SHOWN_LINES * 2]
         if self.extensions_tls is not None:
-            out["ehlo_after_tls"] = self.extensions_tls[:SHOWN_LINES * 2]
+            out["ehlo_after_tls"] = self.extensions_tls[: SHOWN_LINES * 2]
         if not self.implicit_tls:
             out["starttls"] = self.starttls_offered
         out["auth"] = self.auth
@@ -174,7 +174,9 @@ async def smtp_session(
                     session.error = clip(" ".join(lines))
                 else:
                     try:
-                        await writer.start_tls(tls_context, server_hostname=host, ssl_handshake_timeout=connect_timeout)
+                        await writer.start_tls(
+                            tls_context, server_hostname=host, ssl_handshake_timeout=connect_timeout
+                        )
                     except ssl.SSLError as exc:
                         session.tls = _tls_failure(host, exc)
                         session.outcome = "tls_failed"
@@ -238,7 +240,9 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
 
 async def _ehlo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> list[str]:
     local = writer.get_extra_info("sockname")
-    literal = f"[IPv6:{local[0]}]" if local and ":" in str(local[0]) else f"[{local[0] if local else '127.0.0.1'}]"
+    literal = (
+        f"[IPv6:{local[0]}]" if local and ":" in str(local[0]) else f"[{local[0] if local else '127.0.0.1'}]"
+    )
     await _send(writer, f"EHLO {literal}")
     code, lines = await _reply(reader)
     if code != 250:
@@ -282,7 +286,9 @@ def _tls_facts(host: str, writer: asyncio.StreamWriter) -> TlsFacts:
 
 def _tls_failure(host: str, exc: ssl.SSLError) -> TlsFacts:
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return TlsFacts(host=host, verified=False, error=clip(str(exc.verify_message)), verify_code=exc.verify_code)
+        return TlsFacts(
+            host=host, verified=False, error=clip(str(exc.verify_message)), verify_code=exc.verify_code
+        )
     return TlsFacts(host=host, verified=False, error=clip(exc.reason or str(exc)))
 
 

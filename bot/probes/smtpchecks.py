@@ -31,9 +31,17 @@ async def check_smtp_25(run: Run) -> ProbeResult:
     d = run.d.unicode
     info = await mx_info(run)
     if info.kind == "failed":
-        return ProbeResult("smtp_25", "unknown", f"I couldn't look up the mail servers for {d}, so I couldn't test port 25; please try again later.")
+        return ProbeResult(
+            "smtp_25",
+            "unknown",
+            f"I couldn't look up the mail servers for {d}, so I couldn't test port 25; please try again later.",
+        )
     if info.kind in ("null", "none", "nxdomain"):
-        return ProbeResult("smtp_25", "skipped", f"{d} has no mail server to test on port 25, so fix its mail server (MX) records first.")
+        return ProbeResult(
+            "smtp_25",
+            "skipped",
+            f"{d} has no mail server to test on port 25, so fix its mail server (MX) records first.",
+        )
     hosts = [h for h in info.hosts if h.addresses]
     not_contacted = [h.evidence() for h in info.hosts if not h.addresses]
     if not hosts:
@@ -102,7 +110,11 @@ async def _check_submission(run: Run, port: int) -> ProbeResult:
     host, session = await submission_session(run, port)
     if session is None:
         if host.lookup_failed:
-            return ProbeResult(check, "unknown", f"I couldn't look up {name}, so I couldn't test port {port}; please try again in a few minutes.")
+            return ProbeResult(
+                check,
+                "unknown",
+                f"I couldn't look up {name}, so I couldn't test port {port}; please try again in a few minutes.",
+            )
         return ProbeResult(
             check,
             "skipped",
@@ -112,18 +124,32 @@ async def _check_submission(run: Run, port: int) -> ProbeResult:
     details = session.evidence()
     outcome = session.outcome
     if outcome == "refused":
-        return ProbeResult(check, "fail", f"Nothing answers on port {port} at {name}, so set your mail program's outgoing server to {provider} instead.", details)
+        return ProbeResult(
+            check,
+            "fail",
+            f"Nothing answers on port {port} at {name}, so set your mail program's outgoing server to {provider} instead.",
+            details,
+        )
     if outcome == "rejected":
         return ProbeResult(
-            check, "fail", f"{name} turned the connection away on port {port}, so use {provider} as your outgoing server, and contact us if that fails too.", details
+            check,
+            "fail",
+            f"{name} turned the connection away on port {port}, so use {provider} as your outgoing server, and contact us if that fails too.",
+            details,
         )
     if outcome in ("timeout", "unreachable"):
         return ProbeResult(
-            check, "unknown", f"{name} didn't answer on port {port} in time, so I can't tell whether it works; please try again in a few minutes.", details
+            check,
+            "unknown",
+            f"{name} didn't answer on port {port} in time, so I can't tell whether it works; please try again in a few minutes.",
+            details,
         )
     if outcome == "protocol":
         return ProbeResult(
-            check, "unknown", f"{name} answered on port {port} in a way I didn't understand, so I can't tell whether it works; our support team can look into it.", details
+            check,
+            "unknown",
+            f"{name} answered on port {port} in a way I didn't understand, so I can't tell whether it works; our support team can look into it.",
+            details,
         )
     if outcome == "tls_failed":
         return ProbeResult(
@@ -172,9 +198,16 @@ async def check_tls(run: Run) -> ProbeResult:
     host = results[0][0]
     if not host.addresses:
         if host.lookup_failed:
-            return ProbeResult("tls", "unknown", f"I couldn't look up {name}, so I couldn't check its security certificate; please try again later.")
+            return ProbeResult(
+                "tls",
+                "unknown",
+                f"I couldn't look up {name}, so I couldn't check its security certificate; please try again later.",
+            )
         return ProbeResult(
-            "tls", "skipped", f"There's no reachable {name} whose certificate I could check, so use {provider} as your outgoing server.", {"host": host.evidence()}
+            "tls",
+            "skipped",
+            f"There's no reachable {name} whose certificate I could check, so use {provider} as your outgoing server.",
+            {"host": host.evidence()},
         )
     findings: list[tuple[ProbeStatus, str, int]] = []
     details: dict[str, Any] = {"host": host.name}
@@ -185,26 +218,70 @@ async def check_tls(run: Run) -> ProbeResult:
         details[f"port_{port}"] = tls.evidence()
         if not tls.verified:
             if tls.verify_code == 10:
-                findings.append(("fail", f"The security certificate of {name} has expired, so mail programs will warn or refuse to connect: use {provider} as your outgoing server until it's renewed.", port))
+                findings.append(
+                    (
+                        "fail",
+                        f"The security certificate of {name} has expired, so mail programs will warn or refuse to connect: use {provider} as your outgoing server until it's renewed.",
+                        port,
+                    )
+                )
             elif tls.verify_code in (18, 19, 20, 21):
-                findings.append(("fail", f"The security certificate of {name} isn't issued by a trusted authority (it's self-signed or unknown), so use {provider} as your outgoing server instead.", port))
+                findings.append(
+                    (
+                        "fail",
+                        f"The security certificate of {name} isn't issued by a trusted authority (it's self-signed or unknown), so use {provider} as your outgoing server instead.",
+                        port,
+                    )
+                )
             else:
-                findings.append(("fail", f"Encryption with {name} doesn't work ({tls.error}), so use {provider} as your outgoing server instead.", port))
+                findings.append(
+                    (
+                        "fail",
+                        f"Encryption with {name} doesn't work ({tls.error}), so use {provider} as your outgoing server instead.",
+                        port,
+                    )
+                )
         elif not tls.name_ok:
             names = tls.cert.names if tls.cert else []
             better = next((n for n in names if "*" not in n and not n[0].isdigit()), provider)
             details["use_instead"] = better
-            findings.append(("fail", f"The security certificate on {name} is made out to {', '.join(names[:3]) or 'another name'}, so set your outgoing server to {better} instead of {name}.", port))
+            findings.append(
+                (
+                    "fail",
+                    f"The security certificate on {name} is made out to {', '.join(names[:3]) or 'another name'}, so set your outgoing server to {better} instead of {name}.",
+                    port,
+                )
+            )
         elif tls.cert is not None and tls.cert.days_left < 14:
-            findings.append(("warn", f"The security certificate of {name} expires in {max(tls.cert.days_left, 0)} days, so ask whoever runs the server to renew it soon.", port))
+            findings.append(
+                (
+                    "warn",
+                    f"The security certificate of {name} expires in {max(tls.cert.days_left, 0)} days, so ask whoever runs the server to renew it soon.",
+                    port,
+                )
+            )
         else:
-            findings.append(("pass", f"The security certificate of {name} is valid and matches its name, so encrypted connections to it will work.", port))
+            findings.append(
+                (
+                    "pass",
+                    f"The security certificate of {name} is valid and matches its name, so encrypted connections to it will work.",
+                    port,
+                )
+            )
     if not findings:
         sessions = [s for _, s in results if s is not None]
         if any(s.outcome in ("timeout", "unreachable", "protocol") for s in sessions):
-            return ProbeResult("tls", "unknown", f"{name} didn't let me see its security certificate in time, so I can't tell whether it's valid; please try again later.", details)
+            return ProbeResult(
+                "tls",
+                "unknown",
+                f"{name} didn't let me see its security certificate in time, so I can't tell whether it's valid; please try again later.",
+                details,
+            )
         return ProbeResult(
-            "tls", "skipped", f"{name} offers no encryption on port 465 or 587, so there's no certificate to check; use {provider} for secure sending.", details
+            "tls",
+            "skipped",
+            f"{name} offers no encryption on port 465 or 587, so there's no certificate to check; use {provider} for secure sending.",
+            details,
         )
     status, summary, port = max(findings, key=lambda f: SEVERITY[f[0]])
     details["port"] = port

@@ -18,7 +18,9 @@ from bot.probes.untrusted import TXT_CHARS, clip
 LOOKUP_LIMIT = 10
 VOID_LIMIT = 2
 MAX_DEPTH = 12
-_TERM = re.compile(r"^(?P<q>[+\-~?]?)(?P<name>[a-z0-9][a-z0-9_.\-]*)(?P<sep>[:=/]?)(?P<arg>.*)$", re.IGNORECASE)
+_TERM = re.compile(
+    r"^(?P<q>[+\-~?]?)(?P<name>[a-z0-9][a-z0-9_.\-]*)(?P<sep>[:=/]?)(?P<arg>.*)$", re.IGNORECASE
+)
 _MECHANISMS = {"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"}
 _DOMAIN_ARG = re.compile(r"^[^\s/]+$")
 _CIDR = re.compile(r"^(/\d{1,2})?(//\d{1,3})?$")
@@ -150,16 +152,27 @@ async def check_spf(run: Run) -> ProbeResult:
     lookup = await run.lookup(run.d.ascii, "TXT")
     details: dict[str, Any] = {"lookup": lookup.evidence()}
     if lookup.failed:
-        return ProbeResult("spf", "unknown", f"I couldn't read the SPF record of {d} just now, so please try again in a few minutes.", details)
+        return ProbeResult(
+            "spf",
+            "unknown",
+            f"I couldn't read the SPF record of {d} just now, so please try again in a few minutes.",
+            details,
+        )
     records = spf_records(lookup)
     details["records"] = [clip(r, TXT_CHARS) for r in records]
     if not records:
         return ProbeResult(
-            "spf", "warn", f"{d} has no SPF record, so receivers may treat your mail as spam: add the SPF record your provider recommends in your DNS settings.", details
+            "spf",
+            "warn",
+            f"{d} has no SPF record, so receivers may treat your mail as spam: add the SPF record your provider recommends in your DNS settings.",
+            details,
         )
     if len(records) > 1:
         return ProbeResult(
-            "spf", "fail", f"{d} has {len(records)} SPF records, which makes receivers ignore them all, so merge them into one record in your DNS settings.", details
+            "spf",
+            "fail",
+            f"{d} has {len(records)} SPF records, which makes receivers ignore them all, so merge them into one record in your DNS settings.",
+            details,
         )
     state = Walk()
     await walk(run, run.d.ascii, records[0], state)
@@ -177,7 +190,10 @@ async def check_spf(run: Run) -> ProbeResult:
         details["canonical_name"] = lookup.canonical
     if state.errors:
         return ProbeResult(
-            "spf", "fail", f"The SPF record of {d} has a mistake ({state.errors[0]}), so receivers may ignore it: correct it in your DNS settings.", details
+            "spf",
+            "fail",
+            f"The SPF record of {d} has a mistake ({state.errors[0]}), so receivers may ignore it: correct it in your DNS settings.",
+            details,
         )
     if state.lookups > LOOKUP_LIMIT:
         return ProbeResult(
@@ -194,10 +210,18 @@ async def check_spf(run: Run) -> ProbeResult:
             details,
         )
     if state.failures:
-        return ProbeResult("spf", "unknown", f"I couldn't follow every part of the SPF record of {d}, so please try again in a few minutes.", details)
+        return ProbeResult(
+            "spf",
+            "unknown",
+            f"I couldn't follow every part of the SPF record of {d}, so please try again in a few minutes.",
+            details,
+        )
     if state.all_qualifier == "+":
         return ProbeResult(
-            "spf", "fail", f"The SPF record of {d} ends in +all, which lets anyone send email as you, so change it to ~all or -all in your DNS settings.", details
+            "spf",
+            "fail",
+            f"The SPF record of {d} ends in +all, which lets anyone send email as you, so change it to ~all or -all in your DNS settings.",
+            details,
         )
     if run.sending_host and not _permits(state, run.sending_host):
         details["sending_host"] = run.sending_host
@@ -209,6 +233,14 @@ async def check_spf(run: Run) -> ProbeResult:
         )
     if state.all_qualifier in (None, "?"):
         return ProbeResult(
-            "spf", "warn", f"The SPF record of {d} doesn't say what to do with other senders, so end it with ~all to help receivers trust your mail.", details
+            "spf",
+            "warn",
+            f"The SPF record of {d} doesn't say what to do with other senders, so end it with ~all to help receivers trust your mail.",
+            details,
         )
-    return ProbeResult("spf", "pass", f"The SPF record of {d} is set up correctly, so there's nothing to change there.", details)
+    return ProbeResult(
+        "spf",
+        "pass",
+        f"The SPF record of {d} is set up correctly, so there's nothing to change there.",
+        details,
+    )

@@ -58,7 +58,12 @@ def run_bot(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS` on the SQLite file `db` with the reference flows, as a lead would run it."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SUPPORTBOT_FLOWS": str(FLOWS)}
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -169,9 +174,7 @@ def route(rng: random.Random, n: int) -> tuple[list[Move], str | None]:
         if rng.random() < 0.6:
             moves.append(choice("yes", ["end_resolved"], end="end_resolved"))
         else:
-            moves.append(
-                choice("no", ["escalate_exhausted"], escalate=("escalate_exhausted", EXHAUSTED))
-            )
+            moves.append(choice("no", ["escalate_exhausted"], escalate=("escalate_exhausted", EXHAUSTED)))
         return moves, None
     return [human("ask_symptom")], None
 
@@ -218,16 +221,27 @@ def _median(values: list[float]) -> float | None:
 
 def expected(records: list[Record]) -> dict[str, Any]:
     """Every figure of `stats --json`, from the test's own records."""
-    status = Counter({s: 0 for s in ("active", "resolved", "unresolved", "escalated", "with_agent", "abandoned")})
+    status = Counter(
+        {s: 0 for s in ("active", "resolved", "unresolved", "escalated", "with_agent", "abandoned")}
+    )
     status.update(r.status for r in records)
     resolved = [r for r in records if r.end]
     escalated = [r for r in records if r.escalations]
     contained = [r for r in resolved if not r.escalations]
     steps: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"entered": 0, "conversations": set(), "next": Counter(), "dropped": 0, "escalated": 0, "ended": 0}
+        lambda: {
+            "entered": 0,
+            "conversations": set(),
+            "next": Counter(),
+            "dropped": 0,
+            "escalated": 0,
+            "ended": 0,
+        }
     )
     reasons: Counter[str] = Counter()
-    probes: dict[str, dict[str, Any]] = defaultdict(lambda: {"runs": 0, "status": Counter(), "checked": set(), "bad": set()})
+    probes: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"runs": 0, "status": Counter(), "checked": set(), "bad": set()}
+    )
     satisfaction: dict[str, Counter[str]] = defaultdict(Counter)
     by_finding: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for r in records:
@@ -274,7 +288,9 @@ def expected(records: list[Record]) -> dict[str, Any]:
         "resumed": sum(r.resumed for r in records),
         "median_turns": _median([r.replies for r in records]),
         "median_turns_to_resolution": _median([r.resolved_replies for r in resolved if r.resolved_replies]),
-        "median_seconds_to_resolution": _median([r.resolved_seconds for r in resolved if r.resolved_seconds is not None]),
+        "median_seconds_to_resolution": _median(
+            [r.resolved_seconds for r in resolved if r.resolved_seconds is not None]
+        ),
         "funnel": {
             step: {
                 "entered": s["entered"],

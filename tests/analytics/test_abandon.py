@@ -21,7 +21,9 @@ from bot.storage.schema import conversations, events
 @pytest.fixture
 async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
     built = await build(
-        Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", flows_dir=FLOWS), probes=ScriptedProbes(), sinks={}
+        Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", flows_dir=FLOWS),
+        probes=ScriptedProbes(),
+        sinks={},
     )
     yield built
     await built.close()
@@ -30,7 +32,11 @@ async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
 async def status_of(parts: Parts, conversation_id: str) -> str:
     async with parts.db.connect() as conn:
         return str(
-            (await conn.execute(select(conversations.c.status).where(conversations.c.id == conversation_id))).scalar()
+            (
+                await conn.execute(
+                    select(conversations.c.status).where(conversations.c.id == conversation_id)
+                )
+            ).scalar()
         )
 
 
@@ -38,7 +44,9 @@ async def kinds(parts: Parts, conversation_id: str) -> list[tuple[str, str | Non
     async with parts.db.connect() as conn:
         rows = (
             await conn.execute(
-                select(events.c.kind, events.c.step).where(events.c.conversation_id == conversation_id).order_by(events.c.id)
+                select(events.c.kind, events.c.step)
+                .where(events.c.conversation_id == conversation_id)
+                .order_by(events.c.id)
             )
         ).all()
     return [(r.kind, r.step) for r in rows]
@@ -57,7 +65,9 @@ async def test_idle_conversations_close_and_resume(parts: Parts) -> None:
     later = time.time() + 31 * 60
     async with parts.db.begin() as conn:  # `fresh` spoke a minute ago; the others half an hour ago
         await conn.execute(
-            update(conversations).where(conversations.c.id == fresh.conversation_id).values(updated_at=later - 60)
+            update(conversations)
+            .where(conversations.c.id == fresh.conversation_id)
+            .values(updated_at=later - 60)
         )
     assert await sweep(parts.db, 30, at=later) == 1
     assert await status_of(parts, quiet.conversation_id) == "abandoned"

@@ -15,7 +15,9 @@ from bot.settings import Settings
 
 
 async def seed(db: Path) -> list[str]:
-    parts = await build(Settings(database_url=f"sqlite:///{db}", flows_dir=FLOWS), probes=ScriptedProbes(), sinks={})
+    parts = await build(
+        Settings(database_url=f"sqlite:///{db}", flows_dir=FLOWS), probes=ScriptedProbes(), sinks={}
+    )
     try:
         ids = []
         for _ in range(3):

@@ -41,7 +41,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 async def open_parts(database_url: str) -> Parts:
-    return await build(Settings(database_url=database_url, flows_dir=FLOWS), probes=ScriptedProbes(), sinks={})
+    return await build(
+        Settings(database_url=database_url, flows_dir=FLOWS), probes=ScriptedProbes(), sinks={}
+    )
 
 
 @pytest.fixture
@@ -117,7 +119,13 @@ def everything() -> list[MissedQuestion]:
                 # Once each: the most recent first.
                 MissedMessage("Outlook error 0x800CCC0E", 1, 1, t(10), {"shrug": 1}, None, {}),
                 MissedMessage(
-                    f"550 5.7.1 {HOSTILE}", 1, 1, t(9), {"low_confidence": 1}, "blocked_bounce", {"blocked_bounce": 1}
+                    f"550 5.7.1 {HOSTILE}",
+                    1,
+                    1,
+                    t(9),
+                    {"low_confidence": 1},
+                    "blocked_bounce",
+                    {"blocked_bounce": 1},
                 ),
             ),
         ),
@@ -127,7 +135,11 @@ def everything() -> list[MissedQuestion]:
             missed=1,
             texts=1,
             why={"rejected": 1},
-            messages=(MissedMessage("it says quota", 1, 1, t(4), {"rejected": 1}, "daily_limit", {"daily_limit": 1}),),
+            messages=(
+                MissedMessage(
+                    "it says quota", 1, 1, t(4), {"rejected": 1}, "daily_limit", {"daily_limit": 1}
+                ),
+            ),
         ),
         MissedQuestion(
             flow=FLOW,
@@ -155,11 +167,25 @@ async def test_the_period_and_flow_filters_apply(parts: Parts, clock: Clock) -> 
             1,
             1,
             {"reask": 1},
-            (MissedMessage("my outlook fails to send", 1, 1, DAY2 + 20, {"reask": 1}, "stuck_outbox", {"stuck_outbox": 1}),),
+            (
+                MissedMessage(
+                    "my outlook fails to send",
+                    1,
+                    1,
+                    DAY2 + 20,
+                    {"reask": 1},
+                    "stuck_outbox",
+                    {"stuck_outbox": 1},
+                ),
+            ),
         )
     ]
     first_day = await missed_messages(parts.db, Filters(flow=FLOW, until=DAY2), parts.registry)
-    assert [(q.step, q.missed) for q in first_day] == [("ask_symptom", 6), ("ask_limit_kind", 1), ("old_step", 1)]
+    assert [(q.step, q.missed) for q in first_day] == [
+        ("ask_symptom", 6),
+        ("ask_limit_kind", 1),
+        ("old_step", 1),
+    ]
     assert first_day[0].messages[0].text == "MY OUTLOOK FAILS TO SEND"  # a's, the last spelling that day
     assert first_day[0].messages[0].conversations == 3
     assert await missed_messages(parts.db, Filters(flow="no-such-flow"), parts.registry) == []
@@ -258,7 +284,17 @@ def test_stats_json_and_top_missed(seeded_file: Path) -> None:
                 1,
                 1,
                 {"reask": 1},
-                (MissedMessage("my outlook fails to send", 1, 1, DAY2 + 20, {"reask": 1}, "stuck_outbox", {"stuck_outbox": 1}),),
+                (
+                    MissedMessage(
+                        "my outlook fails to send",
+                        1,
+                        1,
+                        DAY2 + 20,
+                        {"reask": 1},
+                        "stuck_outbox",
+                        {"stuck_outbox": 1},
+                    ),
+                ),
             )
         ]
     )

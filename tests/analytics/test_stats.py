@@ -68,9 +68,7 @@ async def feedback(svc: ConversationService, rec: Record, rng: random.Random, cl
         return
     typed = rng.random() < 0.3
     incoming = (
-        Incoming(text="yes" if rating == "up" else "no")
-        if typed
-        else Incoming(choice=f"feedback_{rating}")
+        Incoming(text="yes" if rating == "up" else "no") if typed else Incoming(choice=f"feedback_{rating}")
     )
     clock.t += 5
     await svc.reply(rec.id, incoming)
@@ -113,7 +111,11 @@ async def simulate(db_path: Path, clock: Clock) -> list[Record]:
                 if rec.end:
                     await feedback(svc, rec, rng, clock)
             elif rng.random() < 0.5:  # this customer comes back after the idle sweep
-                again = rng.randrange(cut + 1, len(moves)) if rng.random() < 0.3 and cut + 1 < len(moves) else len(moves)
+                again = (
+                    rng.randrange(cut + 1, len(moves))
+                    if rng.random() < 0.3 and cut + 1 < len(moves)
+                    else len(moves)
+                )
                 later.append((rec, moves[cut:again], again == len(moves)))
         clock.t += 2 * 3600
         assert await sweep(parts.db, IDLE, at=clock.t) == sum(r.status == "active" for r in records)
@@ -130,7 +132,9 @@ async def simulate(db_path: Path, clock: Clock) -> list[Record]:
             rows = {
                 r.id: r
                 for r in (
-                    await conn.execute(select(conversations.c.id, conversations.c.status, conversations.c.state))
+                    await conn.execute(
+                        select(conversations.c.id, conversations.c.status, conversations.c.state)
+                    )
                 ).all()
             }
         for rec in records:
@@ -177,7 +181,15 @@ def check(actual: dict[str, Any], want: dict[str, Any]) -> None:
         "probes",
     ):
         assert actual[key] == want[key], key
-    zero = {"entered": 0, "conversations": 0, "next": {}, "dropped": 0, "escalated": 0, "ended": 0, "drop_rate": None}
+    zero = {
+        "entered": 0,
+        "conversations": 0,
+        "next": {},
+        "dropped": 0,
+        "escalated": 0,
+        "ended": 0,
+        "drop_rate": None,
+    }
     funnel = {row["step"]: row for row in actual["funnel"]}
     assert {s for s, row in funnel.items() if row["entered"]} == set(want["funnel"])
     for step, row in funnel.items():
@@ -191,9 +203,9 @@ def check(actual: dict[str, Any], want: dict[str, Any]) -> None:
     assert reasons == want["escalation_reasons"]
     counts = [r["count"] for r in actual["escalation_reasons"]]
     assert counts == sorted(counts, reverse=True)
-    assert {s["step"]: {k: s[k] for k in ("up", "down", "comments", "score")} for s in actual["satisfaction"]} == want[
-        "satisfaction"
-    ]
+    assert {
+        s["step"]: {k: s[k] for k in ("up", "down", "comments", "score")} for s in actual["satisfaction"]
+    } == want["satisfaction"]
     assert {
         (s["probe"], s["status"]): {k: s[k] for k in ("up", "down", "score")}
         for s in actual["satisfaction_by_finding"]

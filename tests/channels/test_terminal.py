@@ -71,7 +71,9 @@ async def test_human_mode_free_text_probe_marks_and_the_end() -> None:
     await run_human(TerminalSession(engine(probes)), script, written.append)
     escalated = written[3]
     assert "  [XX] smtp_25: Nothing answered on port 25." in escalated.splitlines()
-    assert escalated.splitlines()[-1] == "  -- conversation escalated; type restart to begin again, or quit --"
+    assert (
+        escalated.splitlines()[-1] == "  -- conversation escalated; type restart to begin again, or quit --"
+    )
     assert written[-1] == "\nBye!"  # input ran out (Ctrl-D)
 
 
@@ -134,7 +136,9 @@ async def test_an_unsaved_hand_over_names_the_configured_sink_it_did_not_reach()
 
 def test_render_marks_each_probe_status() -> None:
     messages = tuple(
-        Message(role="bot", type="probe", text=f"{status} text", probe=ProbeView("mx", status, f"{status} text"))
+        Message(
+            role="bot", type="probe", text=f"{status} text", probe=ProbeView("mx", status, f"{status} text")
+        )
         for status in ("pass", "warn", "fail", "unknown", "skipped")
     )
     turn = Turn(conversation="c", status="active", messages=messages, awaiting=None)
@@ -342,4 +346,7 @@ def test_jsonl_unknown_flow_fails_with_one_clear_line() -> None:
     )
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr.strip().splitlines()[-1] == "supportbot: no flow 'nope' is loaded (loaded: cant-send-email)"
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == "supportbot: no flow 'nope' is loaded (loaded: cant-send-email)"
+    )

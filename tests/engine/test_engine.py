@@ -485,7 +485,9 @@ async def test_a_broken_new_version_keeps_the_last_good_one_serving(
 ) -> None:
     write_flow("colours", COLOURS)
     engine = make_engine()
-    write_flow("colours", COLOURS.replace("version: 1", "version: 2").replace("next: ask_size", "next: nowhere"))
+    write_flow(
+        "colours", COLOURS.replace("version: 1", "version: 2").replace("next: ask_size", "next: nowhere")
+    )
     report = engine.registry.reload()
     assert report.loaded == []
     [(file, problems)] = report.refused.items()
@@ -650,7 +652,12 @@ FORM = """
 
 async def form_at(engine: Engine, step: str) -> Conversation:
     """A conversation on the form flow, answered validly up to `step`."""
-    valid = {"ask_domain": "example.com", "ask_email": "jo@example.com", "ask_ip": "192.0.2.1", "ask_count": "3"}
+    valid = {
+        "ask_domain": "example.com",
+        "ask_email": "jo@example.com",
+        "ask_ip": "192.0.2.1",
+        "ask_count": "3",
+    }
     conv, _ = await engine.start("f", "form")
     while conv.step != step:
         await say(engine, conv, valid[conv.step])

@@ -26,7 +26,9 @@ def test_normalize_folds_case_accents_apostrophes_and_punctuation() -> None:
     assert normalize("jo@example.com.") == "jo@example.com."
 
 
-@pytest.mark.parametrize(("typed", "key"), [("1", "cannot_connect"), ("2", "login_rejected"), (" 4 ", "other")])
+@pytest.mark.parametrize(
+    ("typed", "key"), [("1", "cannot_connect"), ("2", "login_rejected"), (" 4 ", "other")]
+)
 def test_option_number_picks_that_option(typed: str, key: str) -> None:
     assert match(typed, SYMPTOMS) == key
 

@@ -61,7 +61,10 @@ def test_turn_to_json_by_hand() -> None:
                 "probe": {"id": "smtp_25", "status": "pass", "summary": "Open."},
             },
         ],
-        "awaiting": {"kind": "choice", "choices": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}]},
+        "awaiting": {
+            "kind": "choice",
+            "choices": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}],
+        },
     }
     assert_turn_shape(data)
 

@@ -160,7 +160,9 @@ async def test_default_outcome_catches_the_rest(write_flow: WriteFlow, make_engi
             "          warn: said_warn\n          fail: said_fail\n          unknown: said_unknown\n",
             "          default: said_unknown\n",
         )
-        .replace("      said_warn:\n        say: \"slow: {{ port587.details.ms }} ms\"\n        end: resolved\n", "")
+        .replace(
+            '      said_warn:\n        say: "slow: {{ port587.details.ms }} ms"\n        end: resolved\n', ""
+        )
         .replace(
             '      said_fail:\n        escalate: "Port 587 is closed for {{ domain }}: {{ port587.summary }}"\n',
             "",

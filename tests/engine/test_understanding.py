@@ -100,7 +100,9 @@ async def test_hidden_choices_are_understood_but_never_offered(engine: Engine) -
 async def test_a_middling_guess_asks_and_yes_routes(engine: Engine) -> None:
     conv = await opened(engine)
     turn = await say(engine, conv, "hmm the login thing seems refused somehow")
-    assert turn.step == "ask" and "It sounds like your password is being rejected. Is that right?" in texts(turn)
+    assert turn.step == "ask" and "It sounds like your password is being rejected. Is that right?" in texts(
+        turn
+    )
     assert turn.awaiting is not None and [(c.id, c.label) for c in turn.awaiting.choices] == [
         ("yes", "Yes"),
         ("no", "No, something else"),

@@ -18,7 +18,9 @@ async def test_dead_letters_are_listed_and_retried(database_url: str) -> None:
         return answers["status"], {}
 
     with WebhookReceiver(plan=plan) as receiver:
-        async with running_parts(database_url, escalation_webhook_url=receiver.url, webhook_secret=SECRET) as parts:
+        async with running_parts(
+            database_url, escalation_webhook_url=receiver.url, webhook_secret=SECRET
+        ) as parts:
             cid = (await parts.service.start(None, "web")).conversation_id
             await parts.service.reply(cid, Incoming(text="human"))
             for _ in range(FAST.max_attempts):
@@ -48,7 +50,9 @@ async def test_dead_letters_are_listed_and_retried(database_url: str) -> None:
 
 async def test_permanent_refusal_is_dead_at_once_and_retry_by_id(database_url: str) -> None:
     with WebhookReceiver(plan=lambda _n, _k: (400, {})) as receiver:
-        async with running_parts(database_url, escalation_webhook_url=receiver.url, webhook_secret=SECRET) as parts:
+        async with running_parts(
+            database_url, escalation_webhook_url=receiver.url, webhook_secret=SECRET
+        ) as parts:
             for _ in range(2):
                 cid = (await parts.service.start(None, "web")).conversation_id
                 await parts.service.reply(cid, Incoming(text="human"))
@@ -64,7 +68,9 @@ async def test_permanent_refusal_is_dead_at_once_and_retry_by_id(database_url: s
 
 async def test_a_sink_missing_in_this_process_waits_for_one_that_has_it(database_url: str) -> None:
     with WebhookReceiver() as receiver:
-        async with running_parts(database_url, escalation_webhook_url=receiver.url, webhook_secret=SECRET) as parts:
+        async with running_parts(
+            database_url, escalation_webhook_url=receiver.url, webhook_secret=SECRET
+        ) as parts:
             cid = (await parts.service.start(None, "web")).conversation_id
             await parts.service.reply(cid, Incoming(text="human"))
             # A process without the webhook configured (e.g. a worker with another environment).

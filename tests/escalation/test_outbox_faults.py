@@ -106,4 +106,3 @@ async def test_every_escalation_arrives_once_in_effect_despite_kills_and_errors(
         times = sorted(d.at for d in accepted if d.key == key)
         for first, second in itertools.pairwise(times):
             assert any(first < k < second for k in kills), (key, times, kills)
-

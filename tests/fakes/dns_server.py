@@ -33,7 +33,9 @@ def _norm(name: str) -> str:
     return name.strip().rstrip(".").lower()
 
 
-def dnsbl_zone(zone: str, listed: Mapping[str, str] | None = None, *, works: bool = True) -> dict[str, dict[str, list[str]]]:
+def dnsbl_zone(
+    zone: str, listed: Mapping[str, str] | None = None, *, works: bool = True
+) -> dict[str, dict[str, list[str]]]:
     """An IP blocklist per RFC 5782: `listed` maps a reversed-name key (e.g. "4.3.2.1") to an answer.
 
     The RFC's test entries are included (127.0.0.2 listed, 127.0.0.1 not) unless `works` is False.
@@ -70,7 +72,9 @@ class FakeDNS:
             self.zones[_norm(name)] = {k.upper(): v for k, v in node.items()}
         self.faults: dict[str | tuple[str, str], Fault] = {}
         for key, fault in (faults or {}).items():
-            self.fault(key if isinstance(key, str) else key[0], fault, None if isinstance(key, str) else key[1])
+            self.fault(
+                key if isinstance(key, str) else key[0], fault, None if isinstance(key, str) else key[1]
+            )
         self.delay = delay
         self.host = host
         self.port = 0
@@ -224,7 +228,9 @@ def _rrset(owner: str, rdtype: str, records: Sequence[str] | str) -> dns.rrset.R
     for text in items:
         if rdtype == "TXT" and not text.startswith('"'):
             text = _quote_txt(text)
-        rrset.add(dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.root, relativize=False))
+        rrset.add(
+            dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.root, relativize=False)
+        )
     return rrset
 
 
@@ -232,7 +238,9 @@ def _quote_txt(text: str) -> str:
     # A TXT string holds at most 255 bytes; longer texts become several strings (joined by readers).
     raw = text.encode()
     chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
-    return " ".join('"' + c.decode("utf-8", "replace").replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
+    return " ".join(
+        '"' + c.decode("utf-8", "replace").replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks
+    )
 
 
 class _Udp(asyncio.DatagramProtocol):
@@ -258,8 +266,6 @@ class _Udp(asyncio.DatagramProtocol):
 async def _read_tcp(reader: asyncio.StreamReader) -> bytes:
     (length,) = struct.unpack("!H", await reader.readexactly(2))
     return await reader.readexactly(length)
-
-
 
 
 @pytest.fixture

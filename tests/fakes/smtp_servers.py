@@ -37,7 +37,10 @@ class TestPKI:
         server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         if kind == "self_signed":
             # A CA certificate presented as the server's own: signed by itself, trusted by no one.
-            with _pem_files(self.untrusted.cert_pem.bytes(), self.untrusted.private_key_pem.bytes()) as (cert, key):
+            with _pem_files(self.untrusted.cert_pem.bytes(), self.untrusted.private_key_pem.bytes()) as (
+                cert,
+                key,
+            ):
                 server.load_cert_chain(cert, key)
             return server
         if kind == "untrusted":
@@ -46,10 +49,18 @@ class TestPKI:
             leaf = self.ca.issue_cert("mail.other-provider.net")
         elif kind == "expired":
             now = datetime.datetime.now(datetime.UTC)
-            leaf = self.ca.issue_cert(*names, not_before=now - datetime.timedelta(days=60), not_after=now - datetime.timedelta(days=1))
+            leaf = self.ca.issue_cert(
+                *names,
+                not_before=now - datetime.timedelta(days=60),
+                not_after=now - datetime.timedelta(days=1),
+            )
         elif kind == "expiring":
             now = datetime.datetime.now(datetime.UTC)
-            leaf = self.ca.issue_cert(*names, not_before=now - datetime.timedelta(days=60), not_after=now + datetime.timedelta(days=5))
+            leaf = self.ca.issue_cert(
+                *names,
+                not_before=now - datetime.timedelta(days=60),
+                not_after=now + datetime.timedelta(days=5),
+            )
         elif kind == "good":
             leaf = self.ca.issue_cert(*names)
         else:
@@ -131,7 +142,9 @@ class SMTPServer:
                 return self._bind()
 
             async def _bind(self) -> asyncio.AbstractServer:
-                server = await self.loop.create_server(self._factory_invoker, host=self.hostname, port=0, ssl=self.ssl_context)
+                server = await self.loop.create_server(
+                    self._factory_invoker, host=self.hostname, port=0, ssl=self.ssl_context
+                )
                 self.port = server.sockets[0].getsockname()[1]
                 return server
 

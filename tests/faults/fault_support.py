@@ -69,8 +69,15 @@ def bot_env(database_url: str, **extra: str) -> dict[str, str]:
 
 async def upgrade(env: dict[str, str]) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "db", "upgrade", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "db",
+        "upgrade",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await proc.communicate()
     assert proc.returncode == 0, out.decode()

@@ -94,7 +94,9 @@ async def test_webhook_receiver_down_for_a_while_escalations_queue_and_all_arriv
         conversations = []
         for _ in range(5):
             started = await parts.service.start(None, "web")
-            turn = await parts.service.reply(started.conversation_id, Incoming(text="I want to talk to a human"))
+            turn = await parts.service.reply(
+                started.conversation_id, Incoming(text="I want to talk to a human")
+            )
             assert turn["status"] == "escalated"
             conversations.append(started.conversation_id)
         await asyncio.sleep(down_for)

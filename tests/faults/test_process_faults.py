@@ -34,7 +34,9 @@ class Customer:
         self.acked: dict[str, int] = {}  # conversation id -> turns answered with 200
         self.retried = 0
 
-    async def post(self, client: httpx.AsyncClient, path: str, body: dict[str, str], headers: dict[str, str]) -> Any:
+    async def post(
+        self, client: httpx.AsyncClient, path: str, body: dict[str, str], headers: dict[str, str]
+    ) -> Any:
         for attempt in range(40):
             url = self.urls[(self.n + attempt) % len(self.urls)]
             try:
@@ -59,7 +61,10 @@ class Customer:
         self.acked[cid] = 0
         for turn, body in enumerate(SCRIPT):
             await self.post(
-                client, f"/api/conversations/{cid}/messages", body, {**headers, "Idempotency-Key": f"{cid}-{turn}"}
+                client,
+                f"/api/conversations/{cid}/messages",
+                body,
+                {**headers, "Idempotency-Key": f"{cid}-{turn}"},
             )
             self.acked[cid] += 1
 
@@ -120,7 +125,9 @@ async def test_sigkill_a_web_process_mid_load_loses_nothing_and_applies_nothing_
 
 def _cluster() -> list[str] | None:
     tool = shutil.which("pg_ctlcluster")
-    versions = sorted(p.name for p in Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").exists() else []
+    versions = (
+        sorted(p.name for p in Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").exists() else []
+    )
     if not tool or not versions:
         return None
     return [tool, "--skip-systemctl-redirect", versions[0], "main"]
@@ -130,8 +137,13 @@ async def pg(action: str) -> None:
     cluster = _cluster()
     assert cluster is not None
     proc = await asyncio.create_subprocess_exec(
-        *cluster[:2], cluster[2], cluster[3], action, *(["-m", "fast"] if action == "stop" else []),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        *cluster[:2],
+        cluster[2],
+        cluster[3],
+        action,
+        *(["-m", "fast"] if action == "stop" else []),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     out, _ = await proc.communicate()
     assert proc.returncode == 0, out.decode()

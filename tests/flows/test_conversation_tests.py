@@ -86,7 +86,9 @@ async def test_a_wrong_expectation_fails_with_a_clear_message(tmp_path: Path, re
     report = await run_tests_async(registry, [path])
     [case] = report.cases
     assert not case.passed and not report.passed
-    assert case.failures[0].startswith("turn 1: expected choices ['cannot_connect'], offered ['cannot_connect', ")
+    assert case.failures[0].startswith(
+        "turn 1: expected choices ['cannot_connect'], offered ['cannot_connect', "
+    )
     joined = "\n".join(case.failures[1:])
     assert "turn 2: the bot should say 'port 587' but said:" in joined
     assert "turn 2: expected step `fix_firewall`, reached `ask_fixed_account`" in joined

@@ -94,8 +94,12 @@ def test_reference_flow_has_no_warnings() -> None:
 
 
 def test_a_capped_loop_is_fine() -> None:
-    text = (FIXTURES / "uncapped_loop.yaml").read_text().replace(
-        "    next: ask_tried\n", "    next: ask_tried\n    max_visits: 3\n    on_max_visits: handoff\n"
+    text = (
+        (FIXTURES / "uncapped_loop.yaml")
+        .read_text()
+        .replace(
+            "    next: ask_tried\n", "    next: ask_tried\n    max_visits: 3\n    on_max_visits: handoff\n"
+        )
     )
     flow, doc = parse_flow(text, "capped.yaml")
     assert lint_flow(flow, doc, text) == []

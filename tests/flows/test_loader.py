@@ -99,7 +99,8 @@ def test_problem_located_by_the_loader(tmp_path: Path, name: str) -> None:
         load_file(path)
     found = [(loc.file, loc.line, loc.column, msg) for loc, msg in info.value.problems]
     assert any(
-        f == str(path) and (ln, col) == (line, column) and mutation.message in msg for f, ln, col, msg in found
+        f == str(path) and (ln, col) == (line, column) and mutation.message in msg
+        for f, ln, col, msg in found
     ), found
     assert f"{path}:{line}:{column}: " in str(info.value)
 
@@ -127,7 +128,9 @@ def test_alias_bomb_refused(tmp_path: Path) -> None:
     assert location.file == str(path) and first <= location.line <= last
     result = flows_check(path)
     assert result.exit_code == 1
-    assert f"{path}:{location.line}:{location.column}: the document expands to too many values" in result.stdout
+    assert (
+        f"{path}:{location.line}:{location.column}: the document expands to too many values" in result.stdout
+    )
 
 
 def test_oversized_file_refused(tmp_path: Path) -> None:
@@ -145,7 +148,9 @@ def test_oversized_file_refused(tmp_path: Path) -> None:
 
 def test_deep_nesting_refused(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
-    path.write_text(reference_text().replace("variables:\n", "variables:\n  deep: " + "[" * 60 + "]" * 60 + "\n"))
+    path.write_text(
+        reference_text().replace("variables:\n", "variables:\n  deep: " + "[" * 60 + "]" * 60 + "\n")
+    )
     with pytest.raises(FlowError, match="nested deeper than 40 levels"):
         load_file(path)
 
@@ -188,7 +193,10 @@ def test_reference_flow_loads() -> None:
 def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     text = (
         reference_text()
-        .replace("    hint: example.com\n    on_invalid: explain_telnet_test", "    hnit: example.com\n    on_invalid: explain_telnet_test")
+        .replace(
+            "    hint: example.com\n    on_invalid: explain_telnet_test",
+            "    hnit: example.com\n    on_invalid: explain_telnet_test",
+        )
         .replace("    validate: number\n", "    validate: numbr\n")
     )
     path = tmp_path / "two.yaml"
@@ -215,7 +223,9 @@ def test_registry_refuses_a_broken_file_and_keeps_the_good_version(tmp_path: Pat
     report = registry.reload()
     line, column = position_of(broken.read_text(), "hnit:")
     assert report.loaded == []
-    assert report.refused == {str(broken): [f"{broken}:{line}:{column}: unknown key `hnit`; did you mean `hint`?"]}
+    assert report.refused == {
+        str(broken): [f"{broken}:{line}:{column}: unknown key `hnit`; did you mean `hint`?"]
+    }
     assert registry.get("cant-send-email").version == "1"
 
 

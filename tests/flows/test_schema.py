@@ -60,7 +60,9 @@ def test_schema_accepts_every_valid_flow(path: Path, validator: jsonschema.Draft
 
 
 @pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
-def test_schema_rejects_what_the_loader_rejects(path: Path, validator: jsonschema.Draft202012Validator) -> None:
+def test_schema_rejects_what_the_loader_rejects(
+    path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
     with pytest.raises(FlowError):
         parse_flow(path.read_text(encoding="utf-8"), str(path))
     assert list(validator.iter_errors(_data(path))) != []

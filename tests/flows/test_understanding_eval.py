@@ -91,7 +91,12 @@ def test_a_suite_naming_a_step_that_is_no_question_is_refused(tmp_path: Path) ->
 
 def test_explain_names_the_signal_for_a_pasted_error() -> None:
     code, out = run(
-        "flows", "explain", "--flows", str(FLOWS), "cant-send-email", "ask_symptom",
+        "flows",
+        "explain",
+        "--flows",
+        str(FLOWS),
+        "cant-send-email",
+        "ask_symptom",
         "550 5.7.1 Service unavailable; Client host [81.2.69.142] blocked using zen.spamhaus.org",
     )
     assert code == 0, out
@@ -102,7 +107,12 @@ def test_explain_names_the_signal_for_a_pasted_error() -> None:
 
 def test_explain_shows_classifier_scores_and_thresholds_for_own_words() -> None:
     code, out = run(
-        "flows", "explain", "--flows", str(FLOWS), "cant-send-email", "ask_symptom",
+        "flows",
+        "explain",
+        "--flows",
+        str(FLOWS),
+        "cant-send-email",
+        "ask_symptom",
         "my outlook fails to send, messages just sit in the outbox",
     )
     assert code == 0, out
@@ -115,4 +125,7 @@ def test_explain_shows_classifier_scores_and_thresholds_for_own_words() -> None:
 def test_explain_refuses_a_step_that_is_not_a_question() -> None:
     code, out = run("flows", "explain", "--flows", str(FLOWS), "cant-send-email", "welcome", "hi")
     assert code != 0
-    assert "step `welcome` of cant-send-email is not a question with choices; questions: ask_fixed_account" in out
+    assert (
+        "step `welcome` of cant-send-email is not a question with choices; questions: ask_fixed_account"
+        in out
+    )

@@ -173,7 +173,8 @@ def test_problem_located_by_the_loader(tmp_path: Path, name: str) -> None:
         load_file(path, default_catalogue({"cant-send-email"}))
     found = [(loc.file, loc.line, loc.column, msg) for loc, msg in info.value.problems]
     assert any(
-        f == str(path) and (ln, col) == (line, column) and mutation.message in msg for f, ln, col, msg in found
+        f == str(path) and (ln, col) == (line, column) and mutation.message in msg
+        for f, ln, col, msg in found
     ), found
 
 
@@ -198,7 +199,9 @@ def test_problems_come_in_file_order(tmp_path: Path) -> None:
     text = (
         reference_text()
         .replace("    probe: smtp_25\n", "    probe: smtp_26\n")
-        .replace("    next: fix_account_details\n\n  fix_use_587", "    next: fix_acount_details\n\n  fix_use_587")
+        .replace(
+            "    next: fix_account_details\n\n  fix_use_587", "    next: fix_acount_details\n\n  fix_use_587"
+        )
     )
     path = tmp_path / "two.yaml"
     path.write_text(text)

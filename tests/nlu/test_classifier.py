@@ -7,9 +7,18 @@ import pytest
 from bot.nlu.classifier import CLASSIFY_CHARS, QuestionClassifier, prepare
 
 TEXTS = [
-    "the password is wrong", "it rejects my password", "login failed", "invalid username or password",
-    "it times out", "cannot connect to the server", "connection refused", "the server does not answer",
-    "the attachment is too big", "message size exceeded", "the file is too large", "my video will not send",
+    "the password is wrong",
+    "it rejects my password",
+    "login failed",
+    "invalid username or password",
+    "it times out",
+    "cannot connect to the server",
+    "connection refused",
+    "the server does not answer",
+    "the attachment is too big",
+    "message size exceeded",
+    "the file is too large",
+    "my video will not send",
 ]
 LABELS = ["password"] * 4 + ["connect"] * 4 + ["size"] * 4
 
@@ -35,7 +44,14 @@ def test_scores_are_probabilities_best_first(classifier: QuestionClassifier) -> 
 
 @pytest.mark.parametrize(
     "text",
-    ["the password is wrong", "", "0x800CCC0E", "535 5.7.8 auth failed from 192.0.2.1", "zzzz qqqq", "é" * 50],
+    [
+        "the password is wrong",
+        "",
+        "0x800CCC0E",
+        "535 5.7.8 auth failed from 192.0.2.1",
+        "zzzz qqqq",
+        "é" * 50,
+    ],
 )
 def test_the_fast_path_computes_what_scikit_learn_computes(classifier: QuestionClassifier, text: str) -> None:
     fast, reference = dict(classifier.scores(text).ranked), dict(classifier.sklearn_scores(text).ranked)

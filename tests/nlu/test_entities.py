@@ -67,7 +67,10 @@ def test_codes_are_read_where_they_read_as_codes(text: str, codes: tuple[str, ..
 
 
 def test_the_customers_domain_comes_from_their_address_or_their_server_name() -> None:
-    assert customer_domain(extract("I can't send from jo@shop.example.co.uk since Monday")) == "shop.example.co.uk"
+    assert (
+        customer_domain(extract("I can't send from jo@shop.example.co.uk since Monday"))
+        == "shop.example.co.uk"
+    )
     mail_error = extract("Task 'mail.example.com - Sending' reported error (0x800CCC0E)")
     assert customer_domain(mail_error) == "example.com"
     assert customer_domain(extract("I can't send to anyone at gmail.com")) is None
@@ -81,7 +84,11 @@ def test_hostile_input_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
     # prints the times); the timeout is a hang guard, not a speed target.
     monkeypatch.setattr(entities, "MAX_CHARS", 200_000)
     attacks = ["1." * 100_000, "a@" * 100_000, "[" * 200_000, "0" * 200_000, "a-" * 100_000, "a." * 100_000]
-    attacks += [":" * 200_000, "error " * 30_000, "".join(f"blocked 10.{i % 250}.{i // 250}.9 " for i in range(9_000))]
+    attacks += [
+        ":" * 200_000,
+        "error " * 30_000,
+        "".join(f"blocked 10.{i % 250}.{i // 250}.9 " for i in range(9_000)),
+    ]
     for attack in attacks:
         assert extract(attack).client_codes == ()
 

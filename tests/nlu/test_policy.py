@@ -25,9 +25,20 @@ SIGNALS = SignalTable(
 EXAMPLES = [
     Example(choice, text)
     for choice, texts in {
-        "password": ["it rejects my password every time", "the login details are refused", "wrong password error"],
-        "connect": ["sending times out after a minute", "it cannot reach the mail server", "connection keeps failing"],
-        "outbox": ["emails stay in the outbox and never leave", "nothing happens when I press send, stuck in outbox"],
+        "password": [
+            "it rejects my password every time",
+            "the login details are refused",
+            "wrong password error",
+        ],
+        "connect": [
+            "sending times out after a minute",
+            "it cannot reach the mail server",
+            "connection keeps failing",
+        ],
+        "outbox": [
+            "emails stay in the outbox and never leave",
+            "nothing happens when I press send, stuck in outbox",
+        ],
         "hidden_size": ["the video I attached will not go", "big attachments fail to send"],
         UNCLEAR: ["my email does not work", "help me please", "email problem", "it is broken"],
     }.items()
@@ -64,7 +75,10 @@ def test_contradicting_signals_are_confirmed_not_routed(understander: Understand
 
 
 def test_a_short_answer_is_matched_by_its_words(understander: Understander) -> None:
-    assert (understander.decide("firewall").action, understander.decide("firewall").choice) == ("route", "outbox")
+    assert (understander.decide("firewall").action, understander.decide("firewall").choice) == (
+        "route",
+        "outbox",
+    )
 
 
 def test_a_message_naming_no_answer_is_asked_again(understander: Understander) -> None:
@@ -84,7 +98,12 @@ def test_a_middling_guess_is_confirmed_and_a_sure_one_routed() -> None:
 
 def test_a_choice_can_ask_for_more_certainty_than_its_question() -> None:
     careful = Understander(
-        OPTIONS, SIGNALS, EXAMPLES, Thresholds(direct=0.05, confirm=0.01), numbered=3, direct_for={"outbox": 0.999}
+        OPTIONS,
+        SIGNALS,
+        EXAMPLES,
+        Thresholds(direct=0.05, confirm=0.01),
+        numbered=3,
+        direct_for={"outbox": 0.999},
     )
     decision = careful.decide("emails stay in the outbox and never leave the computer")
     assert (decision.action, decision.choice) == ("confirm", "outbox")

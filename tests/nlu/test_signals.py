@@ -44,7 +44,11 @@ def test_a_code_of_no_known_shape_says_how_to_write_one(code: str) -> None:
 
 @pytest.mark.parametrize(
     ("pattern", "why"),
-    [("(a", "missing \\), unterminated subpattern"), ("(?<=x)y", "a feature RE2 does not have"), (r"(a)\1", "RE2 does not")],
+    [
+        ("(a", "missing \\), unterminated subpattern"),
+        ("(?<=x)y", "a feature RE2 does not have"),
+        (r"(a)\1", "RE2 does not"),
+    ],
 )
 def test_patterns_that_re2_cannot_run_are_refused_with_the_reason(pattern: str, why: str) -> None:
     with pytest.raises(SignalError, match=why):

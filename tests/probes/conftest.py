@@ -25,7 +25,11 @@ DKIM_KEY = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeL
 
 def healthy_zones(domain: str = DOMAIN) -> dict[str, dict[str, Any]]:
     return {
-        domain: {"MX": [f"10 mx.{domain}."], "TXT": ["v=spf1 include:spf.provider.example ~all"], "A": ["127.0.0.1"]},
+        domain: {
+            "MX": [f"10 mx.{domain}."],
+            "TXT": ["v=spf1 include:spf.provider.example ~all"],
+            "A": ["127.0.0.1"],
+        },
         f"mx.{domain}": {"A": ["127.0.0.1"]},
         f"mail.{domain}": {"A": ["127.0.0.1"]},
         "spf.provider.example": {"TXT": ["v=spf1 ip4:127.0.0.0/8 -all"]},
@@ -95,7 +99,9 @@ def make_world(
         if 25 not in chosen:
             chosen[25] = smtp_server(tls=pki.context("good", names), auth=False)
         if 465 not in chosen:
-            chosen[465] = smtp_server(tls=pki.context(cert, names), implicit_tls=True, auth=submission_auth, size=size)
+            chosen[465] = smtp_server(
+                tls=pki.context(cert, names), implicit_tls=True, auth=submission_auth, size=size
+            )
         if 587 not in chosen:
             chosen[587] = smtp_server(tls=pki.context(cert, names), auth=submission_auth, size=size)
         return World(dns=dns, pki=pki, servers=chosen)
@@ -106,4 +112,3 @@ def make_world(
 @pytest.fixture
 def world(make_world: Callable[..., World]) -> World:
     return make_world()
-

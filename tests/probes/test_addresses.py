@@ -11,10 +11,34 @@ from bot.probes.addresses import NON_PUBLIC, non_public_reason, parse_address, r
 
 V4_NETS = [n for n, _ in NON_PUBLIC if n.version == 4]
 MUST_REFUSE = [
-    "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "169.254.169.254", "0.0.0.0",
-    "192.0.0.8", "192.0.2.1", "198.51.100.7", "203.0.113.9", "198.18.0.1", "224.0.0.251", "240.0.0.1",
-    "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1",
-    "::ffff:8.8.8.8", "64:ff9b::a00:1", "64:ff9b:1::1", "2001:db8::1", "2002:a00:1::1", "2001::1",
+    "127.0.0.1",
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.1.1",
+    "100.64.0.1",
+    "169.254.169.254",
+    "0.0.0.0",
+    "192.0.0.8",
+    "192.0.2.1",
+    "198.51.100.7",
+    "203.0.113.9",
+    "198.18.0.1",
+    "224.0.0.251",
+    "240.0.0.1",
+    "255.255.255.255",
+    "::1",
+    "::",
+    "fe80::1",
+    "fc00::1",
+    "fd12:3456::1",
+    "ff02::1",
+    "::ffff:127.0.0.1",
+    "::ffff:8.8.8.8",
+    "64:ff9b::a00:1",
+    "64:ff9b:1::1",
+    "2001:db8::1",
+    "2002:a00:1::1",
+    "2001::1",
 ]
 
 
@@ -31,7 +55,9 @@ def test_public_addresses_are_allowed() -> None:
 
 
 @given(st.ip_addresses())
-def test_never_laxer_than_the_standard_library(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
+def test_never_laxer_than_the_standard_library(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
     # Whatever `is_global` rejects, we reject too (we add ranges it misses, e.g. multicast).
     if non_public_reason(address) is None:
         assert address.is_global

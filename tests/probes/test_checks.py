@@ -24,12 +24,22 @@ def statuses(report: Report) -> Statuses:
 async def test_healthy_domain_passes_everything(world: World) -> None:
     report = await diagnose(world)
     assert statuses(report) == {
-        "mx": "pass", "mail_host": "pass", "smtp_25": "pass", "smtp_465": "pass", "smtp_587": "pass",
-        "tls": "pass", "spf": "pass", "dmarc": "pass", "dkim": "pass", "ip_blocklist": "pass",
+        "mx": "pass",
+        "mail_host": "pass",
+        "smtp_25": "pass",
+        "smtp_465": "pass",
+        "smtp_587": "pass",
+        "tls": "pass",
+        "spf": "pass",
+        "dmarc": "pass",
+        "dkim": "pass",
+        "ip_blocklist": "pass",
         "domain_blocklist": "pass",
     }
     smtp = report.check("smtp_587").details
-    assert smtp["starttls"] is True and smtp["auth"] == ["LOGIN", "PLAIN"] and smtp["size"] == 50 * 1024 * 1024
+    assert (
+        smtp["starttls"] is True and smtp["auth"] == ["LOGIN", "PLAIN"] and smtp["size"] == 50 * 1024 * 1024
+    )
     assert "AUTH" not in " ".join(smtp["ehlo"])  # AUTH only shows up after STARTTLS
     for result in report.checks:  # one plain sentence each
         assert result.summary.endswith(".") and result.summary.count(". ") == 0, result.summary
@@ -80,13 +90,19 @@ async def test_mail_host_missing(make_world: Callable[..., World]) -> None:
 
 
 async def test_spf_findings(make_world: Callable[..., World]) -> None:
-    chain = {f"s{i}.chain.example": {"TXT": [f"v=spf1 include:s{i + 1}.chain.example -all"]} for i in range(1, 11)}
+    chain = {
+        f"s{i}.chain.example": {"TXT": [f"v=spf1 include:s{i + 1}.chain.example -all"]} for i in range(1, 11)
+    }
     chain["s11.chain.example"] = {"TXT": ["v=spf1 ip4:192.0.2.0/24 -all"]}
     cases = {
         "two.example": (["v=spf1 -all", "v=spf1 mx -all"], "fail", "2 SPF records"),
         "long.example": (["v=spf1 include:s1.chain.example -all"], "fail", "11 DNS lookups"),
         "open.example": (["v=spf1 mx +all"], "fail", "+all"),
-        "void.example": (["v=spf1 a:n1.void.example a:n2.void.example a:n3.void.example -all"], "fail", "don't exist"),
+        "void.example": (
+            ["v=spf1 a:n1.void.example a:n2.void.example a:n3.void.example -all"],
+            "fail",
+            "don't exist",
+        ),
         "typo.example": (["v=spf1 ipv4:192.0.2.1 -all"], "fail", "unknown mechanism"),
         "none.example": (["google-site-verification=abc"], "warn", "no SPF record"),
         "fine.example": (["v=spf1 mx include:spf.provider.example ~all"], "pass", "correctly"),
@@ -143,7 +159,9 @@ async def test_wrong_name_certificate_names_the_right_host(make_world: Callable[
     report = await diagnose(make_world(cert="wrong_name"))
     tls = report.check("tls")
     assert tls.status == "fail"
-    assert "mail.other-provider.net" in tls.summary and tls.details["use_instead"] == "mail.other-provider.net"
+    assert (
+        "mail.other-provider.net" in tls.summary and tls.details["use_instead"] == "mail.other-provider.net"
+    )
 
 
 async def test_self_signed_certificate(make_world: Callable[..., World]) -> None:
@@ -166,14 +184,19 @@ async def test_size_under_50_mb_and_no_auth(make_world: Callable[..., World]) ->
     assert "login" in no_auth.check("smtp_587").summary
 
 
-async def test_refused_and_554_ports(make_world: Callable[..., World], scripted_smtp: Callable[..., ScriptedSMTP]) -> None:
+async def test_refused_and_554_ports(
+    make_world: Callable[..., World], scripted_smtp: Callable[..., ScriptedSMTP]
+) -> None:
     rude = scripted_smtp(greeting=["554 mail.example.com no service for you"])
 
     class Closed:
         port = closed_port()
 
     report = await diagnose(make_world(servers={587: rude, 465: Closed()}))
-    assert report.check("smtp_587").status == "fail" and "turned the connection away" in report.check("smtp_587").summary
+    assert (
+        report.check("smtp_587").status == "fail"
+        and "turned the connection away" in report.check("smtp_587").summary
+    )
     assert report.check("smtp_587").details["greeting"] == ["554 mail.example.com no service for you"]
     assert rude.commands == ["QUIT"]
     assert report.check("smtp_465").status == "fail" and "Nothing answers" in report.check("smtp_465").summary
@@ -184,7 +207,9 @@ async def test_listed_ip_names_the_list_and_delisting(make_world: Callable[..., 
     report = await diagnose(world, ip="1.2.3.4")
     assert report.check("ip_blocklist").status == "fail"
     # A well-known list gets its name and removal page (served here by the fake DNS only).
-    world.dns.update({"2.0.0.127.zen.spamhaus.org": {"A": ["127.0.0.2"]}, "4.3.2.1.zen.spamhaus.org": {"A": ["127.0.0.4"]}})
+    world.dns.update(
+        {"2.0.0.127.zen.spamhaus.org": {"A": ["127.0.0.2"]}, "4.3.2.1.zen.spamhaus.org": {"A": ["127.0.0.4"]}}
+    )
     settings = world.settings()
     probes = LiveProbes(settings.__class__(**{**settings.__dict__, "dnsbl_zones": ("zen.spamhaus.org",)}))
     result = await probes.run("ip_blocklist", {"ip": "1.2.3.4"})

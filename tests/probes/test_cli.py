@@ -10,7 +10,19 @@ from click.testing import CliRunner
 from bot.cli import main
 from tests.probes.conftest import DOMAIN, World
 
-CHECK_IDS = ["mx", "mail_host", "smtp_25", "smtp_465", "smtp_587", "tls", "spf", "dmarc", "dkim", "ip_blocklist", "domain_blocklist"]
+CHECK_IDS = [
+    "mx",
+    "mail_host",
+    "smtp_25",
+    "smtp_465",
+    "smtp_587",
+    "tls",
+    "spf",
+    "dmarc",
+    "dkim",
+    "ip_blocklist",
+    "domain_blocklist",
+]
 
 
 def test_json_report(world: World) -> None:

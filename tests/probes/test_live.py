@@ -74,11 +74,17 @@ async def test_rate_limits_per_conversation_and_global(world: World) -> None:
     domains = ["a1.example", "a2.example", "a3.example", "a4.example"]
     first = [await probes.run("mail_host", {"domain": d}, conversation="c1") for d in domains[:3]]
     assert [r.details.get("error") for r in first] == [None, None, "rate limited"]
-    assert (await probes.run("mail_host", {"domain": domains[3]}, conversation="c2")).details.get("error") is None
+    assert (await probes.run("mail_host", {"domain": domains[3]}, conversation="c2")).details.get(
+        "error"
+    ) is None
     # The global budget (3) is now spent, whoever asks.
-    assert (await probes.run("mail_host", {"domain": "a5.example"}, conversation="c3")).details["error"] == "rate limited"
+    assert (await probes.run("mail_host", {"domain": "a5.example"}, conversation="c3")).details[
+        "error"
+    ] == "rate limited"
     # A cached answer costs nothing.
-    assert (await probes.run("mail_host", {"domain": domains[0]}, conversation="c1")).details.get("error") is None
+    assert (await probes.run("mail_host", {"domain": domains[0]}, conversation="c1")).details.get(
+        "error"
+    ) is None
 
 
 async def test_run_never_raises_on_trouble() -> None:
@@ -113,7 +119,9 @@ async def test_tarpit_and_silent_resolver_stop_at_the_deadline_and_leave_nothing
     make_world: Callable[..., World], scripted_smtp: Callable[..., ScriptedSMTP]
 ) -> None:
     tarpits = {port: scripted_smtp(tarpit=0.5) for port in (25, 465, 587)}  # 15 s per greeting
-    world = make_world(servers=tarpits, faults={"_dmarc.acme.example": "drop", "default._domainkey.acme.example": "drop"})
+    world = make_world(
+        servers=tarpits, faults={"_dmarc.acme.example": "drop", "default._domainkey.acme.example": "drop"}
+    )
     dns: FakeDNS = world.dns
     ports = {dns.port, *(s.port for s in tarpits.values())}
     probes = world.probes(timeouts=Timeouts(dns=5.0, connect=1.0, smtp=30.0, deadline=1.5))
@@ -124,7 +132,13 @@ async def test_tarpit_and_silent_resolver_stop_at_the_deadline_and_leave_nothing
     elapsed = time.monotonic() - started
     assert elapsed < 10  # far below the tarpit's 15 s or the SMTP timeout's 30 s
     deadline_hit = {c.id for c in report.checks if c.details.get("error") == "deadline"}
-    assert {"smtp_25", "smtp_587", "tls", "dmarc", "dkim"} <= deadline_hit  # 465 fails its TLS handshake at once
+    assert {
+        "smtp_25",
+        "smtp_587",
+        "tls",
+        "dmarc",
+        "dkim",
+    } <= deadline_hit  # 465 fails its TLS handshake at once
     assert {report.check(c).status for c in deadline_hit} == {"unknown"}
     assert report.check("mx").status == "pass"  # what finished in time is kept
     await asyncio.sleep(0)

@@ -9,7 +9,9 @@ from tests.fakes.smtp_servers import ScriptedSMTP
 from tests.probes.conftest import DOMAIN, World
 
 
-def _world_with_mx(make_world: Callable[..., World], recorder: ScriptedSMTP, records: dict[str, list[str]]) -> World:
+def _world_with_mx(
+    make_world: Callable[..., World], recorder: ScriptedSMTP, records: dict[str, list[str]]
+) -> World:
     # mx.<domain> resolves to `records`; port 25 is mapped to the recorder's port.
     return make_world(zones={f"mx.{DOMAIN}": records}, servers={25: recorder})
 

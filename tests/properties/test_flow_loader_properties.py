@@ -60,7 +60,9 @@ edit = st.one_of(
     st.tuples(
         st.just("replace"),
         st.integers(0, len(LINES) - 1),
-        st.sampled_from(["{{", "}}", "next: nowhere", "- ", ": ", "&a", "*a", "!!python/object", "\t", "'", "[", "{"]),
+        st.sampled_from(
+            ["{{", "}}", "next: nowhere", "- ", ": ", "&a", "*a", "!!python/object", "\t", "'", "[", "{"]
+        ),
     ),
 )
 
@@ -91,7 +93,9 @@ documents = st.recursive(
         st.lists(inner, max_size=4),
         st.dictionaries(
             st.one_of(
-                st.sampled_from(["id", "title", "version", "start", "steps", "say", "ask", "next", "choices"]),
+                st.sampled_from(
+                    ["id", "title", "version", "start", "steps", "say", "ask", "next", "choices"]
+                ),
                 st.text(max_size=8),
             ),
             inner,
@@ -109,7 +113,11 @@ def test_any_yaml_document(document: object) -> None:
 
 
 @FAST
-@given(st.dictionaries(st.sampled_from(["say", "ask", "next", "choices", "slot", "probe", "end"]), documents, max_size=4))
+@given(
+    st.dictionaries(
+        st.sampled_from(["say", "ask", "next", "choices", "slot", "probe", "end"]), documents, max_size=4
+    )
+)
 def test_reference_flow_with_a_hostile_step(step: dict[str, object]) -> None:
     flow = yaml.safe_load(REFERENCE)
     flow["steps"]["welcome"] = step

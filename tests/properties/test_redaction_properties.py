@@ -61,23 +61,25 @@ planted = st.one_of(
     word(ALNUM, 40, 80).map(
         lambda v: (v, f"-----BEGIN RSA PRIVATE KEY-----\n{v}\n-----END RSA PRIVATE KEY-----")
     ),
-    st.sampled_from(["4", "51", "37"]).flatmap(
+    st.sampled_from(["4", "51", "37"])
+    .flatmap(
         lambda prefix: word(string.digits, 14 - len(prefix), 14 - len(prefix)).map(
             lambda rest: luhn_complete(prefix + rest)
         )
-    ).map(lambda card: (card, " ".join(card[i : i + 4] for i in range(0, len(card), 4)))),
+    )
+    .map(lambda card: (card, " ".join(card[i : i + 4] for i in range(0, len(card), 4)))),
 )
 
 # What customers write around it: any text, but a gap (space or newline) on both sides, as in a sentence.
-filler = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=60
-)
+filler = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=60)
 gap = st.sampled_from([" ", "\n", " \t", ", "])
 
 
 @SETTINGS
 @given(filler, gap, planted, gap, filler)
-def test_planted_secret_is_removed(before: str, left: str, secret: tuple[str, str], right: str, after: str) -> None:
+def test_planted_secret_is_removed(
+    before: str, left: str, secret: tuple[str, str], right: str, after: str
+) -> None:
     value, written = secret
     assume(value not in before + after)  # the customer's own words may not be the secret
     # Digits right next to a card number make it a different (longer) number; keep the card a card.
@@ -120,9 +122,9 @@ fragments = st.sampled_from(
 )  # fmt: skip
 secretish = word(ALNUM + "!#$%&*+-?@^_~", 6, 24).filter(lambda v: any(not c.isalpha() for c in v))
 stated = st.tuples(fragments, st.sampled_from([": ", "=", " is ", " ", "-"]), secretish).map("".join)
-mixed = st.lists(
-    st.one_of(stated, fragments, word(ALNUM + " .-_/+=", 0, 24), filler), max_size=12
-).map(" ".join)
+mixed = st.lists(st.one_of(stated, fragments, word(ALNUM + " .-_/+=", 0, 24), filler), max_size=12).map(
+    " ".join
+)
 
 
 @settings(max_examples=600, deadline=None, derandomize=True)

@@ -26,7 +26,6 @@ from bot.settings import Settings
 log = logging.getLogger("bot.channels.slack")
 
 
-
 def web_client(settings: Settings) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL when set, and 429s retried after their Retry-After."""
     kwargs: dict[str, Any] = {}
@@ -43,9 +42,13 @@ def web_client(settings: Settings) -> AsyncWebClient:
 class SlackChannel:
     """The Slack side of supportbot: the Bolt app, its Web API client and the work in flight."""
 
-    def __init__(self, service: ConversationService, settings: Settings, client: AsyncWebClient | None = None):
+    def __init__(
+        self, service: ConversationService, settings: Settings, client: AsyncWebClient | None = None
+    ):
         if not settings.slack_bot_token:
-            raise ConfigError("SLACK_BOT_TOKEN is not set; copy the Bot User OAuth Token (xoxb-…) of your app")
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set; copy the Bot User OAuth Token (xoxb-…) of your app"
+            )
         if not settings.slack_signing_secret and not settings.slack_app_token:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is not set; copy it from Basic Information of your Slack app "
@@ -76,9 +79,7 @@ class SlackChannel:
         app.action(takeover.CLAIM_ACTION)(self._tracked(takeover.on_claim))
         app.action(takeover.HAND_BACK_ACTION)(self._tracked(takeover.on_hand_back))
 
-    def _tracked(
-        self, handler: Callable[..., Awaitable[None]]
-    ) -> Callable[..., Awaitable[None]]:
+    def _tracked(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         """Run `handler(self, body, ack?)`, remembering its task so shutdown can wait for it."""
 
         async def listener(body: dict[str, Any], ack: Any, context: Any) -> None:
@@ -106,6 +107,7 @@ class SlackChannel:
 
     def spawn(self, work: Awaitable[Any], name: str, *, track: bool = True) -> asyncio.Task[Any]:
         """Run `work` in the background; tracked jobs are waited for by idle(), long-lived ones are not."""
+
         async def run() -> None:
             try:
                 await work

@@ -170,7 +170,9 @@ class ProbeProgress:
         """Replace the "checking…" message with the checklist of every check in the turn."""
         if self.ts is None:
             return
-        probes = [m["probe"] for m in turn.get("messages") or () if m.get("type") == "probe" and m.get("probe")]
+        probes = [
+            m["probe"] for m in turn.get("messages") or () if m.get("type") == "probe" and m.get("probe")
+        ]
         text, blocks = checklist(probes or self.results, self.target, done=True)
         await self.ch.client.chat_update(channel=self.thread.channel, ts=self.ts, text=text, blocks=blocks)
 

@@ -65,7 +65,9 @@ def _facts(packet: Mapping[str, Any]) -> str:
     return "  ·  ".join(parts)
 
 
-def summary_blocks(packet: Mapping[str, Any], conversation: str, customer_thread: Thread | None) -> list[Block]:
+def summary_blocks(
+    packet: Mapping[str, Any], conversation: str, customer_thread: Thread | None
+) -> list[Block]:
     """The summary message: reason, who, key facts, probe results, and the Claim buttons."""
     reason = str(_get(packet, "reason", default="The customer asked for a person."))
     customer = packet.get("customer") or {}

@@ -137,7 +137,11 @@ async def on_hand_back(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None
         channel=channel,
         ts=ts,
         text=f"Escalation handed back to the bot by {name}",
-        blocks=[*_without(blocks, "escalation"), state, actions(conversation, customer_thread, claimed=False)],
+        blocks=[
+            *_without(blocks, "escalation"),
+            state,
+            actions(conversation, customer_thread, claimed=False),
+        ],
         metadata=escalation_metadata(conversation, customer_thread),
     )
     if customer_thread is not None:

@@ -15,6 +15,7 @@ from bot.errors import Conflict, FlowNotFound, InputError, NotFound, StorageErro
 
 log = logging.getLogger("bot.channels.web")
 
+
 class JSON(JSONResponse):
     """Starlette's JSONResponse, rendered by orjson (the same compact UTF-8 JSON, several times faster)."""
 

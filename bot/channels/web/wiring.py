@@ -21,7 +21,9 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
     """`supportbot serve`'s app: the service from bootstrap, its health check, backlog and loops."""
     parts = await bootstrap.build(settings, **overrides)
     # Edited flow files are picked up while serving, without a restart (hot reload).
-    background: list[Callable[[], Coroutine[Any, Any, None]]] = [functools.partial(watch_flows, parts.registry)]
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = [
+        functools.partial(watch_flows, parts.registry)
+    ]
     # With SQLite there is usually one process, so it delivers escalations itself.
     if settings.database_url.startswith("sqlite"):
         background.append(parts.delivery_loop)

@@ -127,9 +127,11 @@ async def test_a_probe_step_is_acked_at_once_and_its_result_posted_by_update(sla
     response = await slack.sim.click(offer, "choice:yes")
     assert response.status_code == 200
     checking = await next_reply(slack, GENERAL, ts, 4)
-    post = next(c for c in slack.fake.calls_to("chat.postMessage") if c.args.get("text", "").startswith(
-        ":hourglass_flowing_sand: Checking"
-    ))
+    post = next(
+        c
+        for c in slack.fake.calls_to("chat.postMessage")
+        if c.args.get("text", "").startswith(":hourglass_flowing_sand: Checking")
+    )
     assert "Checking mail.example.com…" in post.args["text"]
     after = await next_reply(slack, GENERAL, ts, 5)
     assert slack.probes.calls == [("smtp_25", {"domain": "example.com"})]

@@ -25,7 +25,9 @@ async def widget_conversation(world: SlackWorld) -> tuple[str, dict[str, str]]:
     conversation, token = created.json()["conversation"], created.json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
     for text in (f"my boss said {HOSTILE}", "human"):
-        sent = await world.http.post(f"/api/conversations/{conversation}/messages", json={"text": text}, headers=auth)
+        sent = await world.http.post(
+            f"/api/conversations/{conversation}/messages", json={"text": text}, headers=auth
+        )
         assert sent.status_code == 200, sent.text
     return conversation, auth
 
@@ -33,7 +35,9 @@ async def widget_conversation(world: SlackWorld) -> tuple[str, dict[str, str]]:
 async def escalation_posted(world: SlackWorld, count: int = 1) -> FakeMessage:
     await deliver_escalations(world)
     posted = await world.fake.wait_for(
-        lambda: len(top := [m for m in world.fake.in_channel(ESCALATIONS) if not m.thread_ts]) >= count and top
+        lambda: (
+            len(top := [m for m in world.fake.in_channel(ESCALATIONS) if not m.thread_ts]) >= count and top
+        )
     )
     summary: FakeMessage = posted[count - 1]
     await world.fake.wait_for(lambda: len(world.fake.thread(ESCALATIONS, summary.ts)) >= 2)
@@ -71,12 +75,16 @@ async def test_a_widget_escalation_is_claimed_answered_and_handed_back_from_slac
     thread = escalation_thread(slack, summary)
     everything = shown(summary) + thread
     assert "&lt;!channel&gt; &lt;@U0BOSS&gt; &lt;https://evil.example|click me&gt; &amp; more" in thread
-    assert "<!channel>" not in everything and "<@U0BOSS>" not in everything and "<https://evil" not in everything
+    assert (
+        "<!channel>" not in everything and "<@U0BOSS>" not in everything and "<https://evil" not in everything
+    )
 
     async with collected(slack, conversation) as events:
         assert (await slack.sim.click(summary, "escalation:claim", user=AGENT)).status_code == 200
         claimed = await slack.fake.wait_for(
-            lambda: "Claimed by <@U0AGENT01>" in shown(m := slack.fake.messages[(ESCALATIONS, summary.ts)]) and m
+            lambda: (
+                "Claimed by <@U0AGENT01>" in shown(m := slack.fake.messages[(ESCALATIONS, summary.ts)]) and m
+            )
         )
         await slack.channel.idle()
         assert set(buttons(claimed)) == {"escalation:hand_back"}
@@ -84,7 +92,9 @@ async def test_a_widget_escalation_is_claimed_answered_and_handed_back_from_slac
 
         # The claiming agent's reply reaches the widget customer; a colleague's note does not.
         await slack.sim.reply(ESCALATIONS, summary.ts, "note to self: check the MX", user=OTHER_AGENT)
-        await slack.sim.reply(ESCALATIONS, summary.ts, "Hi, I'm Alex. See <https://help.example/587|this guide>", user=AGENT)
+        await slack.sim.reply(
+            ESCALATIONS, summary.ts, "Hi, I'm Alex. See <https://help.example/587|this guide>", user=AGENT
+        )
         await slack.channel.idle()
         transcript = await slack.http.get(f"/api/conversations/{conversation}", headers=auth)
         agent_texts = [m["text"] for m in transcript.json()["messages"] if m["role"] == "agent"]
@@ -99,7 +109,9 @@ async def test_a_widget_escalation_is_claimed_answered_and_handed_back_from_slac
         await slack.fake.wait_for(lambda: "thanks &lt;!here&gt;" in escalation_thread(slack, summary))
 
     await slack.sim.click(slack.fake.messages[(ESCALATIONS, summary.ts)], "escalation:hand_back", user=AGENT)
-    await slack.fake.wait_for(lambda: "Handed back to the bot" in shown(slack.fake.messages[(ESCALATIONS, summary.ts)]))
+    await slack.fake.wait_for(
+        lambda: "Handed back to the bot" in shown(slack.fake.messages[(ESCALATIONS, summary.ts)])
+    )
     await slack.channel.idle()
     assert (await slack.service.transcript(conversation))["status"] == "active"
     assert "escalation:claim" in buttons(slack.fake.messages[(ESCALATIONS, summary.ts)])

@@ -22,7 +22,9 @@ SCRIPT = "<script>alert('admin')</script>"
 
 
 def admin_settings(tmp_path: Path, **changes: object) -> Settings:
-    base = Settings(database_url=f"sqlite:///{tmp_path / 'admin.db'}", flows_dir=FLOWS, admin_token=ADMIN_TOKEN)
+    base = Settings(
+        database_url=f"sqlite:///{tmp_path / 'admin.db'}", flows_dir=FLOWS, admin_token=ADMIN_TOKEN
+    )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -44,7 +46,9 @@ async def seed(settings: Settings, n: int = 40) -> str:
             for move in moves[:stop]:
                 turn = await svc.reply(started.conversation_id, move.incoming)
             if stop == len(moves) and turn["status"] == "resolved":
-                await svc.reply(started.conversation_id, Incoming(choice=rng.choice(["feedback_up", "feedback_down"])))
+                await svc.reply(
+                    started.conversation_id, Incoming(choice=rng.choice(["feedback_up", "feedback_down"]))
+                )
                 await svc.reply(started.conversation_id, Incoming(text=f"comment {SCRIPT}"))
         hostile = await svc.start(None, "web", customer={"name": SCRIPT})
         await svc.reply(hostile.conversation_id, Incoming(text=SCRIPT))
@@ -73,7 +77,9 @@ async def seed_missed(settings: Settings) -> list[dict[str, Any]]:
     parts = await build(settings, probes=ScriptedProbes(), sinks={})
     try:
         async with parts.service.driver.read() as s:
-            a, b, c = [str(r[0]) for r in await s.all("SELECT id FROM conversations ORDER BY created_at, id LIMIT 3")]
+            a, b, c = [
+                str(r[0]) for r in await s.all("SELECT id FROM conversations ORDER BY created_at, id LIMIT 3")
+            ]
         items = [
             missed(a, "ask_symptom", "Outlook error 0x800CCC0E", "reask"),
             missed(b, "ask_symptom", "outlook ERROR  0x800ccc0e", "low_confidence", "cannot_connect", 0.35),

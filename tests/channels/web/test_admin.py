@@ -51,7 +51,9 @@ async def test_refused_without_the_token(site: tuple[str, str]) -> None:
             assert "Transcript" not in response.text and "&lt;script" not in response.text
         bad = await client.get("/admin/stats.json", headers={"Authorization": "Bearer wrong"})
         assert bad.status_code == 401
-        forged = await client.get("/admin/", headers={"Cookie": f"{COOKIE}={Signer('another token').issue()[0]}"})
+        forged = await client.get(
+            "/admin/", headers={"Cookie": f"{COOKIE}={Signer('another token').issue()[0]}"}
+        )
         assert forged.status_code == 401
         wrong = await client.post("/admin/login", data={"token": "guess", "next": "/admin"})
         assert wrong.status_code == 401 and "not right" in wrong.text

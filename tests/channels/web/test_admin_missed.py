@@ -68,7 +68,12 @@ async def test_missed_messages_per_question(site: str) -> None:
         # The hostile customer's re-asked turn was recorded by the service as the seed played it; the
         # bot's guess then is the classifier's, so only the two rejections' guess is pinned.
         hostile = found[0]
-        assert hostile[:4] == ["&lt;script&gt;alert(&#39;admin&#39;)&lt;/script&gt;", "3", "3", "re-asked 1 rejected 2"]
+        assert hostile[:4] == [
+            "&lt;script&gt;alert(&#39;admin&#39;)&lt;/script&gt;",
+            "3",
+            "3",
+            "re-asked 1 rejected 2",
+        ]
         assert hostile[4].startswith(f"server_settings {label('ask_symptom', 'server_settings')}")
         assert [r[:5] for r in found[1:]] == [
             # Two spellings of one text: counted together, shown as last written.
@@ -111,5 +116,8 @@ async def test_overview_links_to_the_missed_messages(site: str) -> None:
         assert tile.group(2) == "6"
         scripted = await client.get("/admin/stats.json", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         missed = scripted.json()["missed"]
-        assert [(q["step"], q["missed"], q["texts"]) for q in missed] == [("ask_symptom", 5, 2), ("ask_limit_kind", 1, 1)]
+        assert [(q["step"], q["missed"], q["texts"]) for q in missed] == [
+            ("ask_symptom", 5, 2),
+            ("ask_limit_kind", 1, 1),
+        ]
         assert missed[0]["messages"][0]["text"] == SCRIPT  # JSON carries the text as written

@@ -299,7 +299,9 @@ async def test_static_files_health_and_openapi(make_app: Callable[..., Awaitable
             for method in route.methods - {"HEAD"}
         }
         # "/" is the demo page and /admin the support leads' HTML pages: neither is part of the API.
-        missing = {entry for entry in served if entry[0] != "/" and not entry[0].startswith("/admin")} - documented
+        missing = {
+            entry for entry in served if entry[0] != "/" and not entry[0].startswith("/admin")
+        } - documented
         assert not missing
 
         r = await c.get("/nothing/here")
