@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -72,7 +73,8 @@ class Run:
         self.selector = selector or config.default_selector
         self._checks = checks
         self._memo: dict[Hashable, asyncio.Task[Any]] = {}
-        self._tls = tls_context()
+        # Made on first use: loading the trust store costs tens of milliseconds a DNS-only run never needs.
+        self._tls: ssl.SSLContext | None = None
 
     @property
     def d(self) -> Domain:
@@ -110,6 +112,8 @@ class Run:
 
     async def _session(self, host: str, address: str, port: int) -> SmtpSession:
         timeouts = self.config.timeouts
+        if self._tls is None:
+            self._tls = tls_context()
         async with self._turn():
             return await smtp_session(
                 host,
