@@ -85,7 +85,9 @@ async def check_spf(run: Run) -> ProbeResult:
     )
 
 
-def _for_sender(run: Run, d: str, verdict: Verdict, stranger: Verdict, details: dict[str, Any]) -> ProbeResult:
+def _for_sender(
+    run: Run, d: str, verdict: Verdict, stranger: Verdict, details: dict[str, Any]
+) -> ProbeResult:
     """The verdict for the customer's own sending address: what receivers decide for it, and what to add."""
     ip = run.ip
     assert ip is not None
@@ -150,7 +152,11 @@ def _error(verdict: Verdict) -> dict[str, str]:
 
 
 def _mistake(d: str, verdict: Verdict, details: dict[str, Any]) -> ProbeResult:
-    where = "" if verdict.domain == details.get("lookup", {}).get("name") else f" (in the record of {verdict.domain})"
+    where = (
+        ""
+        if verdict.domain == details.get("lookup", {}).get("name")
+        else f" (in the record of {verdict.domain})"
+    )
     if verdict.problem.startswith("it needs more than"):
         summary = f"The SPF record of {d} needs more than {LOOKUP_LIMIT} DNS lookups (at {verdict.term}{where}), so receivers treat it as broken: {verdict.fix}."
     else:

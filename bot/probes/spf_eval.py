@@ -90,7 +90,9 @@ class Evaluator:
     async def _record(self, domain: str) -> Record | None:
         lookup = await self.resolve(domain, "TXT")
         if lookup.failed:
-            raise _Stop(Verdict("temperror", domain, problem=f"the TXT lookup of {domain} failed ({lookup.status})"))
+            raise _Stop(
+                Verdict("temperror", domain, problem=f"the TXT lookup of {domain} failed ({lookup.status})")
+            )
         records = [r for r in lookup.records if is_spf(r)]
         if not records:
             return None
@@ -108,7 +110,9 @@ class Evaluator:
         try:
             return parse_record(records[0])
         except SpfSyntaxError as exc:
-            raise _Stop(Verdict("permerror", domain, term=exc.term, problem=exc.problem, fix=exc.fix)) from None
+            raise _Stop(
+                Verdict("permerror", domain, term=exc.term, problem=exc.problem, fix=exc.fix)
+            ) from None
 
     async def _check(self, domain: str) -> Verdict:
         record = await self._record(domain)
@@ -288,7 +292,11 @@ class Evaluator:
     async def _lookup(self, name: str, rdtype: str, m: Mechanism, domain: str) -> Lookup:
         lookup = await self.resolve(name, rdtype)
         if lookup.failed:
-            raise _Stop(Verdict("temperror", domain, term=m.text, problem=f"looking up {name} failed ({lookup.status})"))
+            raise _Stop(
+                Verdict(
+                    "temperror", domain, term=m.text, problem=f"looking up {name} failed ({lookup.status})"
+                )
+            )
         if lookup.missing or not lookup.records:
             self.trace.voids += 1
             if self.trace.voids > VOID_LIMIT:

@@ -30,7 +30,7 @@ class SpfSyntaxError(ValueError):
     """One mistake in a record: the offending `term`, what is wrong, and how to write it instead."""
 
     def __init__(self, term: str, problem: str, fix: str) -> None:
-        self.term = clip(term, 80)
+        self.term = visible(term)
         self.problem = problem
         self.fix = fix
         super().__init__(f"{self.term!r}: {problem}; {fix}")
@@ -62,6 +62,14 @@ class Record:
     redirect: str | None = None
     explanation: str | None = None
     redirect_term: str = ""
+
+
+def visible(term: str) -> str:
+    """A term as it can be shown: control characters written as escapes (\\t, \\x00), cut short."""
+    shown = "".join(
+        c.encode("unicode_escape").decode() if ord(c) < 0x20 or ord(c) == 0x7F else c for c in term
+    )
+    return clip(shown, 80)
 
 
 def is_spf(text: str) -> bool:
@@ -121,14 +129,24 @@ def _retype(char: str) -> str:
 def _mechanism(term: str) -> Mechanism:
     match = _DIRECTIVE.match(term)
     if match is None:
-        raise SpfSyntaxError(term, "is not a valid SPF term", "each term is like ip4:192.0.2.1, include:x.com or -all")
+        raise SpfSyntaxError(
+            term, "is not a valid SPF term", "each term is like ip4:192.0.2.1, include:x.com or -all"
+        )
     qualifier, raw_name, rest = match["q"], match["name"], match["rest"]
     name = raw_name.lower()
     if name not in MECHANISMS:
         if rest.startswith(":") and name in ("redirect", "exp"):
-            raise SpfSyntaxError(term, f"{raw_name} is a modifier, written with '='", f"write {raw_name}={rest[1:]}")
-        hint = {"ipv4": "ip4", "ipv6": "ip6", "inc": "include", "includes": "include", "exist": "exists"}.get(name)
-        fix = f"write {hint} instead of {raw_name}" if hint else "use one of all, include, a, mx, ptr, ip4, ip6, exists"
+            raise SpfSyntaxError(
+                term, f"{raw_name} is a modifier, written with '='", f"write {raw_name}={rest[1:]}"
+            )
+        hint = {"ipv4": "ip4", "ipv6": "ip6", "inc": "include", "includes": "include", "exist": "exists"}.get(
+            name
+        )
+        fix = (
+            f"write {hint} instead of {raw_name}"
+            if hint
+            else "use one of all, include, a, mx, ptr, ip4, ip6, exists"
+        )
         raise SpfSyntaxError(term, f"'{clip(raw_name, 30)}' is not an SPF mechanism", fix)
     if name == "all":
         if rest:
@@ -139,9 +157,8 @@ def _mechanism(term: str) -> Mechanism:
     if name in ("include", "exists"):
         if not rest.startswith(":") or len(rest) == 1:
             raise SpfSyntaxError(term, f"{name} needs a domain", f"write it like {name}:spf.example.com")
-        domain = rest[1:]
-        check_domain_spec(domain, term, explanation=False)
-        return Mechanism(term, qualifier or "+", name, domain)
+        check_domain_spec(rest[1:], term, explanation=False)
+        return Mechanism(term, qualifier or "+", name, rest[1:])
     # a, mx, ptr: an optional ":domain", then (a and mx) optional prefix lengths
     domain: str | None = None
     cidr = rest
@@ -151,16 +168,28 @@ def _mechanism(term: str) -> Mechanism:
         cut = tail.start() if tail else len(rest) - 1
         domain, cidr = rest[1 : 1 + cut], rest[1 + cut :]
         if not domain:
-            raise SpfSyntaxError(term, f"'{name}:' is followed by no domain", f"write {name}:mail.example.com, or just {name}")
+            raise SpfSyntaxError(
+                term, f"'{name}:' is followed by no domain", f"write {name}:mail.example.com, or just {name}"
+            )
         check_domain_spec(domain, term, explanation=False)
     elif rest and not rest.startswith("/"):
-        raise SpfSyntaxError(term, f"'{clip(term, 30)}' is not an SPF mechanism", f"write {name}:domain or {name}/24")
+        raise SpfSyntaxError(
+            term, f"'{clip(term, 30)}' is not an SPF mechanism", f"write {name}:domain or {name}/24"
+        )
     if name == "ptr":
         if cidr:
-            raise SpfSyntaxError(term, "ptr takes no prefix length", "remove the /… part (and better, replace ptr with ip4:/ip6:)")
+            raise SpfSyntaxError(
+                term,
+                "ptr takes no prefix length",
+                "remove the /… part (and better, replace ptr with ip4:/ip6:)",
+            )
         return Mechanism(term, qualifier or "+", name, domain)
     lengths = _DUAL_CIDR.match(cidr)
-    if lengths is None or (lengths["v4"] and int(lengths["v4"]) > 32) or (lengths["v6"] and int(lengths["v6"]) > 128):
+    if (
+        lengths is None
+        or (lengths["v4"] and int(lengths["v4"]) > 32)
+        or (lengths["v6"] and int(lengths["v6"]) > 128)
+    ):
         raise SpfSyntaxError(
             term,
             f"has a bad prefix length ({clip(cidr, 20)})",
@@ -184,7 +213,9 @@ def _ip_mechanism(term: str, qualifier: str, name: str, rest: str) -> Mechanism:
     limit = 32 if name == "ip4" else 128
     if slash and (not re.fullmatch(r"0|[1-9][0-9]{0,2}", length) or int(length) > limit):
         raise SpfSyntaxError(
-            term, f"has a bad prefix length (/{clip(length, 10)})", f"use /0 to /{limit} without leading zeros, like {example}"
+            term,
+            f"has a bad prefix length (/{clip(length, 10)})",
+            f"use /0 to /{limit} without leading zeros, like {example}",
         )
     try:
         if name == "ip4":
@@ -194,7 +225,9 @@ def _ip_mechanism(term: str, qualifier: str, name: str, rest: str) -> Mechanism:
         else:
             ip = ipaddress.IPv6Address(address)
     except ValueError:
-        raise SpfSyntaxError(term, f"'{clip(address, 45)}' is not a valid {name} address", f"write it like {example}") from None
+        raise SpfSyntaxError(
+            term, f"'{clip(address, 45)}' is not a valid {name} address", f"write it like {example}"
+        ) from None
     network = ipaddress.ip_network(f"{ip}/{int(length) if slash else limit}", strict=False)
     return Mechanism(term, qualifier, name, network=network)
 
@@ -207,7 +240,11 @@ def check_macro_string(text: str, term: str, *, explanation: bool) -> None:
         char = text[index]
         if char != "%":
             if not explanation and not (0x21 <= ord(char) <= 0x7E):
-                raise SpfSyntaxError(term, "contains a character a domain can't hold", "retype it with letters, digits, dots and hyphens")
+                raise SpfSyntaxError(
+                    term,
+                    "contains a character a domain can't hold",
+                    "retype it with letters, digits, dots and hyphens",
+                )
             index += 1
             continue
         nxt = text[index + 1 : index + 2]
@@ -216,13 +253,23 @@ def check_macro_string(text: str, term: str, *, explanation: bool) -> None:
             continue
         match = MACRO.match(text, index)
         if match is None:
-            raise SpfSyntaxError(term, "has a broken macro ('%' must start %{x}, %%, %_ or %-)", "write a literal percent sign as %%")
+            raise SpfSyntaxError(
+                term,
+                "has a broken macro ('%' must start %{x}, %%, %_ or %-)",
+                "write a literal percent sign as %%",
+            )
         letter = match["letter"].lower()
         if letter not in allowed:
             where = "only in an exp= explanation" if letter in "crt" else "not at all"
-            raise SpfSyntaxError(term, f"uses the macro %{{{match['letter']}}}, allowed {where}", "use one of %{s} %{l} %{o} %{d} %{i} %{p} %{h} %{v}")
+            raise SpfSyntaxError(
+                term,
+                f"uses the macro %{{{match['letter']}}}, allowed {where}",
+                "use one of %{s} %{l} %{o} %{d} %{i} %{p} %{h} %{v}",
+            )
         if match["digits"] and int(match["digits"]) == 0:
-            raise SpfSyntaxError(term, "keeps zero parts of a macro (%{x0})", "use a number of 1 or more, or none")
+            raise SpfSyntaxError(
+                term, "keeps zero parts of a macro (%{x0})", "use a number of 1 or more, or none"
+            )
         index = match.end()
 
 
@@ -236,17 +283,33 @@ def check_domain_spec(text: str, term: str, *, explanation: bool) -> None:
     if ends and not tail:
         return
     if re.search(r":[0-9]+\.?$", tail):
-        raise SpfSyntaxError(term, "has a port after its domain", "SPF domains take no port: remove the ':' and the number")
+        raise SpfSyntaxError(
+            term, "has a port after its domain", "SPF domains take no port: remove the ':' and the number"
+        )
     name = tail[:-1] if tail.endswith(".") else tail
     if "." not in name:
-        raise SpfSyntaxError(term, f"'{clip(text, 60)}' is not a full domain name", "use a full domain with a dot, like spf.example.com")
+        raise SpfSyntaxError(
+            term,
+            f"'{clip(text, 60)}' is not a full domain name",
+            "use a full domain with a dot, like spf.example.com",
+        )
     labels = name.split(".")
     top = labels[-1]
     if not _TOPLABEL.match(top):
-        problem = "ends in a number" if top.isdigit() else f"ends in '{clip(top, 20)}', which can't be a top-level domain"
-        raise SpfSyntaxError(term, f"the domain {problem}", "use a host name (not an IP address) like mail.example.com")
+        problem = (
+            "ends in a number"
+            if top.isdigit()
+            else f"ends in '{clip(top, 20)}', which can't be a top-level domain"
+        )
+        raise SpfSyntaxError(
+            term, f"the domain {problem}", "use a host name (not an IP address) like mail.example.com"
+        )
     literal_labels = labels[1:] if ends else labels
     if any(len(label) > 63 for label in literal_labels):
-        raise SpfSyntaxError(term, "has a domain label longer than 63 characters", "check the domain for a typo")
+        raise SpfSyntaxError(
+            term, "has a domain label longer than 63 characters", "check the domain for a typo"
+        )
     if any(not label for label in literal_labels) or (not ends and len(name) > 253):
-        raise SpfSyntaxError(term, "has an empty part ('..') or is too long as a domain", "check the domain for doubled dots")
+        raise SpfSyntaxError(
+            term, "has an empty part ('..') or is too long as a domain", "check the domain for doubled dots"
+        )

@@ -242,7 +242,9 @@ def _rrset(owner: str, rdtype: str, records: Sequence[Record] | str) -> dns.rrse
             rrset.add(dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, kind, _txt_strings(record)))
             continue
         assert isinstance(record, str)
-        rrset.add(dns.rdata.from_text(dns.rdataclass.IN, rdtype, record, origin=dns.name.root, relativize=False))
+        rrset.add(
+            dns.rdata.from_text(dns.rdataclass.IN, rdtype, record, origin=dns.name.root, relativize=False)
+        )
     return rrset
 
 

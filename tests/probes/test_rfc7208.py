@@ -205,9 +205,9 @@ async def test_probe_verdict(case: Case, servers: list[FakeDNS]) -> None:
         assert term and term in result.summary
         # The named term is one the scenario's records really contain (control characters shown as U+FFFD).
         visible = _records(case)
-        assert term.replace("\ufffd", "") in "".join(c for c in visible if c.isprintable() and c.isascii()) or any(
-            not c.isascii() or not c.isprintable() for c in visible
-        ), term
+        assert term.replace("\ufffd", "") in "".join(
+            c for c in visible if c.isprintable() and c.isascii()
+        ) or any(not c.isascii() or not c.isprintable() for c in visible), term
     elif "permerror" not in case.results:
         status = result if isinstance(result, str) else result.status
         assert status != "fail", result
