@@ -134,6 +134,29 @@ async def test_wrong_name_certificate_names_the_right_host(make_world: Callable[
     )
 
 
+async def test_port_advice_follows_the_certificate(
+    make_world: Callable[..., World], smtp_server: Callable[..., Any], pki: Any
+) -> None:
+    wrong = await diagnose(make_world(cert="wrong_name"))
+    for check in ("smtp_465", "smtp_587"):
+        result = wrong.check(check)
+        assert result.status == "warn" and result.details["use_instead"] == "mail.other-provider.net"
+        assert "use it as your outgoing server" not in result.summary
+        assert "set your outgoing server to mail.other-provider.net" in result.summary
+    # Shared hosting: the certificate is the provider's, so the advice is the provider's host.
+    shared = pki.context("good", ("smtp.stackmail.com", "*.stackmail.com"))
+    servers = {
+        465: smtp_server(tls=shared, implicit_tls=True, auth=True),
+        587: smtp_server(tls=shared, auth=True),
+    }
+    report = await diagnose(make_world(servers=servers))
+    for check in ("smtp_465", "smtp_587", "tls"):
+        result = report.check(check)
+        assert result.details["use_instead"] == "smtp.stackmail.com", result
+        assert "smtp.stackmail.com" in result.summary
+    assert report.check("tls").status == "fail"
+
+
 async def test_self_signed_certificate(make_world: Callable[..., World]) -> None:
     report = await diagnose(make_world(cert="self_signed"))
     assert report.check("tls").status == "fail"
