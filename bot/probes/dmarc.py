@@ -6,7 +6,13 @@ import asyncio
 from typing import Any
 
 from bot.engine.probing import ProbeResult
-from bot.probes.dmarc_record import DmarcRecord, looks_like_dmarc, organisational_domain, parse
+from bot.probes.dmarc_record import (
+    DmarcRecord,
+    load_public_suffixes,
+    looks_like_dmarc,
+    organisational_domain,
+    parse,
+)
 from bot.probes.run import Run
 from bot.probes.untrusted import TXT_CHARS, clip
 
@@ -29,6 +35,7 @@ async def check_dmarc(run: Run) -> ProbeResult:
     lookup = await run.lookup(run.d.sub("_dmarc"), "TXT")
     details: dict[str, Any] = {"lookup": lookup.evidence()}
     records = [r for r in lookup.records if looks_like_dmarc(r)]
+    await load_public_suffixes()
     org = organisational_domain(domain)
     details["organisational_domain"] = org
     inherited = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -49,6 +50,11 @@ class DmarcRecord:
 def _psl() -> PublicSuffixList:
     # The list bundled with the pinned publicsuffixlist release: never fetched at run time.
     return PublicSuffixList()
+
+
+async def load_public_suffixes() -> None:
+    """Read the bundled list in a worker thread (it takes a few hundred ms once per process)."""
+    await asyncio.to_thread(_psl)
 
 
 def organisational_domain(domain: str) -> str:

@@ -49,6 +49,13 @@ class ProbeConfig:
     serial: asyncio.Lock | None = None
     # DNS answers shared by the runs of one LiveProbes (a flow's checks, one after another).
     answers: TTLCache[Lookup] | None = None
+    _tls: ssl.SSLContext | None = field(default=None, init=False, repr=False)
+
+    def tls(self) -> ssl.SSLContext:
+        """One client TLS context for every run: loading the trust store takes tens of milliseconds."""
+        if self._tls is None:
+            self._tls = tls_context()
+        return self._tls
 
 
 CheckFunction = Callable[["Run"], Coroutine[Any, Any, ProbeResult]]
@@ -73,8 +80,6 @@ class Run:
         self.selector = selector or config.default_selector
         self._checks = checks
         self._memo: dict[Hashable, asyncio.Task[Any]] = {}
-        # Made on first use: loading the trust store costs tens of milliseconds a DNS-only run never needs.
-        self._tls: ssl.SSLContext | None = None
 
     @property
     def d(self) -> Domain:
@@ -112,8 +117,6 @@ class Run:
 
     async def _session(self, host: str, address: str, port: int) -> SmtpSession:
         timeouts = self.config.timeouts
-        if self._tls is None:
-            self._tls = tls_context()
         async with self._turn():
             return await smtp_session(
                 host,
@@ -121,7 +124,7 @@ class Run:
                 port,
                 connect_port=self.config.smtp_ports.get(port, port),
                 implicit_tls=port == 465,
-                tls_context=self._tls,
+                tls_context=self.config.tls(),
                 connect_timeout=timeouts.connect,
                 session_timeout=timeouts.smtp,
             )
