@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.engine import Engine
 from bot.engine.probing import ProbePort
+from bot.engine.registry import FlowRegistry
 from bot.errors import StorageError
 from bot.escalation import outbox, worker
 from bot.escalation.outbox import Policy
 from bot.escalation.sinks import EmailSink, Sink, WebhookSink
-from bot.flows.registry import FlowRegistry
 from bot.redaction import install_log_redaction
 from bot.service import ConversationService
 from bot.settings import Settings

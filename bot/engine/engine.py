@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.engine import commands, feedback
-from bot.engine.matcher import Option, match, normalize
+from bot.engine.compile import CompiledFlow, CompiledStep
+from bot.engine.migrate import migrate_conversation
 from bot.engine.model import (
     FINAL_STATUSES,
     Awaiting,
@@ -20,12 +21,11 @@ from bot.engine.model import (
     Turn,
 )
 from bot.engine.probing import ProbePort, ProbeResult, ProgressCallback
+from bot.engine.registry import FlowRegistry
 from bot.engine.validators import VALIDATORS
 from bot.errors import BotError, InputError
-from bot.flows.compile import CompiledFlow, CompiledStep
-from bot.flows.migrate import migrate_conversation
-from bot.flows.registry import FlowRegistry
 from bot.nlu.entities import customer_domain, extract
+from bot.nlu.matcher import Option, match, normalize
 from bot.nlu.policy import SHORT_ANSWER_WORDS, Decision
 
 MAX_STEPS_PER_TURN = 100  # a safety net under the validator's loop check

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.matcher import Option, match
 from bot.engine.model import Awaiting, Choice, Incoming
+from bot.nlu.matcher import Option, match
 
 if TYPE_CHECKING:
     from bot.engine.engine import _TurnBuilder

@@ -11,7 +11,7 @@ from engine_support import REFERENCE_FLOWS, MakeEngine
 
 from bot.engine.engine import Engine
 from bot.engine.probing import OfflineProbes, ProbePort
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from flow_support import REPO
 
 from bot.cli import main
-from bot.flows import testing
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
+from bot.flowtests import conversations as testing
 
 FLOWS = REPO / "flows"
 CASES = testing.iter_cases(testing.test_files_for([FLOWS]))

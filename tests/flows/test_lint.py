@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from flow_support import REFERENCE, flows_check
 
 from bot.cli import main
+from bot.engine.registry import FlowRegistry
 from bot.flows.lint import RULES, lint_files, lint_flow
 from bot.flows.loader import parse_flow
-from bot.flows.registry import FlowRegistry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 
@@ -142,6 +142,6 @@ def test_flows_check_prints_warnings_and_strict_fails_on_them() -> None:
 
 def test_registry_logs_warnings_of_a_flow_it_loads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "flow.yaml").write_text((FIXTURES / "unused_variable.yaml").read_text())
-    with caplog.at_level(logging.WARNING, logger="bot.flows.registry"):
+    with caplog.at_level(logging.WARNING, logger="bot.engine.registry"):
         FlowRegistry.load_dir(tmp_path)
     assert any("variable `panel_name` is never used" in r.getMessage() for r in caplog.records)

@@ -17,9 +17,9 @@ from flow_support import (
     write_copy,
 )
 
+from bot.engine.compile import load_file, load_flow
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowError
-from bot.flows.loader import load_file, load_flow
-from bot.flows.registry import FlowRegistry
 
 BOMB = "".join(
     f"  {name}: &{name} [{', '.join([f'*{prev}'] * 10) if prev else ', '.join(['x'] * 10)}]\n"

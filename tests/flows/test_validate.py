@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from flow_support import Mutation, expected_location, flows_check, position_of, reference_text, write_copy
 
+from bot.engine.compile import load_file
 from bot.errors import FlowError
-from bot.flows.loader import default_catalogue, load_file, parse_flow
+from bot.flows.loader import default_catalogue, parse_flow
 from bot.flows.validate import validate_flow
 
 MUTATIONS = {

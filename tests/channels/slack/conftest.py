@@ -74,7 +74,7 @@ async def build_parts(settings: Settings, probes: FixtureProbes) -> Any:
         from bot.channels.slack.app import web_client
         from bot.channels.slack.sink import SlackSink
         from bot.engine.engine import Engine
-        from bot.flows.registry import FlowRegistry
+        from bot.engine.registry import FlowRegistry
 
         sink = SlackSink(web_client(settings), str(settings.slack_escalation_channel))
         return Svc(Engine(FlowRegistry.load_dir(settings.flows_dir), probes), [sink])

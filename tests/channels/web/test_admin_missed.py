@@ -14,7 +14,7 @@ from markupsafe import escape
 from test_admin import sign_in
 from web_support import FLOWS, build_app, live_server
 
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
 
 FLOW = "cant-send-email"
 
