@@ -71,7 +71,7 @@ async def build_parts(settings: Settings, probes: FixtureProbes) -> Any:
         sys.path.insert(0, local)
         from slack_scratch_service import Svc  # type: ignore[import-not-found]
 
-        from bot.channels.slack.app import web_client
+        from bot.channels.slack.client import web_client
         from bot.channels.slack.sink import SlackSink
         from bot.engine.engine import Engine
         from bot.engine.registry import FlowRegistry
