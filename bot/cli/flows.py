@@ -28,15 +28,16 @@ def flows() -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1), e.g. in CI.")
 def check(paths: tuple[Path, ...], strict: bool) -> None:
     """Validate flows; print FILE:LINE:COL: message per problem, then warnings; exit 1 on any problem."""
-    from bot.flows.check import check_files, flow_files
-    from bot.flows.lint import lint_files
+    from bot.flows.check import check_flows, flow_files, read_flows
+    from bot.flows.lint import lint_flow
 
     files = flow_files(paths or (flows_path(None),))
     if not files:
         click.echo("no flow files found; pass a folder or files", err=True)
         sys.exit(1)
-    problems = check_files(files)
-    warnings = lint_files(files)
+    parsed, problems = read_flows(files)  # each file read and parsed once, for the checks and the lint
+    problems += check_flows(parsed)
+    warnings = [warning for flow in parsed for warning in lint_flow(flow.spec, flow.doc, flow.text)]
     for line in problems:
         click.echo(line)
     for warning in warnings:
