@@ -13,7 +13,7 @@ from bot.channels.slack.wiring import slack_mount
 from bot.channels.web.admin.wiring import admin_mount
 from bot.channels.web.app import create_app
 from bot.channels.web.ratelimit import RateLimits
-from bot.flows.watch import flows_health, watch_flows
+from bot.engine.watch import flows_health, watch_flows
 from bot.settings import Settings
 
 
