@@ -10,7 +10,7 @@ import pytest
 
 from bot.engine.engine import Engine
 from bot.engine.model import Incoming, Turn
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
 from tests.fakes.smtp_servers import SMTPServer, TestPKI
 from tests.probes.conftest import DOMAIN, World
 
