@@ -9,7 +9,7 @@ from bot.engine.probing import ProbeResult
 from bot.probes.run import Run
 from bot.probes.spf_eval import LOOKUP_LIMIT, Evaluator, Verdict
 from bot.probes.spf_macros import Sender
-from bot.probes.spf_syntax import is_spf
+from bot.probes.spf_syntax import is_spf, near_miss
 from bot.probes.untrusted import TXT_CHARS, clip
 
 __all__ = ["check_spf"]
@@ -26,6 +26,16 @@ async def check_spf(run: Run) -> ProbeResult:
     details["records"] = [clip(r, TXT_CHARS) for r in records]
     if lookup.aliased:
         details["canonical_name"] = lookup.canonical
+    misses = [m for m in (near_miss(r) for r in lookup.records) if m is not None]
+    if not records and misses:
+        miss = misses[0]
+        details["error"] = {"term": miss.term, "domain": domain, "problem": miss.problem, "fix": miss.fix}
+        return ProbeResult(
+            "spf",
+            "fail",
+            f"The SPF record of {d} has a mistake at its start ({miss.term}: it {miss.problem}): {miss.fix}.",
+            details,
+        )
     if not records:
         return ProbeResult(
             "spf",

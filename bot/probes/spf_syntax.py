@@ -77,6 +77,42 @@ def is_spf(text: str) -> bool:
     return _VERSION.match(text) is not None
 
 
+_INVISIBLE = " \t\r\n\ufeff\u200b\u200c\u200d\u2060\u00a0"
+
+
+def near_miss(text: str) -> SpfSyntaxError | None:
+    """Why a TXT record meant as SPF is not one to receivers: a leading or invisible character, or a
+    separator other than a plain space right after v=spf1. None when it isn't such a near miss."""
+    if is_spf(text):
+        return None
+    body = text.lstrip(_INVISIBLE)
+    if not body[:6].lower() == "v=spf1":
+        return None
+    if body != text:
+        bad = text[0]
+        return SpfSyntaxError(
+            text[: len(text) - len(body) + 6],
+            f"starts with {_describe(bad)} before v=spf1, so receivers don't see an SPF record",
+            "delete everything before v=spf1",
+        )
+    after = body[6:7]
+    if after and after in _INVISIBLE:
+        return SpfSyntaxError(
+            body[:7],
+            f"has {_describe(after)} after v=spf1 instead of a plain space",
+            "put a single plain space after v=spf1",
+        )
+    return None
+
+
+def _describe(char: str) -> str:
+    if char == " ":
+        return "a space"
+    if char == "\t":
+        return "a tab"
+    return f"the invisible character U+{ord(char):04X}"
+
+
 def parse_record(text: str) -> Record:
     """Parse a whole record (syntax errors anywhere count, §4.6); raise SpfSyntaxError naming the term."""
     if not text.isascii():

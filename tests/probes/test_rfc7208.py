@@ -203,8 +203,8 @@ async def test_probe_verdict(case: Case, servers: list[FakeDNS]) -> None:
     if case.results == ("permerror",):
         assert isinstance(result, ProbeResult), result
         assert result.status == "fail", result
-        term = result.details["error"]["term"]
-        assert term and term in result.summary
+        term, fix = result.details["error"]["term"], result.details["error"]["fix"]
+        assert term and term in result.summary and fix and fix in result.summary
         # The named term is one the scenario's records really contain (control characters shown as U+FFFD).
         visible = _records(case)
         assert term.replace("\ufffd", "") in "".join(
