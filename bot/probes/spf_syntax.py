@@ -86,7 +86,7 @@ def near_miss(text: str) -> SpfSyntaxError | None:
     if is_spf(text):
         return None
     body = text.lstrip(_INVISIBLE)
-    if not body[:6].lower() == "v=spf1":
+    if body[:6].lower() != "v=spf1":
         return None
     if body != text:
         bad = text[0]
