@@ -20,7 +20,7 @@ from bot.engine.probing import ProbeResult, ProgressCallback
 from bot.errors import Conflict, Duplicate, InputError
 from bot.escalation.packet import build_packet
 from bot.redaction import redact, was_redacted
-from bot.storage import store
+from bot.storage import access, store
 from bot.storage.driver import Driver, Session
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,11 @@ class ConversationService:
             self._know_token(conversation_id, known)
         else:
             self._token_hashes.move_to_end(conversation_id)
-        return hmac.compare_digest(known, given)
+        if hmac.compare_digest(known, given):
+            return True
+        # A session opened from a single-use link (an e-mail to a customer who left) has its own token.
+        async with self.driver.read() as s:
+            return await access.session_valid(s, conversation_id, given)
 
     def _know_token(self, conversation_id: str, hashed: str) -> None:
         self._token_hashes[conversation_id] = hashed
