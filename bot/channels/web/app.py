@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.channels.web import agent, continuity, conversations
+from bot.channels.web import agent, continuity, conversations, openapi_continuity
 from bot.channels.web.context import WebContext, context
 from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders, origin_allowed
 from bot.channels.web.metrics import Metrics
@@ -172,4 +172,5 @@ def create_app(
     )
     app.state.web = ctx
     app.state.openapi = document(_version())
+    app.state.openapi["paths"].update(openapi_continuity.paths())
     return app
