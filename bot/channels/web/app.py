@@ -54,6 +54,14 @@ async def healthz(request: Request) -> Response:
     body: dict[str, object] = {"status": "ok"}
     if ctx.details is not None:
         body.update(ctx.details())  # a refused flow file shows here; the old version keeps serving
+        if not body.get("flows"):
+            # Up but useless: customers would only see "no flow is loaded". Not ready, and why.
+            body["status"] = "not_ready"
+            body["reason"] = (
+                f"No flow is loaded from SUPPORTBOT_FLOWS={str(ctx.settings.flows_dir)!r}; point it at the "
+                "directory of flow YAML files (supportbot flows check DIR lists their problems)."
+            )
+            return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-store"})
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 

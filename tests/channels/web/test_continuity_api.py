@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import orjson
 from starlette.applications import Starlette
@@ -95,3 +96,14 @@ async def test_inbound_email_must_be_signed_addressed_and_from_the_customer(
         assert (await c.post("/api/inbound/email", content=body, headers=headers)).status_code == 200
         headers["X-Supportbot-Signature"] = "sha256=" + "0" * 64
         assert (await c.post("/api/inbound/email", content=body, headers=headers)).status_code == 401
+
+
+async def test_healthz_is_not_ready_without_flows_and_names_the_variable(
+    make_app: Callable[..., Awaitable[Starlette]], tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-flows"
+    empty.mkdir()
+    async with client(await make_app(flows_dir=empty)) as c:
+        r = await c.get("/healthz")
+        assert r.status_code == 503
+        assert r.json()["status"] == "not_ready" and "SUPPORTBOT_FLOWS" in r.json()["reason"]
