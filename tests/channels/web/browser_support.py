@@ -14,9 +14,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
-from web_support import chromium_path, live_server, reserve
 
 from tests.fakes.smtp_servers import mail_receiver
+from tests.support.web import chromium_path, live_server, reserve
 
 CHROMIUM = chromium_path()
 AXE = Path(__file__).parent / "fixtures" / "axe-core" / "axe.min.js"

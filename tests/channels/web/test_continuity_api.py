@@ -10,9 +10,9 @@ from pathlib import Path
 
 import orjson
 from starlette.applications import Starlette
-from test_web_api import client, start
 
 from bot.continuity.service import Continuity
+from tests.channels.web.test_web_api import client, start
 
 SECRET = "inbound-secret-for-tests"
 

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from browser_support import CHROMIUM, axe, chromium, cross_site, links
 from starlette.applications import Starlette
-from web_support import AGENT_KEY
 
 from bot.channels.web.context import WebContext
+from tests.channels.web.browser_support import CHROMIUM, axe, chromium, cross_site, links
+from tests.support.web import AGENT_KEY
 
 playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect

@@ -60,7 +60,7 @@ def reserve() -> socket.socket:
 
 # --- the app under test ------------------------------------------------------------------------
 
-FLOWS = Path(__file__).resolve().parents[3] / "flows"
+FLOWS = Path(__file__).resolve().parents[2] / "flows"
 AGENT_KEY = "agent-key-for-tests"
 HOSTILE = "<img src=x onerror=alert(1)>"
 
