@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flow_support import REPO
 
 from bot.cli import main
 from bot.engine.compile import load_file
@@ -18,6 +17,7 @@ from bot.engine.registry import FlowRegistry
 from bot.errors import FlowError
 from bot.flowtests import conversations as testing
 from bot.flowtests.conversations import load_suite, run_tests_async
+from tests.support.flows import REPO
 
 FLOWS = REPO / "flows"
 

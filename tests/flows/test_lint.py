@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flow_support import REFERENCE, flows_check
 
 from bot.cli import main
 from bot.engine.registry import FlowRegistry
 from bot.flows.lint import RULES, _pattern_clashes, lint_files, lint_flow
 from bot.flows.loader import parse_flow
 from bot.nlu.signals import compile_pattern
+from tests.support.flows import REFERENCE, flows_check
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 

@@ -12,7 +12,7 @@ from bot.flows import yamlsafe
 
 REPO = Path(__file__).resolve().parents[2]
 TRICKY = {
-    "tabs-and-unicode": "id: café\ntitle: 'Ünïcødé – “quotes”'\nsteps:\n  a:\n    say: \"tab\\there\"\n",
+    "tabs-and-unicode": "id: café\ntitle: 'Ünïcødé – “quotes”'\nsteps:\n  a:\n    say: \"tab\\there\"\n",  # noqa: RUF001
     "crlf": "id: x\r\nsteps:\r\n  a:\r\n    say: >\r\n      folded\r\n      text\r\n",
     "bom": "\ufeffid: x\nversion: 1\n",
     "nel-and-separators": "id: x\u0085title: a\u2028b\nsay: c\u2029d\n",
