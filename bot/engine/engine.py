@@ -113,10 +113,11 @@ class Engine:
     async def resume(
         self, conv: Conversation, step: str | None = None, progress: ProgressCallback | None = None
     ) -> Turn:
-        """An agent hands the conversation back: continue at `step`, or at the start of the flow."""
+        """An agent hands the conversation back: continue at `step`, or at the last question the
+        customer was on before the hand-over (never back at the welcome, which repeats everything)."""
         migrate_conversation(self.registry, conv)
         flow = self.registry.get(conv.flow_id, conv.version)
-        target = step or flow.start
+        target = step or _last_question(conv, flow) or flow.start
         if target not in flow.steps:
             raise InputError(f"flow {flow.id} has no step {target!r}; pick one of: {', '.join(flow.steps)}")
         conv.status = "active"
@@ -490,3 +491,12 @@ def _reask_hint(step: CompiledStep, context: Mapping[str, Any]) -> str:
     if step.spec.hint and step.hint:
         return step.hint(context)
     return ""
+
+
+def _last_question(conv: Conversation, flow: CompiledFlow) -> str | None:
+    """The latest step on the conversation's path that asked the customer something."""
+    for step_id in reversed(conv.path):
+        step = flow.steps.get(step_id)
+        if step is not None and step.kind == "ask":
+            return step_id
+    return None
