@@ -13,8 +13,10 @@ from bot.engine.engine import Engine
 from bot.engine.probing import ProbePort
 from bot.errors import StorageError
 from bot.escalation import outbox, worker
+from bot.escalation.freshdesk import freshdesk_sink
 from bot.escalation.outbox import Policy
 from bot.escalation.sinks import EmailSink, Sink, WebhookSink
+from bot.escalation.zendesk import zendesk_sink
 from bot.flows.registry import FlowRegistry
 from bot.redaction import install_log_redaction
 from bot.service import ConversationService
@@ -60,7 +62,7 @@ class Parts:
 
 
 def build_sinks(settings: Settings) -> dict[str, Sink]:
-    """The sinks configured in the environment: webhook, e-mail and Slack."""
+    """The sinks configured in the environment: webhook, e-mail, Slack, Zendesk and Freshdesk."""
     sinks: dict[str, Sink] = {}
     if settings.escalation_webhook_url:
         sinks["webhook"] = WebhookSink(settings.escalation_webhook_url, settings.webhook_secret)
@@ -71,6 +73,9 @@ def build_sinks(settings: Settings) -> dict[str, Sink]:
         from bot.channels.slack.sink import SlackSink
 
         sinks["slack"] = SlackSink(web_client(settings), settings.slack_escalation_channel)
+    for ticket_sink in (zendesk_sink(settings), freshdesk_sink(settings)):
+        if ticket_sink is not None:
+            sinks[ticket_sink.name] = ticket_sink
     return sinks
 
 

@@ -5,6 +5,8 @@
 - `tests.fakes.smtp_servers`: `TestPKI` (trustme CA and good / wrong-name / expired / self-signed
   certificates), `SMTPServer` (aiosmtpd: STARTTLS or implicit TLS, AUTH, SIZE, slow greeting),
   `ScriptedSMTP` (raw: tarpit, 554, multi-line greetings, connection recorder), `closed_port()`.
+- `tests.fakes.helpdesks`: `FakeZendesk` and `FakeFreshdesk`, their ticket APIs checking auth, paths
+  and bodies, with scripted failures and a `hold()` that lets a test kill a worker mid-request.
 - `connect_log()` here: records every socket connect() in this process (a Python audit hook), to
   prove that no connection was even attempted to an address no listener can stand on (10.x).
 
@@ -19,8 +21,10 @@ import asyncio
 import contextlib
 import sys
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, TypeVar
+
+from aiohttp import web
 
 T = TypeVar("T")
 
@@ -72,3 +76,18 @@ class BackgroundLoop:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """Serve an aiohttp app on this event loop at a port the OS picks; yields http://127.0.0.1:PORT."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None and server.sockets
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()

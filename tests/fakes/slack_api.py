@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fakes import serve_app
+
 TEAM_ID = "T0SUPPORT"
 BOT_USER_ID = "U0SUPBOT"
 BOT_ID = "B0SUPBOT"
@@ -90,7 +92,6 @@ class FakeSlackAPI:
         self._rate_limits: dict[str, list[int]] = {}
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
         self.url = ""
 
     # -- scripting -----------------------------------------------------------------------------
@@ -151,18 +152,9 @@ class FakeSlackAPI:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_put("/upload/{file_id}", self._upload)
         app.router.add_post("/upload/{file_id}", self._upload)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        port = server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/api/"
-        try:
+        async with serve_app(app) as base:
+            self.url = f"{base}/api/"
             yield self
-        finally:
-            await self._runner.cleanup()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
