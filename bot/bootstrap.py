@@ -62,7 +62,7 @@ class Parts:
 
 
 def build_sinks(settings: Settings) -> dict[str, Sink]:
-    """The sinks configured in the environment: webhook, e-mail, Slack, Zendesk and Freshdesk."""
+    """The sinks configured in the environment: webhook, e-mail, Slack, Chatwoot, Zendesk and Freshdesk."""
     sinks: dict[str, Sink] = {}
     if settings.escalation_webhook_url:
         sinks["webhook"] = WebhookSink(settings.escalation_webhook_url, settings.webhook_secret)
@@ -73,6 +73,10 @@ def build_sinks(settings: Settings) -> dict[str, Sink]:
         from bot.channels.slack.sink import SlackSink
 
         sinks["slack"] = SlackSink(web_client(settings), settings.slack_escalation_channel)
+    if settings.chatwoot_url:
+        from bot.channels.chatwoot.wiring import chatwoot_sinks
+
+        sinks.update(chatwoot_sinks(settings))
     for ticket_sink in (zendesk_sink(settings), freshdesk_sink(settings)):
         if ticket_sink is not None:
             sinks[ticket_sink.name] = ticket_sink

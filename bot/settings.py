@@ -59,12 +59,13 @@ class Settings:
     chatwoot_secret: str | None = None
 
     def escalation_sinks(self) -> tuple[str, ...]:
-        """The names of the sinks these settings deliver hand-overs to (webhook, email, slack, zendesk,
-        freshdesk)."""
+        """The names of the sinks these settings deliver hand-overs to (webhook, email, slack, chatwoot,
+        zendesk, freshdesk)."""
         configured = {
             "webhook": bool(self.escalation_webhook_url),
             "email": bool(self.escalation_email and self.smtp_url),
             "slack": bool(self.slack_bot_token and self.slack_escalation_channel),
+            "chatwoot": bool(self.chatwoot_url),
             "zendesk": bool(self.zendesk_subdomain),
             "freshdesk": bool(self.freshdesk_domain),
         }

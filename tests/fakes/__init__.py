@@ -7,6 +7,8 @@
   `ScriptedSMTP` (raw: tarpit, 554, multi-line greetings, connection recorder), `closed_port()`.
 - `tests.fakes.helpdesks`: `FakeZendesk` and `FakeFreshdesk`, their ticket APIs checking auth, paths
   and bodies, with scripted failures and a `hold()` that lets a test kill a worker mid-request.
+- `tests.fakes.chatwoot`: `FakeChatwoot`, Chatwoot's application API for an agent bot, echoing the
+  bot's own messages back as events, with builders for the webhook events Chatwoot sends.
 - `connect_log()` here: records every socket connect() in this process (a Python audit hook), to
   prove that no connection was even attempted to an address no listener can stand on (10.x).
 

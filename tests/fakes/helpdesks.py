@@ -105,7 +105,7 @@ class FakeHelpdesk:
             finally:
                 self.release()  # a held handler must finish before the server can shut down
 
-    def kind(self, request: web.Request) -> str:
+    def kind(self, request: web.Request, body: Any) -> str:
         raise NotImplementedError
 
     def authorised(self, request: web.Request) -> bool:
@@ -121,7 +121,7 @@ class FakeHelpdesk:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw
-        kind = self.kind(request)
+        kind = self.kind(request, body)
         entry = Request(kind, request.method, request.path, dict(request.query), dict(request.headers), body)
         self.requests.append(entry)
         response: web.StreamResponse
@@ -168,7 +168,7 @@ class FakeZendesk(FakeHelpdesk):
             app.router.add_get(path, self._list)
             app.router.add_post(path, self._create)
 
-    def kind(self, request: web.Request) -> str:
+    def kind(self, request: web.Request, body: Any) -> str:
         return "create" if request.method == "POST" else "lookup"
 
     def authorised(self, request: web.Request) -> bool:
@@ -265,7 +265,7 @@ class FakeFreshdesk(FakeHelpdesk):
         app.router.add_post("/api/v2/tickets/{id}/notes", self._note)
         app.router.add_get("/api/v2/tickets/{id}/conversations", self._conversations)
 
-    def kind(self, request: web.Request) -> str:
+    def kind(self, request: web.Request, body: Any) -> str:
         if request.path.endswith("/notes"):
             return "note"
         if request.path.endswith("/conversations"):
