@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import sys
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -93,3 +93,21 @@ async def serve_app(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     finally:
         await runner.cleanup()
+
+
+async def wait_until(
+    changed: asyncio.Condition, predicate: Callable[[], Any], within: float, seen: Callable[[], str]
+) -> Any:
+    """Wait until `predicate()` is truthy, re-checked whenever `changed` is notified; a guard against
+    hanging, not a timing test. On timeout the AssertionError says what the fake did see."""
+
+    async def until() -> Any:
+        async with changed:
+            while not (value := predicate()):
+                await changed.wait()
+            return value
+
+    try:
+        return await asyncio.wait_for(until(), within)
+    except TimeoutError:
+        raise AssertionError(f"the fake never saw what the test waited for; it saw {seen()}") from None

@@ -16,12 +16,13 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from tests.fakes import serve_app
+from tests.fakes import serve_app, wait_until
 
 TEAM_ID = "T0SUPPORT"
 BOT_USER_ID = "U0SUPBOT"
 BOT_ID = "B0SUPBOT"
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-A0SUPBOT-test-token"  # app-level, for Socket Mode's apps.connections.open
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
 # Methods a bot token may call here; anything else answers unknown_method like Slack does.
@@ -34,6 +35,7 @@ _METHODS = (
     "users.info",
     "files.getUploadURLExternal",
     "files.completeUploadExternal",
+    "apps.connections.open",
 )
 
 
@@ -83,8 +85,11 @@ class FakeMessage:
 class FakeSlackAPI:
     """Records every call in `calls` and keeps the messages it was asked to post, per channel."""
 
-    def __init__(self, token: str = BOT_TOKEN) -> None:
+    def __init__(self, token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_mode_url = ""  # where apps.connections.open sends clients (tests.fakes.slack_socket)
+        self.connections_opened = 0
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], FakeMessage] = {}
         self.users: dict[str, dict[str, Any]] = {}
@@ -129,20 +134,12 @@ class FakeSlackAPI:
 
     async def wait_for(self, predicate: Callable[[], Any], within: float = 10.0) -> Any:
         """Wait until `predicate()` is truthy (re-checked after every call); a guard, not a timing test."""
-
-        async def until() -> Any:
-            async with self._changed:
-                while not (value := predicate()):
-                    await self._changed.wait()
-                return value
-
-        try:
-            return await asyncio.wait_for(until(), within)
-        except TimeoutError:
-            raise AssertionError(
-                f"the fake Slack API never saw what the test waited for; calls: "
-                f"{[(c.method, c.args.get('text')) for c in self.calls]}"
-            ) from None
+        return await wait_until(
+            self._changed,
+            predicate,
+            within,
+            lambda: f"calls {[(c.method, c.args.get('text')) for c in self.calls]}",
+        )
 
     # -- server --------------------------------------------------------------------------------
 
@@ -186,8 +183,11 @@ class FakeSlackAPI:
                     status=429,
                     headers={"Retry-After": str(pending.pop(0))},
                 )
-            if token != self.token:
-                return web.json_response({"ok": False, "error": "invalid_auth"})
+            # apps.connections.open takes only the app-level token; every other method the bot token.
+            expected = self.app_token if method == "apps.connections.open" else self.token
+            if token != expected:
+                error = "not_allowed_token_type" if token in (self.token, self.app_token) else "invalid_auth"
+                return web.json_response({"ok": False, "error": error})
             if method not in _METHODS:
                 return web.json_response({"ok": False, "error": "unknown_method"})
             handler = getattr(self, "_" + method.replace(".", "_"))
@@ -212,6 +212,12 @@ class FakeSlackAPI:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        if not self.socket_mode_url:
+            return {"ok": False, "error": "internal_error"}
+        self.connections_opened += 1
+        return {"ok": True, "url": f"{self.socket_mode_url}?ticket=t{self.connections_opened}"}
 
     def _chat_postMessage(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
         channel = args.get("channel")
