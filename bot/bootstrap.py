@@ -73,13 +73,14 @@ def build_sinks(settings: Settings) -> dict[str, Sink]:
         from bot.channels.slack.sink import SlackSink
 
         sinks["slack"] = SlackSink(web_client(settings), settings.slack_escalation_channel)
+    helpdesks: list[Sink | None] = [zendesk_sink(settings), freshdesk_sink(settings)]
     if settings.chatwoot_url:
-        from bot.channels.chatwoot.wiring import chatwoot_sinks
+        from bot.channels.chatwoot.sink import chatwoot_sink
 
-        sinks.update(chatwoot_sinks(settings))
-    for ticket_sink in (zendesk_sink(settings), freshdesk_sink(settings)):
-        if ticket_sink is not None:
-            sinks[ticket_sink.name] = ticket_sink
+        helpdesks.insert(0, chatwoot_sink(settings))
+    for sink in helpdesks:
+        if sink is not None:
+            sinks[sink.name] = sink
     return sinks
 
 

@@ -28,8 +28,8 @@ from tests.fakes.helpdesks import (
     FakeHelpdesk,
     FakeZendesk,
 )
-from tests.serving import stop
-from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
+from tests.support.serving import stop
+from tests.support.storage import PYTHON, ROOT, child_env, running_parts
 
 FAST = Policy(max_attempts=5, base_delay=0.0)
 

@@ -2,7 +2,7 @@
 
 from bot.channels.chatwoot.channel import ChatwootChannel
 from bot.channels.chatwoot.events import Event, parse
-from bot.channels.chatwoot.sink import ChatwootSink
-from bot.channels.chatwoot.wiring import chatwoot_mount, chatwoot_sinks
+from bot.channels.chatwoot.sink import ChatwootSink, chatwoot_sink
+from bot.channels.chatwoot.wiring import chatwoot_mount
 
-__all__ = ["ChatwootChannel", "ChatwootSink", "Event", "chatwoot_mount", "chatwoot_sinks", "parse"]
+__all__ = ["ChatwootChannel", "ChatwootSink", "Event", "chatwoot_mount", "chatwoot_sink", "parse"]

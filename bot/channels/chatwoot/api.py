@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.escalation.jsonapi import JsonApi, Session
+from bot.settings import Settings
 
 
 def text(content: str) -> dict[str, Any]:
@@ -65,3 +66,10 @@ class ChatwootApi:
 
     async def status(self, api: Session, conversation: int, status: str) -> None:
         await api.call("POST", self.path(conversation, "toggle_status"), json={"status": status})
+
+
+def chatwoot_api(settings: Settings) -> ChatwootApi | None:
+    """The API client CHATWOOT_URL, CHATWOOT_BOT_TOKEN and CHATWOOT_ACCOUNT_ID configure, if set."""
+    if not (settings.chatwoot_url and settings.chatwoot_bot_token and settings.chatwoot_account_id):
+        return None
+    return ChatwootApi(settings.chatwoot_url, settings.chatwoot_bot_token, settings.chatwoot_account_id)

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.channels.chatwoot import api
-from bot.channels.chatwoot.api import ChatwootApi
+from bot.channels.chatwoot.api import ChatwootApi, chatwoot_api
 from bot.channels.chatwoot.events import CHANNEL
 from bot.errors import DeliveryError
 from bot.escalation import tickets
 from bot.escalation.packet import STATUS_WORD, render_text
+from bot.settings import Settings
 
 
 def attributes(packet: Mapping[str, Any]) -> dict[str, str]:
@@ -63,3 +64,9 @@ class ChatwootSink:
             await self.chatwoot.attributes(session, number, attributes(packet))
             # Last: "open" is what puts it in front of agents, and by then the note is there.
             await self.chatwoot.status(session, number, "open")
+
+
+def chatwoot_sink(settings: Settings) -> ChatwootSink | None:
+    """The hand-over sink when CHATWOOT_* is configured (the channel's sink factory)."""
+    found = chatwoot_api(settings)
+    return ChatwootSink(found) if found is not None else None

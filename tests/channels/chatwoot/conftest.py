@@ -1,52 +1,20 @@
-"""The Chatwoot channel in the real web app, talking to a fake Chatwoot on loopback."""
+"""Fixtures for the Chatwoot channel: the real web app with the channel, a fake Chatwoot on loopback."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.bootstrap import Parts
-from bot.channels.chatwoot import ChatwootChannel, chatwoot_mount
+from bot.channels.chatwoot import chatwoot_mount
 from bot.channels.web import create_app
 from bot.engine.probing import FixtureProbes
-from bot.escalation.worker import deliver_due
 from tests.fakes.chatwoot import ACCOUNT, BOT_TOKEN, SECRET, FakeChatwoot
-from tests.storage.storage_support import REFERENCE_PROBES, running_parts
-
-
-@dataclass
-class ChatwootWorld:
-    fake: FakeChatwoot
-    channel: ChatwootChannel
-    parts: Parts
-    http: httpx.AsyncClient
-
-    async def send(self, event: dict[str, Any], token: str = SECRET) -> httpx.Response:
-        """Post an event as Chatwoot's agent-bot webhook does."""
-        return await self.http.post(f"/chatwoot/events?token={token}", json=event)
-
-    async def say(self, number: int, text: str) -> dict[str, Any]:
-        event = self.fake.incoming(number, text)
-        response = await self.send(event)
-        assert response.status_code == 202, response.text
-        await self.channel.idle()
-        return event
-
-    async def pick(self, number: int, value: str) -> None:
-        """Tap `value` on the last question the bot asked."""
-        [*_, question] = [m for m in self.fake.bot_messages(number) if m["content_type"] == "input_select"]
-        response = await self.send(self.fake.picked(number, question["id"], value))
-        assert response.status_code == 202, response.text
-        await self.channel.idle()
-
-    async def deliver(self) -> int:
-        """One pass of the escalation outbox, as the worker (or the web process on SQLite) does."""
-        return await deliver_due(self.parts.db, self.parts.sinks)
+from tests.support.chatwoot import ChatwootWorld
+from tests.support.storage import REFERENCE_PROBES, running_parts
 
 
 @pytest.fixture

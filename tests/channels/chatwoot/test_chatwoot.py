@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.chatwoot import parse
-from bot.errors import InputError
-from tests.channels.chatwoot.conftest import ChatwootWorld
+from bot.errors import ConfigError, InputError
+from bot.settings import Settings
 from tests.fakes.chatwoot import BOT_TOKEN, FakeChatwoot
+from tests.support.chatwoot import ChatwootWorld
 
 CONV = 42
 
@@ -134,3 +135,23 @@ def test_events_that_are_not_chatwoot_events_are_refused_clearly() -> None:
         parse([1, 2])
     event = parse(FakeChatwoot().incoming(5, "hi"))
     assert event.incoming and event.text == "hi" and event.thread_key == "7:5" and not event.agent_has_it
+
+
+def test_chatwoot_settings_are_all_or_none_and_checked() -> None:
+    good = {
+        "CHATWOOT_URL": "https://chat.example.com/",
+        "CHATWOOT_BOT_TOKEN": "t",
+        "CHATWOOT_ACCOUNT_ID": "3",
+        "SUPPORTBOT_CHATWOOT_SECRET": "s" * 24,
+    }
+    settings = Settings.from_env(good)
+    assert (settings.chatwoot_url, settings.chatwoot_account_id) == ("https://chat.example.com", 3)
+    assert "chatwoot" in settings.escalation_sinks()
+    with pytest.raises(ConfigError, match="CHATWOOT_BOT_TOKEN"):
+        Settings.from_env({k: v for k, v in good.items() if k != "CHATWOOT_BOT_TOKEN"})
+    with pytest.raises(ConfigError, match=r"CHATWOOT_ACCOUNT_ID='acme' must be the number"):
+        Settings.from_env({**good, "CHATWOOT_ACCOUNT_ID": "acme"})
+    with pytest.raises(ConfigError, match="SUPPORTBOT_CHATWOOT_SECRET must be at least 16"):
+        Settings.from_env({**good, "SUPPORTBOT_CHATWOOT_SECRET": "short"})
+    with pytest.raises(ConfigError, match=r"CHATWOOT_URL='chat\.example\.com' must be an http"):
+        Settings.from_env({**good, "CHATWOOT_URL": "chat.example.com"})

@@ -15,10 +15,9 @@ import pytest
 from bot.channels.slack import SlackChannel
 from bot.channels.slack.socket import socket_mode_job
 from bot.engine.probing import FixtureProbes
-from tests.channels.slack.conftest import PROBES, build_parts, slack_settings
-from tests.channels.slack.slack_support import CUSTOMER, DM, SlackSim
 from tests.fakes.slack_api import APP_TOKEN, FakeMessage, FakeSlackAPI
 from tests.fakes.slack_socket import FakeSocketMode
+from tests.support.slack import CUSTOMER, DM, PROBES, SlackSim, build_parts, slack_settings
 
 
 @dataclass
