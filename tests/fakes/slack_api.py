@@ -32,6 +32,7 @@ _METHODS = (
     "chat.update",
     "chat.postEphemeral",
     "conversations.replies",
+    "conversations.history",
     "users.info",
     "files.getUploadURLExternal",
     "files.completeUploadExternal",
@@ -267,6 +268,21 @@ class FakeSlackAPI:
             "messages": [m.to_slack(with_metadata) for m in thread[:limit]],
             "has_more": len(thread) > limit,
         }
+
+    def _conversations_history(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        """A channel's top-level messages, newest first, each with its reply_count (as Slack lists them)."""
+        channel = args.get("channel", "")
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(args.get("limit") or 100)
+        top = [m for m in reversed(self.in_channel(channel)) if not m.thread_ts or m.thread_ts == m.ts]
+        listed = []
+        for message in top[:limit]:
+            shown = message.to_slack(with_metadata)
+            replies = len(self.thread(channel, message.ts)) - 1
+            if replies:
+                shown["reply_count"] = replies
+            listed.append(shown)
+        return {"ok": True, "messages": listed, "has_more": len(top) > limit}
 
     def _users_info(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))

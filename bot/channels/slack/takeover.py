@@ -31,18 +31,23 @@ def button_value(conversation: str, customer_thread: Thread | None) -> str:
 
 
 def escalation_metadata(
-    conversation: str, customer_thread: Thread | None, agent: str = "", agent_name: str = ""
+    conversation: str,
+    customer_thread: Thread | None,
+    agent: str = "",
+    agent_name: str = "",
+    delivery: str = "",
 ) -> dict[str, Any]:
-    """Message metadata on the escalation summary: any process can tell whose thread it is."""
-    return {
-        "event_type": METADATA_TYPE,
-        "event_payload": {
-            "conversation": conversation,
-            "customer_thread": customer_thread.key if customer_thread else "",
-            "agent": agent,
-            "agent_name": agent_name,
-        },
+    """Message metadata on the escalation summary: any process can tell whose thread it is, and a
+    retried delivery (`delivery` is its idempotency key) can tell it was already posted."""
+    payload = {
+        "conversation": conversation,
+        "customer_thread": customer_thread.key if customer_thread else "",
+        "agent": agent,
+        "agent_name": agent_name,
     }
+    if delivery:
+        payload["delivery"] = delivery
+    return {"event_type": METADATA_TYPE, "event_payload": payload}
 
 
 def actions(conversation: str, customer_thread: Thread | None, *, claimed: bool) -> dict[str, Any]:

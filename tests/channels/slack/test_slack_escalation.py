@@ -183,3 +183,40 @@ async def test_slack_refusals_become_delivery_errors(fake_slack: FakeSlackAPI) -
             packet, "k"
         )
     assert refused.value.permanent
+
+
+def packet(transcript: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "conversation": "c_retry",
+        "reason": "Port 587 is closed",
+        "channel": "web",
+        "customer": {"name": "Jo"},
+        "flow": {"id": "cant-send-email", "version": "1", "title": "I can't send emails"},
+        "transcript": transcript,
+    }
+
+
+async def test_a_delivery_retried_after_slack_accepted_it_posts_once(fake_slack: FakeSlackAPI) -> None:
+    sink = SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url), ESCALATIONS)
+    story = packet([{"role": "user", "text": "my mail times out"}, {"role": "bot", "text": "Checking…"}])
+    await sink.deliver(story, "esc-7-slack")
+    [summary] = [m for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts]
+    # The worker died after Slack took the summary, before the transcript: the retry adds only that.
+    [transcript] = fake_slack.thread(ESCALATIONS, summary.ts)[1:]
+    del fake_slack.messages[(ESCALATIONS, transcript.ts)]
+    await sink.deliver(story, "esc-7-slack")
+    await sink.deliver(story, "esc-7-slack")  # and once everything is there, a retry adds nothing
+    assert [m.ts for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts] == [summary.ts]
+    assert len(fake_slack.thread(ESCALATIONS, summary.ts)) == 2
+    # Another escalation (another key) is posted as usual.
+    await sink.deliver(story, "esc-8-slack")
+    assert len([m for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts]) == 2
+
+
+async def test_long_transcript_lines_are_cut_with_an_ellipsis(fake_slack: FakeSlackAPI) -> None:
+    sink = SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url), ESCALATIONS)
+    await sink.deliver(packet([{"role": "user", "text": "x" * 4000}]), "esc-9-slack")
+    [summary] = [m for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts]
+    [transcript] = fake_slack.thread(ESCALATIONS, summary.ts)[1:]
+    [block] = transcript.blocks or []
+    assert len(block["text"]["text"]) == 3000 and block["text"]["text"].endswith("x…")
