@@ -22,6 +22,7 @@ TEAM_ID = "T0SUPPORT"
 BOT_USER_ID = "U0SUPBOT"
 BOT_ID = "B0SUPBOT"
 BOT_TOKEN = "xoxb-test-token"
+MAX_BLOCKS = 50  # Slack refuses a message with more blocks (invalid_blocks)
 APP_TOKEN = "xapp-1-A0SUPBOT-test-token"  # app-level, for Socket Mode's apps.connections.open
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
@@ -226,6 +227,8 @@ class FakeSlackAPI:
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
+        if len(args.get("blocks") or ()) > MAX_BLOCKS:
+            return {"ok": False, "error": "invalid_blocks"}
         ts = self._next_ts()
         message = FakeMessage(
             channel=channel,
@@ -247,6 +250,8 @@ class FakeSlackAPI:
         message = self.messages.get(key)
         if message is None:
             return {"ok": False, "error": "message_not_found"}
+        if len(args.get("blocks") or ()) > MAX_BLOCKS:
+            return {"ok": False, "error": "invalid_blocks"}
         if "text" in args:
             message.text = args["text"]
         if "blocks" in args:

@@ -9,7 +9,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.slack.blocks import button, context, escape, section
+from bot.channels.slack.blocks import BLOCKS_PER_MESSAGE, button, context, escape, section
 from bot.channels.slack.threads import Thread
 from bot.errors import BotError
 
@@ -80,7 +80,10 @@ def _clicked(body: dict[str, Any]) -> tuple[str, str, str, Thread | None, list[d
 
 
 def _without(blocks: list[dict[str, Any]], block_id: str) -> list[dict[str, Any]]:
-    return [b for b in blocks if b.get("block_id") not in (block_id, "escalation-state")]
+    """The summary's blocks without its buttons and state, leaving room to add both back within
+    Slack's 50-block limit (the last probe findings give way, never the reason at the top)."""
+    kept = [b for b in blocks if b.get("block_id") not in (block_id, "escalation-state")]
+    return kept[: BLOCKS_PER_MESSAGE - 2]
 
 
 async def on_claim(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None:

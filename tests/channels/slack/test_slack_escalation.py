@@ -220,3 +220,22 @@ async def test_long_transcript_lines_are_cut_with_an_ellipsis(fake_slack: FakeSl
     [transcript] = fake_slack.thread(ESCALATIONS, summary.ts)[1:]
     [block] = transcript.blocks or []
     assert len(block["text"]["text"]) == 3000 and block["text"]["text"].endswith("x…")
+
+
+async def test_a_claimed_escalation_with_many_findings_stays_within_slacks_block_limit(
+    slack: SlackWorld,
+) -> None:
+    conversation, _auth = await widget_conversation(slack)
+    findings = [{"id": f"check_{i}", "status": "fail", "summary": f"finding {i}"} for i in range(80)]
+    story = {**packet([{"role": "user", "text": "human"}]), "conversation": conversation, "probes": findings}
+    sink = SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=slack.fake.url), ESCALATIONS)
+    await sink.deliver(story, "esc-50-slack")
+    [summary] = [m for m in slack.fake.in_channel(ESCALATIONS) if not m.thread_ts]
+    assert len(summary.blocks or ()) == 50 and "escalation:claim" in buttons(summary)
+    await slack.sim.click(summary, "escalation:claim", user=AGENT)
+    claimed = await slack.fake.wait_for(
+        lambda: "Claimed by" in shown(m := slack.fake.messages[(ESCALATIONS, summary.ts)]) and m
+    )
+    await slack.channel.idle()
+    assert len(claimed.blocks or ()) <= 50 and set(buttons(claimed)) == {"escalation:hand_back"}
+    assert "Escalation:" in shown(claimed)  # the reason at the top stayed; the last findings gave way
