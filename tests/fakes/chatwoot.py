@@ -5,6 +5,7 @@
   the body as Chatwoot's API reference describes it: `content`, `message_type` outgoing, `private`,
   `content_type` (text, input_select, …) and, for input_select, `content_attributes.items` of
   `{title, value}`; `GET …/messages` answers `{"meta": …, "payload": [messages]}`;
+- `POST …/toggle_typing_status` `{"typing_status": on|off}`;
 - `POST …/toggle_status` `{"status": open|pending|resolved|snoozed}`, `POST …/labels`
   `{"labels": [..]}` (replaces them), `POST …/custom_attributes` `{"custom_attributes": {..}}`.
 
@@ -43,6 +44,7 @@ class Conversation:
     labels: list[str] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    typing: list[str] = field(default_factory=list)  # the typing_status values the bot sent, in order
 
     def payload(self) -> dict[str, Any]:
         """The conversation as Chatwoot puts it in an event (its `id` is the display id in URLs)."""
@@ -142,6 +144,7 @@ class FakeChatwoot(FakeHelpdesk):
             "status": self._toggle_status,
             "labels": self._labels,
             "attributes": self._attributes,
+            "typing": self._typing,
         }
 
         async def dispatch(request: web.Request) -> web.Response:
@@ -159,7 +162,11 @@ class FakeChatwoot(FakeHelpdesk):
             if request.method == "GET":
                 return "messages"
             return "note" if isinstance(body, dict) and body.get("private") else "message"
-        return {"toggle_status": "status", "custom_attributes": "attributes"}.get(what, what)
+        return {
+            "toggle_status": "status",
+            "custom_attributes": "attributes",
+            "toggle_typing_status": "typing",
+        }.get(what, what)
 
     def authorised(self, request: web.Request) -> bool:
         return request.headers.get("api_access_token") == self.token
@@ -219,12 +226,25 @@ class FakeChatwoot(FakeHelpdesk):
         conv.labels = list(labels)
         return web.json_response({"payload": conv.labels})
 
+    async def _typing(self, conv: Conversation, body: Any) -> web.Response:
+        problem = _typing_problem(body)
+        if problem:
+            return web.json_response({"message": problem}, status=422)
+        conv.typing.append(body["typing_status"])
+        return web.json_response({})
+
     async def _attributes(self, conv: Conversation, body: Any) -> web.Response:
         values = body.get("custom_attributes") if isinstance(body, dict) else None
         if not isinstance(values, dict):
             return web.json_response({"message": "custom_attributes must be an object"}, status=422)
         conv.attributes.update(values)
         return web.json_response({"custom_attributes": conv.attributes})
+
+
+def _typing_problem(body: Any) -> str | None:
+    if not isinstance(body, dict) or body.get("typing_status") not in ("on", "off"):
+        return "typing_status must be on or off"
+    return None
 
 
 def _message_problem(body: Any) -> str | None:

@@ -45,11 +45,17 @@ class ChatwootApi:
     def path(self, conversation: int, what: str) -> str:
         return f"/api/v1/accounts/{self.account}/conversations/{conversation}/{what}"
 
-    async def send(self, conversation: int, message: Mapping[str, Any], api: Session | None = None) -> Any:
+    async def call(
+        self, conversation: int, what: str, body: Mapping[str, Any], api: Session | None = None
+    ) -> Any:
+        """POST `body` to the conversation's `what` (messages, toggle_typing_status, …)."""
         if api is not None:
-            return await api.call("POST", self.path(conversation, "messages"), json=dict(message))
+            return await api.call("POST", self.path(conversation, what), json=dict(body))
         async with self.api.session() as session:
-            return await session.call("POST", self.path(conversation, "messages"), json=dict(message))
+            return await session.call("POST", self.path(conversation, what), json=dict(body))
+
+    async def send(self, conversation: int, message: Mapping[str, Any], api: Session | None = None) -> Any:
+        return await self.call(conversation, "messages", message, api)
 
     async def messages(self, api: Session, conversation: int) -> list[dict[str, Any]]:
         found = await api.call("GET", self.path(conversation, "messages"))

@@ -8,11 +8,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from bot.channels.chatwoot import api
 from bot.channels.chatwoot.api import ChatwootApi
 from bot.channels.chatwoot.events import CHANNEL, Event
 from bot.channels.chatwoot.outgoing import Outgoing
-from bot.channels.chatwoot.replies import probe_line, turn_messages
+from bot.channels.chatwoot.replies import turn_messages
 from bot.engine.model import Incoming
 from bot.engine.probing import ProbeResult
 from bot.errors import Conflict
@@ -98,11 +97,17 @@ class ChatwootChannel:
 
     async def _answer(self, event: Event, incoming: Incoming) -> None:
         conversation = await self._conversation(event)
-        streamed: list[ProbeResult] = []
+        number = event.conversation
+        assert number is not None
+        checking = False
 
         async def progress(result: ProbeResult) -> None:
-            streamed.append(result)
-            self.post(event, [api.text(probe_line(result.to_json()))])
+            # Checks take seconds: Chatwoot shows "typing…" meanwhile. The findings themselves are
+            # posted with the turn, after the step's own "Checking …" line, so they read in order.
+            nonlocal checking
+            if not checking:
+                checking = True
+                self.outgoing.typing(number, True)
 
         turn = await self.service.reply(
             conversation,
@@ -110,7 +115,9 @@ class ChatwootChannel:
             idempotency_key=f"chatwoot:{event.account}:{event.message}:{event.kind}",
             progress=progress,
         )
-        self.post(event, turn_messages(turn, probes=not streamed))
+        self.post(event, turn_messages(turn))
+        if checking:
+            self.outgoing.typing(number, False)
 
     async def _resume(self, event: Event) -> None:
         conversation = await self.service.find_by_thread(CHANNEL, event.thread_key)

@@ -26,13 +26,21 @@ class Outgoing:
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
-        self._queues: dict[int, list[Mapping[str, Any]]] = {}
+        # Per conversation, in order: (endpoint, body), endpoint "messages" or "toggle_typing_status".
+        self._queues: dict[int, list[tuple[str, Mapping[str, Any]]]] = {}
         self._senders: dict[int, asyncio.Task[None]] = {}
 
     def post(self, conversation: int, messages: Sequence[Mapping[str, Any]]) -> None:
-        if not messages:
+        self._enqueue(conversation, [("messages", m) for m in messages])
+
+    def typing(self, conversation: int, on: bool) -> None:
+        """Chatwoot's "typing…" under the conversation, in order with the messages around it."""
+        self._enqueue(conversation, [("toggle_typing_status", {"typing_status": "on" if on else "off"})])
+
+    def _enqueue(self, conversation: int, items: list[tuple[str, Mapping[str, Any]]]) -> None:
+        if not items:
             return
-        self._queues.setdefault(conversation, []).extend(messages)
+        self._queues.setdefault(conversation, []).extend(items)
         if conversation not in self._senders:
             self._senders[conversation] = asyncio.create_task(
                 self._drain(conversation), name=f"chatwoot-send-{conversation}"
@@ -42,7 +50,11 @@ class Outgoing:
         try:
             queue = self._queues[conversation]
             while queue:
-                await self._send(conversation, queue.pop(0))
+                what, body = queue.pop(0)
+                if what == "messages":
+                    await self._send(conversation, body)
+                else:
+                    await self._courtesy(conversation, what, body)
         finally:
             self._queues.pop(conversation, None)
             self._senders.pop(conversation, None)
@@ -59,6 +71,13 @@ class Outgoing:
                 delay = backoff(attempt, exc.retry_after, self.base_delay, self.max_delay)
                 log.warning("Chatwoot message to %s failed (%s); retrying in %.1fs", conversation, exc, delay)
                 await asyncio.sleep(delay)
+
+    async def _courtesy(self, conversation: int, what: str, body: Mapping[str, Any]) -> None:
+        """Once, and never in the way: a typing indicator that did not show is no loss."""
+        try:
+            await self.api.call(conversation, what, body)
+        except DeliveryError as exc:
+            log.info("Chatwoot %s for %s failed: %s", what, conversation, exc)
 
     async def idle(self) -> None:
         """Wait until every queued message is sent or given up (tests, graceful shutdown)."""

@@ -35,10 +35,16 @@ async def test_a_conversation_from_first_message_to_a_human_in_chatwoot(chatwoot
     assert [i["value"] for i in offer["content_attributes"]["items"]] == ["yes", "no"]
     assert offer["content_attributes"]["items"][0]["title"] == "Yes, check it"
 
+    before = len(fake.requests)
     await chatwoot.pick(CONV, "yes")
     said = texts(chatwoot)
-    assert any("Checking port 25" in t for t in said)
-    assert any(t.startswith("✅ ") and "port 25" in t for t in said)  # the probe's finding, as it came
+    checking = next(i for i, t in enumerate(said) if "Checking port 25" in t)
+    finding = next(i for i, t in enumerate(said) if t.startswith("✅ ") and "port 25" in t)
+    assert checking < finding  # in the order the flow says them
+    # While the check ran, Chatwoot showed "typing…"; it was switched off after the answer.
+    assert fake.conversation(CONV).typing == ["on", "off"]
+    kinds = [r.kind for r in fake.requests[before:] if r.kind in ("typing", "message")]
+    assert kinds[0] == "typing" and kinds[-1] == "typing" and "message" in kinds
 
     before = len(fake.bot_messages(CONV))
     await chatwoot.say(CONV, "human")
