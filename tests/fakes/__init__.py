@@ -9,11 +9,15 @@
   and bodies, with scripted failures and a `hold()` that lets a test kill a worker mid-request.
 - `tests.fakes.chatwoot`: `FakeChatwoot`, Chatwoot's application API for an agent bot, echoing the
   bot's own messages back as events, with builders for the webhook events Chatwoot sends.
+- `tests.fakes.slack_api` / `tests.fakes.slack_socket`: Slack's Web API, and the Socket Mode WebSocket
+  server its `apps.connections.open` points to (hello, envelopes, acks, disconnect).
+- `serve_app()` / `wait_until()` here: serve an aiohttp fake on the test's loop; wait on what it saw.
 - `connect_log()` here: records every socket connect() in this process (a Python audit hook), to
   prove that no connection was even attempted to an address no listener can stand on (10.x).
 
-Each server is a context manager running on its own thread and event loop, so it serves sync
-tests, async tests and CLI runs alike. As pytest fixtures, import the factories into a conftest:
+The DNS and SMTP servers are context managers running on their own thread and event loop, so they
+serve sync tests, async tests and CLI runs alike; the HTTP fakes (Slack, the helpdesks) run on the
+test's own loop (`async with Fake().running()`), which also serves a `supportbot worker` child. As pytest fixtures, import the factories into a conftest:
 `from tests.fakes.dns_server import fake_dns` / `from tests.fakes.smtp_servers import pki, smtp_server, scripted_smtp`.
 """
 
