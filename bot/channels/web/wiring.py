@@ -9,6 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from bot import bootstrap
+from bot.channels.chatwoot.wiring import chatwoot_mount
 from bot.channels.slack.wiring import slack_mount
 from bot.channels.web.admin.wiring import admin_mount
 from bot.channels.web.app import create_app
@@ -29,6 +30,7 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
     if settings.database_url.startswith("sqlite"):
         background.append(parts.delivery_loop)
     slack = slack_mount(parts, settings)  # empty unless Slack is configured (SLACK_* settings)
+    chatwoot = chatwoot_mount(parts.service, settings)  # empty unless CHATWOOT_* is set
     admin = admin_mount(parts, settings)
     mail = MailSettings(
         smtp_url=settings.smtp_url,
@@ -45,7 +47,7 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
         details=functools.partial(flows_health, parts.registry),
         backlog=parts.outbox_backlog,
         background=[*background, *slack.background, *admin.background],
-        on_close=[*slack.on_close, parts.close],
-        routes=[*slack.routes, *admin.routes],
+        on_close=[*slack.on_close, *chatwoot.on_close, parts.close],
+        routes=[*slack.routes, *chatwoot.routes, *admin.routes],
         continuity_service=Continuity(parts.service, mail),
     )
