@@ -141,12 +141,14 @@ class ConversationService:
         progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
         """Take one customer turn; a retried request with the same idempotency key is not applied twice."""
-        text = incoming.text
+        # Both fields are what the client sent: a "choice" is any string a client cares to post, and
+        # one the flow doesn't offer is stored as the customer's words.
+        sent = incoming.text if incoming.text is not None else incoming.choice
         hidden = False
-        if text is not None:
-            cleaned = redact(text)
-            hidden = was_redacted(text, cleaned)
-            incoming = Incoming(text=cleaned)
+        if sent is not None:
+            cleaned = redact(sent)
+            hidden = was_redacted(sent, cleaned)
+            incoming = Incoming(text=cleaned) if incoming.text is not None else Incoming(choice=cleaned)
         async with self._turn_lock(conversation_id):
             for _attempt in range(MAX_RETRIES):
                 try:
