@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from bot.channels.web.clientip import client_ip
+from bot.channels.web.auththrottle import AuthThrottle
+from bot.channels.web.clientip import client_ip, client_scheme
 from bot.channels.web.metrics import Metrics
 from bot.channels.web.ratelimit import Limiter, RateLimits
 from bot.service import ConversationService
@@ -28,6 +29,8 @@ class WebContext:
     health: Callable[[], Awaitable[None]] | None = None
     details: Callable[[], dict[str, object]] | None = None  # e.g. loaded and refused flow files
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Wrong admin tokens and agent keys, for every route that checks one (shared: one global budget).
+    auth: AuthThrottle = field(default_factory=AuthThrottle)
 
     def __post_init__(self) -> None:
         self.per_ip = Limiter(self.limits.ip_requests)
@@ -36,6 +39,9 @@ class WebContext:
 
     def ip(self, request: Request) -> str:
         return client_ip(request.scope, self.settings.trusted_proxies)
+
+    def scheme(self, request: Request) -> str:
+        return client_scheme(request.scope, self.settings.trusted_proxies)
 
 
 def context(request: Request) -> WebContext:

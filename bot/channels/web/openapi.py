@@ -44,6 +44,9 @@ _AGENT_ERRORS = {
     "401": _err("Missing or wrong agent API key."),
     "403": _err("The agent API is turned off (SUPPORTBOT_AGENT_API_KEY unset)."),
     "404": _err("No such conversation."),
+    "429": _err(
+        "Too many wrong keys from this address (or from everyone lately); not checked until then.", _RETRY
+    ),
 }
 _TURN = {"$ref": "#/components/schemas/Turn"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,15 @@ def error(status: int, message: str, headers: Mapping[str, str] | None = None) -
         {"error": _HTTP_CODES.get(status, "error"), "message": message},
         status_code=status,
         headers=dict(headers or {}),
+    )
+
+
+def too_many_guesses(what: str, wait: float) -> JSONResponse:
+    seconds = str(max(1, math.ceil(wait)))
+    return error(
+        429,
+        f"Too many wrong {what} from your address (or from everyone lately); wait {seconds} s and try again.",
+        {"Retry-After": seconds},
     )
 
 

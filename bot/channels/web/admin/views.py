@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from bot.analytics.stats import STATUSES, Filters, compute, missed_messages
 from bot.channels.web.admin import queries
 from bot.channels.web.admin.diagram import SCALE, UNVISITED, drop_fill, funnel_svg
 from bot.channels.web.admin.session import COOKIE, LIFETIME, Session, Signer
+from bot.channels.web.context import context
+from bot.channels.web.replies import too_many_guesses
 from bot.errors import FlowNotFound, InputError, NotFound
 from bot.escalation import outbox
 from bot.flows.registry import FlowRegistry
@@ -66,12 +69,41 @@ class Admin:
     def session(self, request: Request) -> Session | None:
         return self.signer.read(request.cookies.get(COOKIE)) if self.signer else None
 
-    def bearer(self, request: Request) -> bool:
-        """Scripts may send the token itself instead of signing in (no cookie, so no CSRF to fear)."""
+    def bearer(self, request: Request) -> bool | None:
+        """Scripts may send the token itself instead of signing in (no cookie, so no CSRF to fear).
+
+        True for the right token, False for a wrong one (a guess), None when none was sent.
+        """
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        return bool(
-            self.signer and scheme.lower() == "bearer" and value and self.signer.token_ok(value.strip())
-        )
+        if not (self.signer and scheme.lower() == "bearer" and value.strip()):
+            return None
+        return self.signer.token_ok(value.strip())
+
+    def throttled(self, request: Request) -> Response | None:
+        """The 429 to send while this address (or everyone) must wait after wrong tokens."""
+        ctx = context(request)
+        wait = ctx.auth.wait(ctx.ip(request))
+        if not wait:
+            return None
+        seconds = str(max(1, math.ceil(wait)))
+        if request.method == "POST" and request.url.path.endswith("/login"):
+            response = self.render(
+                request,
+                "login.html",
+                status=429,
+                error=f"Too many wrong tokens; wait {seconds} s and try again.",
+                next="/admin/",
+            )
+            response.headers["Retry-After"] = seconds
+            return response
+        return too_many_guesses("admin tokens", wait)
+
+    def judged(self, request: Request, right: bool) -> None:
+        ctx = context(request)
+        if right:
+            ctx.auth.succeeded(ctx.ip(request))
+        else:
+            ctx.auth.failed(ctx.ip(request))
 
     def guard(self, handler: Handler, *, form: bool = False) -> Handler:
         """Refuse without a session (or bearer token); POSTs need the session's CSRF token too."""
@@ -79,8 +111,14 @@ class Admin:
         async def guarded(request: Request) -> Response:
             if self.signer is None:
                 return self.render(request, "off.html", status=404)
-            if self.bearer(request):
-                return await handler(request)
+            if request.headers.get("authorization"):
+                if (refused := self.throttled(request)) is not None:
+                    return refused
+                right = self.bearer(request)
+                if right is not None:
+                    self.judged(request, right)
+                if right:
+                    return await handler(request)
             session = self.session(request)
             if session is None:
                 if form:
@@ -118,9 +156,17 @@ class Admin:
     async def login(self, request: Request) -> Response:
         if self.signer is None:
             return self.render(request, "off.html", status=404)
+        if (refused := self.throttled(request)) is not None:
+            return refused  # before the form is read: a right token is not looked at either
         data = await request.form()
         target = _safe_next(str(data.get("next", "/admin/")))
-        if not _same_origin(request) or not self.signer.token_ok(str(data.get("token", ""))):
+        if not _same_origin(request):
+            return self.render(
+                request, "login.html", status=401, error="That token is not right.", next=target
+            )
+        right = self.signer.token_ok(str(data.get("token", "")))
+        self.judged(request, right)
+        if not right:
             return self.render(
                 request, "login.html", status=401, error="That token is not right.", next=target
             )
@@ -133,13 +179,21 @@ class Admin:
             path="/admin",
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            # Behind a TLS-terminating proxy the request reaches us over plain HTTP: believe its
+            # X-Forwarded-Proto when it is one of SUPPORTBOT_TRUSTED_PROXIES.
+            secure=context(request).scheme(request) == "https",
         )
         return response
 
     async def logout(self, request: Request) -> Response:
         response = RedirectResponse("/admin/login", status_code=303)
-        response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="strict")
+        response.delete_cookie(
+            COOKIE,
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=context(request).scheme(request) == "https",
+        )
         return response
 
     # -- pages -----------------------------------------------------------------------------------
