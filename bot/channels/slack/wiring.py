@@ -33,7 +33,7 @@ def slack_mount(parts: Any, settings: Settings) -> SlackMount:
     channel = SlackChannel(getattr(parts, "service", parts), settings)
     mount = SlackMount(channel=channel, on_close=[channel.aclose])
     if settings.slack_signing_secret:
-        mount.routes = slack_routes(channel.app)
+        mount.routes = slack_routes(channel.app, signing_secret=settings.slack_signing_secret)
     if settings.slack_app_token:
         mount.background.append(socket_mode_job(channel.app, settings.slack_app_token))
     return mount

@@ -99,7 +99,9 @@ async def slack(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterator[Slack
     parts = await build_parts(settings, probes)
     service = getattr(parts, "service", parts)
     channel = SlackChannel(service, settings)
-    app = create_app(settings, service, routes=slack_routes(channel.app))
+    app = create_app(
+        settings, service, routes=slack_routes(channel.app, signing_secret=settings.slack_signing_secret)
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         try:

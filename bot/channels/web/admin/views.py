@@ -28,6 +28,7 @@ from bot.flows.registry import FlowRegistry
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # 50 million conversations: far beyond any list a person pages through
 MOST_MISSED = 100  # the most texts per question the missed-messages page lists (?top=)
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -236,7 +237,7 @@ class Admin:
         q = request.query_params
         try:
             since = parse_when(q["since"]) if q.get("since") else None
-            top = min(MOST_MISSED, max(1, int(q.get("top") or TOP_MISSED)))
+            top = _whole(q.get("top"), "top", TOP_MISSED, MOST_MISSED)
         except (InputError, ValueError) as exc:
             return self.render(request, "error.html", status=400, message=str(exc))
         flow_id = q.get("flow") or None
@@ -269,7 +270,7 @@ class Admin:
         try:
             since = parse_when(q["since"]) if q.get("since") else None
             until = _end_of(q["until"]) if q.get("until") else None
-            number = max(1, int(q.get("page", "1") or 1))
+            number = _whole(q.get("page"), "page", 1, MAX_PAGE)
         except (InputError, ValueError) as exc:
             return self.render(request, "error.html", status=400, message=str(exc))
         filters = Filters(
@@ -349,6 +350,15 @@ def _same_origin(request: Request) -> bool:
     if origin is None or origin == "null":  # no evidence either way: the CSRF token and SameSite decide
         return True
     return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def _whole(value: str | None, name: str, default: int, most: int) -> int:
+    """A query parameter that must be a whole number from 1 to `most` (InputError saying so)."""
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit() and len(value) <= len(str(most)) and 1 <= int(value) <= most):
+        raise InputError(f"{name}={value[:20]!r} must be a whole number from 1 to {most}.")
+    return int(value)
 
 
 def _end_of(value: str) -> float:
