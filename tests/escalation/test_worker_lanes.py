@@ -14,8 +14,8 @@ from bot.engine.model import Incoming
 from bot.escalation import outbox, worker
 from bot.escalation.policy import Policy
 from bot.escalation.sinks import EmailSink, Sink, WebhookSink
-from tests.escalation.escalation_support import SECRET, Answer, WebhookReceiver, mail_receiver
-from tests.storage.storage_support import running_parts
+from tests.support.escalation import SECRET, Answer, WebhookReceiver, mail_receiver
+from tests.support.storage import running_parts
 
 ESCALATIONS = 6
 GUARD = 30.0  # seconds; what the test waits for happens in well under one

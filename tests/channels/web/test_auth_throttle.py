@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from admin_support import ADMIN_TOKEN, admin_settings
-from web_support import build_app, live_server
 
 from bot.channels.web.auththrottle import AuthThrottle, Backoff
+from tests.support.admin import ADMIN_TOKEN, admin_settings
+from tests.support.web import build_app, live_server
 
 AGENT_KEY = "agent-key-for-tests-0123456789abcdef"
 CLAIM = "/api/agent/conversations/c_nobody/claim"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.serving import serve
+from tests.support.serving import serve
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow

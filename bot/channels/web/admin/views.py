@@ -22,9 +22,9 @@ from bot.channels.web.admin.diagram import SCALE, UNVISITED, drop_fill, funnel_s
 from bot.channels.web.admin.session import COOKIE, LIFETIME, Session, Signer
 from bot.channels.web.context import context
 from bot.channels.web.replies import too_many_guesses
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound, InputError, NotFound
 from bot.escalation import outbox
-from bot.flows.registry import FlowRegistry
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
