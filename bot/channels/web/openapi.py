@@ -235,6 +235,9 @@ def document(version: str) -> dict[str, Any]:
                         "200": _json(_TURN, "The bot's answer: this turn's messages."),
                         **_TOKEN_ERRORS,
                         "409": _err("Another message was handled at the same moment; send again."),
+                        "422": _err(
+                            "The Idempotency-Key was used before with a different message; use a new key."
+                        ),
                         **_COMMON,
                     },
                 }

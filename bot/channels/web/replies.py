@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.errors import Conflict, FlowNotFound, InputError, NotFound, StorageError
+from bot.errors import Conflict, FlowNotFound, InputError, KeyReused, NotFound, StorageError
 
 log = logging.getLogger("bot.channels.web")
 
@@ -71,6 +71,8 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def on_bot_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, KeyReused):
+        return error(422, str(exc))
     if isinstance(exc, InputError):
         return error(400, str(exc))
     if isinstance(exc, FlowNotFound):
