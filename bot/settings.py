@@ -47,6 +47,12 @@ class Settings:
     admin_token: str | None = None
     idle_minutes: float = 30.0  # a conversation with no reply for this long is closed as abandoned
     access_log: bool = False  # uvicorn's line per request; the platform's router usually logs them
+    # How long a client may take, and how many connections it may hold (bot/channels/web/connections.py).
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 5.0
+    max_connections: int = 1000
+    max_connections_per_address: int = 64
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -109,6 +115,16 @@ class Settings:
             admin_token=opt("SUPPORTBOT_ADMIN_TOKEN"),
             idle_minutes=_minutes("SUPPORTBOT_IDLE_MINUTES", opt("SUPPORTBOT_IDLE_MINUTES") or "30"),
             access_log=_switch("SUPPORTBOT_ACCESS_LOG", opt("SUPPORTBOT_ACCESS_LOG")),
+            header_timeout=_seconds("SUPPORTBOT_HEADER_TIMEOUT", opt("SUPPORTBOT_HEADER_TIMEOUT") or "10"),
+            body_timeout=_seconds("SUPPORTBOT_BODY_TIMEOUT", opt("SUPPORTBOT_BODY_TIMEOUT") or "30"),
+            keepalive_timeout=_seconds(
+                "SUPPORTBOT_KEEPALIVE_TIMEOUT", opt("SUPPORTBOT_KEEPALIVE_TIMEOUT") or "5"
+            ),
+            max_connections=_count("SUPPORTBOT_MAX_CONNECTIONS", opt("SUPPORTBOT_MAX_CONNECTIONS") or "1000"),
+            max_connections_per_address=_count(
+                "SUPPORTBOT_MAX_CONNECTIONS_PER_ADDRESS",
+                opt("SUPPORTBOT_MAX_CONNECTIONS_PER_ADDRESS") or "64",
+            ),
             slack_bot_token=opt("SLACK_BOT_TOKEN"),
             slack_signing_secret=opt("SLACK_SIGNING_SECRET"),
             slack_app_token=opt("SLACK_APP_TOKEN"),
@@ -167,6 +183,22 @@ def _minutes(name: str, value: str) -> float:
     if not minutes > 0:
         raise ConfigError(f"{name}={value!r} must be more than 0 minutes")
     return minutes
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} must be a number of seconds such as 10") from None
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"{name}={value!r} must be more than 0 and at most 3600 seconds")
+    return seconds
+
+
+def _count(name: str, value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) <= 1_000_000:
+        raise ConfigError(f"{name}={value!r} must be a whole number from 1 to 1000000")
+    return int(value)
 
 
 def _nameservers(value: str | None) -> tuple[tuple[str, int], ...]:
