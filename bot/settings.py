@@ -47,6 +47,7 @@ class Settings:
     slack_app_token: str | None = None
     slack_escalation_channel: str | None = None
     slack_api_url: str | None = None
+    redis_url: str | None = None  # rate limits shared by every process through Redis; else per process
 
     def escalation_sinks(self) -> tuple[str, ...]:
         """The names of the sinks these settings deliver hand-overs to: webhook, email, slack."""
@@ -92,7 +93,17 @@ class Settings:
             slack_app_token=opt("SLACK_APP_TOKEN"),
             slack_escalation_channel=opt("SLACK_ESCALATION_CHANNEL"),
             slack_api_url=_url("SLACK_API_URL", opt("SLACK_API_URL")),
+            redis_url=_redis_url(opt("REDIS_URL")),
         )
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"REDIS_URL={value!r}: use redis://host:port/db (rediss:// for TLS), or unset it to count "
+            "rate limits in each process"
+        )
+    return value
 
 
 def _database_url(value: str) -> str:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from bot.channels.web.clientip import client_ip
 from bot.channels.web.metrics import Metrics
-from bot.channels.web.ratelimit import Limiter, RateLimits
+from bot.channels.web.ratelimit import RateLimiter, RateLimits
 from bot.service import ConversationService
 from bot.settings import Settings
 
@@ -30,9 +30,7 @@ class WebContext:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
-        self.per_ip = Limiter(self.limits.ip_requests)
-        self.starts = Limiter(self.limits.ip_starts)
-        self.per_conversation = Limiter(self.limits.conversation_messages)
+        self.limiter = RateLimiter(self.limits, self.settings.redis_url)
 
     def ip(self, request: Request) -> str:
         return client_ip(request.scope, self.settings.trusted_proxies)
