@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flow_support import REPO
 
 from bot.cli import main
 from bot.errors import FlowError
@@ -18,6 +17,7 @@ from bot.flows import testing
 from bot.flows.loader import load_file
 from bot.flows.registry import FlowRegistry
 from bot.flows.testing import load_suite, run_tests_async
+from tests.support.flows import REPO
 
 FLOWS = REPO / "flows"
 

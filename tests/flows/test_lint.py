@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flow_support import REFERENCE, flows_check
 
 from bot.cli import main
 from bot.flows.lint import RULES, lint_files, lint_flow
 from bot.flows.loader import parse_flow
 from bot.flows.registry import FlowRegistry
+from tests.support.flows import REFERENCE, flows_check
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
 

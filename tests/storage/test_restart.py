@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from bot.engine.model import Incoming
-from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
+from tests.support.storage import PYTHON, ROOT, child_env, running_parts
 
 pytestmark = pytest.mark.fault
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.fault
 CHILD = """
 import asyncio, json, os, sys
 from bot.engine.model import Incoming
-from tests.storage.storage_support import running_parts
+from tests.support.storage import running_parts
 
 async def main():
     async with running_parts(os.environ["DATABASE_URL"]) as parts:

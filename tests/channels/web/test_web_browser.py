@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
-from web_support import AGENT_KEY, HOSTILE, chromium_path, live_server
+
+from tests.support.web import AGENT_KEY, HOSTILE, chromium_path, live_server
 
 playwright_api = pytest.importorskip("playwright.async_api")
 

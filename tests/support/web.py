@@ -53,7 +53,7 @@ async def live_server(app: ASGIApp) -> AsyncIterator[str]:
 
 # --- the app under test ------------------------------------------------------------------------
 
-FLOWS = Path(__file__).resolve().parents[3] / "flows"
+FLOWS = Path(__file__).resolve().parents[2] / "flows"
 AGENT_KEY = "agent-key-for-tests"
 HOSTILE = "<img src=x onerror=alert(1)>"
 
