@@ -15,7 +15,7 @@ from bot.storage import migrate, store
 from bot.storage.database import open_engine, upgrade
 from bot.storage.driver import open_driver
 from bot.storage.schema import metadata
-from tests.storage.storage_support import running_parts, supportbot_cli
+from tests.support.storage import running_parts, supportbot_cli
 
 FIXTURES = Path(__file__).with_name("fixtures")
 # Every table of the release before migrations, with an order that makes a dump comparable.

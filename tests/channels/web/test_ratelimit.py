@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.channels.web.ratelimit import Rate, RateLimiter, RateLimits, client_key
-from tests.redis_server import free_port, private_redis, shared_redis
+from tests.support.redis import free_port, private_redis, shared_redis
 
 LIMITS = RateLimits(
     ip_requests=Rate(burst=5, per_second=0.05),  # 5 per 100 s: nothing comes back during a test

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_support import FLOWS
 
-from tests import serving
-from tests.redis_server import free_port, private_redis, shared_redis
+from tests.support import serving
+from tests.support.redis import free_port, private_redis, shared_redis
+from tests.support.web import FLOWS
 
 pytestmark = pytest.mark.slow
 STARTS = 20  # RateLimits().ip_starts: the burst of new conversations one address may open
