@@ -39,6 +39,7 @@ class _Pending:
     data: dict[str, Any]
     write: Callable[[Session], Awaitable[None]]
     publish: list[dict[str, Any]]
+    single: bool = False  # the writes are one store call, atomic by itself (Driver.single)
 
 
 class CustomerTurns:
@@ -124,7 +125,8 @@ class CustomerTurns:
         if done is not None:
             return done
         pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
-        async with self.deps.driver.write() as s:
+        driver = self.deps.driver
+        async with driver.single() if pending.single else driver.write() as s:
             await pending.write(s)
         for event in pending.publish:  # after the commit: nobody hears of a turn that was rolled back
             await self.deps.events.publish(conversation_id, event)
@@ -156,30 +158,27 @@ class CustomerTurns:
             data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
 
         async def write(s: Session) -> None:
-            await store.save(
+            user = [turn.user_message.to_json()] if turn.user_message else []
+            # The idle sweep had closed it as abandoned and the customer came back: count that.
+            before = conv.path[entered_from - 1 : entered_from]
+            came_back = events.resumed(conv, before) if row.status == "abandoned" else []
+            entered = conv.path[entered_from:]
+            await store.save_turn(
                 s,
                 row,
                 state=conv.dump(),
                 status=conv.status,
                 awaiting=data["awaiting"],
                 domain=_domain(conv),
-            )
-            user = [turn.user_message.to_json()] if turn.user_message else []
-            await store.add_messages(s, conversation_id, user + data["messages"])
-            # The idle sweep had closed it as abandoned and the customer came back: count that.
-            before = conv.path[entered_from - 1 : entered_from]
-            came_back = events.resumed(conv, before) if row.status == "abandoned" else []
-            entered = conv.path[entered_from:]
-            await store.add_events(
-                s, came_back + events.turn_events(conv, turn, entered, previous, incoming=incoming)
+                messages=user + data["messages"],
+                events=came_back + events.turn_events(conv, turn, entered, previous, incoming=incoming),
+                remember=(idempotency_key, data) if idempotency_key else None,
             )
             if turn.escalated:
                 await self._escalate(s, conv, turn, row.channel, row.customer)
-            if idempotency_key:
-                await store.remember_turn(s, conversation_id, idempotency_key, data)
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
-        return _Pending(data, write, publish)
+        return _Pending(data, write, publish, single=not turn.escalated)
 
     def _to_agent(
         self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool
@@ -200,12 +199,17 @@ class CustomerTurns:
             data["messages"].append({"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
 
         async def write(s: Session) -> None:
-            await store.save(s, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
-            await store.add_messages(s, conv.id, [message, *data["messages"]])
-            if key:
-                await store.remember_turn(s, conv.id, key, data)
+            await store.save_turn(
+                s,
+                row,
+                state=conv.dump(),
+                status=conv.status,
+                awaiting=data["awaiting"],
+                messages=[message, *data["messages"]],
+                remember=(key, data) if key else None,
+            )
 
-        return _Pending(data, write, [{"type": "message", "message": message}])
+        return _Pending(data, write, [{"type": "message", "message": message}], single=True)
 
     async def _escalate(
         self, s: Session, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]

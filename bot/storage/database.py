@@ -1,4 +1,4 @@
-"""Opens the database: async SQLAlchemy on SQLite (WAL, immediate transactions) or PostgreSQL (asyncpg)."""
+"""Opens the database: async SQLAlchemy on SQLite (aiosqlite, WAL, immediate transactions) or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import time
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.errors import ConfigError
-from bot.storage import sqlite_inline
 from bot.storage.migrate import Migrated
 from bot.storage.migrate import upgrade as migrate
 
@@ -33,18 +31,10 @@ def is_postgres(engine: AsyncEngine) -> bool:
 def open_engine(url: str) -> AsyncEngine:
     target = async_url(url)
     if target.startswith("sqlite"):
-        # One connection per process, run on the event loop (bot.storage.sqlite_inline): SQLite has
-        # one writer anyway, and tasks queueing for it in asyncio is far cheaper than a connection
-        # (a thread) per transaction racing for the write lock in SQLite's sleeping busy handler
-        # (seconds of tail latency under load). A checked-out connection is never shared, so
-        # transactions don't mix; other processes on the same file wait on BEGIN IMMEDIATE.
-        engine = create_async_engine(
-            target,
-            async_creator=sqlite_inline.creator(make_url(target).database or ":memory:"),
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=60,
-        )
+        # Turns run on bot.storage.driver's own connection; this engine serves the outbox, admin pages
+        # and analytics through aiosqlite, whose thread may wait out another writer's lock (busy_timeout)
+        # without stopping the event loop.
+        engine = create_async_engine(target, pool_size=2, max_overflow=0, pool_timeout=60)
         _sqlite_pragmas(engine)
         return engine
     # asyncpg parses the DSN itself, so libpq query options (sslmode, options=-csearch_path…) keep

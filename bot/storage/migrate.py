@@ -17,6 +17,10 @@ SCRIPTS = Path(__file__).with_name("migrations")
 # The schema as releases before migrations created it (create_all plus a schema_version row). Such a
 # database has every table but no alembic_version: it is stamped at this revision, then upgraded.
 BASELINE = "0001"
+# The newest revision in migrations/versions. Every process start checks the database against it with
+# one query, so a database already at it needs no Alembic at all (importing and reading the scripts
+# cost more than the rest of the start); tests/storage/test_migrations.py keeps it equal to Alembic's head.
+HEAD = "0002"
 # Alembic logs its plugins and dialect choices at INFO on every run; Migrated.describe says what matters.
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -100,8 +104,19 @@ def _upgrade(connection: Connection) -> Migrated:
     return Migrated(stamped[0], newest)
 
 
+async def _at_head(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    except Exception:  # no such table yet (a new database, or one from before migrations): migrate
+        return False
+    return list(found) == [HEAD]
+
+
 async def upgrade(engine: AsyncEngine) -> Migrated:
     """Create the tables or migrate them to the newest revision; safe to run on every start and deploy."""
+    if await _at_head(engine):
+        return Migrated(HEAD, HEAD)
     try:
         async with engine.begin() as conn:
             if conn.dialect.name == "postgresql":

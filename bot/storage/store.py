@@ -152,6 +152,89 @@ async def save(
         raise Conflict(f"conversation {row.id} changed while this turn ran")
 
 
+async def save_turn(
+    s: Session,
+    row: Row,
+    *,
+    state: bytes,
+    status: str,
+    awaiting: dict[str, Any] | None,
+    domain: str | None = None,
+    messages: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
+    remember: tuple[str, dict[str, Any]] | None = None,
+) -> None:
+    """A turn's writes: the new state (only if nobody wrote since we read it, else Conflict), its
+    transcript lines and events, and the answer under its idempotency key (`remember`).
+
+    On PostgreSQL this is one statement, atomic by itself: one round trip instead of a transaction's
+    six (BEGIN, four writes, COMMIT), which were most of a turn's time in PostgreSQL (bench/README.md).
+    Elsewhere the same writes run one by one, in the caller's transaction."""
+    if s.dialect != "postgresql":
+        await save(s, row, state=state, status=status, awaiting=awaiting, domain=domain)
+        await add_messages(s, row.id, messages)
+        await add_events(s, events)
+        if remember is not None:
+            await remember_turn(s, row.id, remember[0], remember[1])
+        return
+    t = now()
+    lines = [_message_row(m) for m in messages]
+    key, response = remember if remember is not None else (None, None)
+    found = await s.one(
+        _SAVE_TURN,
+        row.id,
+        row.lock_version,
+        state,
+        status,
+        _json(awaiting),
+        t,
+        domain[:255] if domain else None,
+        [line[0] for line in lines],
+        [line[1] for line in lines],
+        [line[2] for line in lines],
+        [line[3] for line in lines],
+        [e["flow_id"] for e in events],
+        [e["flow_version"] for e in events],
+        [e["kind"] for e in events],
+        [e["step"] for e in events],
+        [_json(e["data"]) for e in events],
+        key[:200] if key is not None else None,
+        _json(response),
+    )
+    if found is None or found[0] != 1:
+        raise Conflict(f"conversation {row.id} changed while this turn ran")
+
+
+# Data-modifying CTEs: the inserts happen only when the UPDATE found the row unchanged (`saved`), and
+# the whole statement is one transaction. Rows arrive as arrays, one per column, kept in their order.
+_SAVE_TURN = (
+    "WITH saved AS ("
+    " UPDATE conversations SET state = $3, status = $4, awaiting = $5::json, lock_version = $2 + 1,"
+    " updated_at = $6, turns = turns + 1, domain = COALESCE($7, domain)"
+    " WHERE id = $1 AND lock_version = $2 RETURNING id),"
+    " lines AS ("
+    " INSERT INTO messages (conversation_id, role, type, text, payload, created_at)"
+    " SELECT saved.id, m.role, m.type, m.text, m.payload::json, $6"
+    " FROM saved, unnest($8::text[], $9::text[], $10::text[], $11::text[])"
+    " WITH ORDINALITY AS m(role, type, text, payload, n) ORDER BY m.n),"
+    " happened AS ("
+    " INSERT INTO events (conversation_id, flow_id, flow_version, kind, step, data, created_at)"
+    " SELECT saved.id, e.flow_id, e.flow_version, e.kind, e.step, e.data::json, $6"
+    " FROM saved, unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[])"
+    " WITH ORDINALITY AS e(flow_id, flow_version, kind, step, data, n) ORDER BY e.n),"
+    " answered AS ("
+    " INSERT INTO turns (conversation_id, idempotency_key, response, created_at)"
+    " SELECT saved.id, $17::varchar, $18::json, $6 FROM saved WHERE $17::varchar IS NOT NULL)"
+    " SELECT count(*) FROM saved"
+)
+
+
+def _message_row(m: dict[str, Any]) -> tuple[str, str, str, str | None]:
+    """A transcript line's columns: role, type, text, and the rest as JSON."""
+    extra = {k: v for k, v in m.items() if k not in ("role", "type", "text")}
+    return m["role"], m.get("type", "text"), m.get("text", ""), _json(extra or None)
+
+
 async def add_messages(s: Session, conversation_id: str, items: Sequence[dict[str, Any]]) -> None:
     if not items:
         return
@@ -159,17 +242,7 @@ async def add_messages(s: Session, conversation_id: str, items: Sequence[dict[st
     await s.many(
         "INSERT INTO messages (conversation_id, role, type, text, payload, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            (
-                conversation_id,
-                m["role"],
-                m.get("type", "text"),
-                m.get("text", ""),
-                _json({k: v for k, v in m.items() if k not in ("role", "type", "text")} or None),
-                t,
-            )
-            for m in items
-        ],
+        [(conversation_id, *_message_row(m), t) for m in items],
     )
 
 

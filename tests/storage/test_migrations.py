@@ -211,6 +211,10 @@ async def test_the_migrations_build_exactly_the_models(database_url: str) -> Non
     assert diff == []
 
 
+def test_the_head_checked_at_start_is_the_newest_migration() -> None:
+    assert migrate.head() == migrate.HEAD, "set HEAD in bot/storage/migrate.py to the newest revision"
+
+
 async def test_a_database_from_a_newer_release_is_refused_with_the_fix(database_url: str) -> None:
     engine = open_engine(database_url)
     try:
