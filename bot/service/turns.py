@@ -63,7 +63,9 @@ class CustomerTurns:
         conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
         data = turn.to_json()
         try:
-            async with self.deps.driver.write() as s:
+            driver = self.deps.driver
+            # One statement on PostgreSQL unless the opening already hands over (then a transaction).
+            async with driver.write() if turn.escalated else driver.single() as s:
                 await store.insert_conversation(
                     s,
                     conversation_id=conversation_id,
@@ -76,9 +78,9 @@ class CustomerTurns:
                     customer=customer,
                     state=conv.dump(),
                     awaiting=data["awaiting"],
+                    messages=data["messages"],
+                    events=events.turn_events(conv, turn, conv.path, None, started=True),
                 )
-                await store.add_messages(s, conversation_id, data["messages"])
-                await store.add_events(s, events.turn_events(conv, turn, conv.path, None, started=True))
                 if turn.escalated:
                     await self._escalate(s, conv, turn, channel, customer)
         except Duplicate:

@@ -98,24 +98,25 @@ async def insert_conversation(
     customer: dict[str, Any],
     state: bytes,
     awaiting: dict[str, Any] | None,
+    messages: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
 ) -> None:
-    t = now()
+    """A new conversation row with its opening transcript lines and events: one statement on PostgreSQL
+    (as store.save_turn), the three inserts in the caller's transaction elsewhere."""
+    row = (conversation_id, flow_id, flow_version, channel, thread_key, now())
+    rest = (status, token_hash(token), _json(customer), state, _json(awaiting))
+    if s.dialect == "postgresql":
+        await s.one(_START, *row, *rest, *_arrays(messages, events))
+        return
     await s.run(
         "INSERT INTO conversations (id, flow_id, flow_version, channel, thread_key, status, token_hash, "
         "customer, state, awaiting, lock_version, turns, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, $11, $11)",
-        conversation_id,
-        flow_id,
-        flow_version,
-        channel,
-        thread_key,
-        status,
-        token_hash(token),
-        _json(customer),
-        state,
-        _json(awaiting),
-        t,
+        "VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, 0, 0, $6, $6)",
+        *row,
+        *rest,
     )
+    await add_messages(s, conversation_id, messages)
+    await add_events(s, events)
 
 
 async def save(
@@ -177,8 +178,6 @@ async def save_turn(
         if remember is not None:
             await remember_turn(s, row.id, remember[0], remember[1])
         return
-    t = now()
-    lines = [_message_row(m) for m in messages]
     key, response = remember if remember is not None else (None, None)
     found = await s.one(
         _SAVE_TURN,
@@ -187,17 +186,9 @@ async def save_turn(
         state,
         status,
         _json(awaiting),
-        t,
+        now(),
         domain[:255] if domain else None,
-        [line[0] for line in lines],
-        [line[1] for line in lines],
-        [line[2] for line in lines],
-        [line[3] for line in lines],
-        [e["flow_id"] for e in events],
-        [e["flow_version"] for e in events],
-        [e["kind"] for e in events],
-        [e["step"] for e in events],
-        [_json(e["data"]) for e in events],
+        *_arrays(messages, events),
         key[:200] if key is not None else None,
         _json(response),
     )
@@ -205,27 +196,56 @@ async def save_turn(
         raise Conflict(f"conversation {row.id} changed while this turn ran")
 
 
+def _rows_after(source: str, first: int) -> str:
+    """CTEs inserting a turn's transcript lines and events for the row `source` returned, from one array
+    per column ($first.. for lines, then events), in their order, stamped with $6."""
+    lines = ", ".join(f"${first + i}::text[]" for i in range(4))
+    happened = ", ".join(f"${first + 4 + i}::text[]" for i in range(5))
+    # Built once at import from this module's literals (table names, parameter numbers): nothing
+    # from outside reaches the SQL text.
+    return (
+        f" lines AS (INSERT INTO messages (conversation_id, role, type, text, payload, created_at)"  # noqa: S608
+        f" SELECT {source}.id, m.role, m.type, m.text, m.payload::json, $6"
+        f" FROM {source}, unnest({lines}) WITH ORDINALITY AS m(role, type, text, payload, n) ORDER BY m.n),"
+        f" happened AS (INSERT INTO events (conversation_id, flow_id, flow_version, kind, step, data, created_at)"
+        f" SELECT {source}.id, e.flow_id, e.flow_version, e.kind, e.step, e.data::json, $6"
+        f" FROM {source}, unnest({happened}) WITH ORDINALITY AS e(flow_id, flow_version, kind, step, data, n)"
+        " ORDER BY e.n)"
+    )
+
+
+def _arrays(messages: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    lines = [_message_row(m) for m in messages]
+    return [
+        *([line[i] for line in lines] for i in range(4)),
+        [e["flow_id"] for e in events],
+        [e["flow_version"] for e in events],
+        [e["kind"] for e in events],
+        [e["step"] for e in events],
+        [_json(e["data"]) for e in events],
+    ]
+
+
 # Data-modifying CTEs: the inserts happen only when the UPDATE found the row unchanged (`saved`), and
-# the whole statement is one transaction. Rows arrive as arrays, one per column, kept in their order.
+# the whole statement is one transaction.
 _SAVE_TURN = (
-    "WITH saved AS ("
+    "WITH saved AS ("  # noqa: S608 (literals only, as _rows_after)
     " UPDATE conversations SET state = $3, status = $4, awaiting = $5::json, lock_version = $2 + 1,"
     " updated_at = $6, turns = turns + 1, domain = COALESCE($7, domain)"
-    " WHERE id = $1 AND lock_version = $2 RETURNING id),"
-    " lines AS ("
-    " INSERT INTO messages (conversation_id, role, type, text, payload, created_at)"
-    " SELECT saved.id, m.role, m.type, m.text, m.payload::json, $6"
-    " FROM saved, unnest($8::text[], $9::text[], $10::text[], $11::text[])"
-    " WITH ORDINALITY AS m(role, type, text, payload, n) ORDER BY m.n),"
-    " happened AS ("
-    " INSERT INTO events (conversation_id, flow_id, flow_version, kind, step, data, created_at)"
-    " SELECT saved.id, e.flow_id, e.flow_version, e.kind, e.step, e.data::json, $6"
-    " FROM saved, unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[])"
-    " WITH ORDINALITY AS e(flow_id, flow_version, kind, step, data, n) ORDER BY e.n),"
-    " answered AS ("
+    " WHERE id = $1 AND lock_version = $2 RETURNING id)," + _rows_after("saved", 8) + ", answered AS ("
     " INSERT INTO turns (conversation_id, idempotency_key, response, created_at)"
     " SELECT saved.id, $17::varchar, $18::json, $6 FROM saved WHERE $17::varchar IS NOT NULL)"
     " SELECT count(*) FROM saved"
+)
+
+# A new conversation with its opening lines and events, as one statement.
+_START = (
+    "WITH started AS ("  # noqa: S608 (literals only, as _rows_after)
+    " INSERT INTO conversations (id, flow_id, flow_version, channel, thread_key, status, token_hash,"
+    " customer, state, awaiting, lock_version, turns, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $7, $8, $9::json, $10, $11::json, 0, 0, $6, $6) RETURNING id),"
+    + _rows_after("started", 12)
+    + " SELECT count(*) FROM started"
 )
 
 
