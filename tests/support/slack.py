@@ -200,10 +200,10 @@ async def build_parts(settings: Settings, probes: FixtureProbes) -> Any:
         sys.path.insert(0, local)
         from slack_scratch_service import Svc  # type: ignore[import-not-found]
 
-        from bot.channels.slack.app import web_client
+        from bot.channels.slack.client import web_client
         from bot.channels.slack.sink import SlackSink
         from bot.engine.engine import Engine
-        from bot.flows.registry import FlowRegistry
+        from bot.engine.registry import FlowRegistry
 
         sink = SlackSink(web_client(settings), str(settings.slack_escalation_channel))
         return Svc(Engine(FlowRegistry.load_dir(settings.flows_dir), probes), [sink])
