@@ -67,6 +67,7 @@ class Settings:
     chatwoot_bot_token: str | None = None
     chatwoot_account_id: int | None = None
     chatwoot_secret: str | None = None
+    redis_url: str | None = None  # rate limits shared by every process through Redis; else per process
 
     def escalation_sinks(self) -> tuple[str, ...]:
         """The names of the sinks these settings deliver hand-overs to, in bootstrap.build_sinks' order
@@ -140,7 +141,17 @@ class Settings:
                 e, ("freshdesk_domain", "FRESHDESK_DOMAIN"), ("freshdesk_api_key", "FRESHDESK_API_KEY")
             ),
             **_chatwoot(e),
+            redis_url=_redis_url(opt("REDIS_URL")),
         )
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"REDIS_URL={value!r}: use redis://host:port/db (rediss:// for TLS), or unset it to count "
+            "rate limits in each process"
+        )
+    return value
 
 
 def _database_url(value: str) -> str:

@@ -37,6 +37,7 @@ async def running_parts(
     *,
     probes: FixtureProbes | None = None,
     sinks: dict[str, Sink] | None = None,
+    migrate: bool = True,
     **changes: Any,
 ) -> AsyncIterator[Parts]:
     """bootstrap.build on `database_url` with fixture probes; closed on the way out."""
@@ -44,6 +45,7 @@ async def running_parts(
         settings_for(database_url, **changes),
         probes=probes or FixtureProbes(REFERENCE_PROBES),
         sinks=sinks,
+        migrate=migrate,
     )
     try:
         yield parts

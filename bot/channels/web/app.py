@@ -51,7 +51,8 @@ async def healthz(request: Request) -> Response:
         except Exception as exc:
             log.warning("health check failed: %s", exc)
             return error(503, "The database did not answer.")
-    body: dict[str, object] = {"status": "ok"}
+    # Redis away is no reason to stop serving: the limits are counted per process meanwhile, said here.
+    body: dict[str, object] = {"status": "ok", "rate_limits": ctx.limiter.status()}
     if ctx.details is not None:
         body.update(ctx.details())  # a refused flow file shows here; the old version keeps serving
         if not body.get("flows"):
@@ -66,7 +67,9 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    body, media_type = await context(request).metrics.render()
+    ctx = context(request)
+    ctx.metrics.observe_limiter(ctx.limiter.shared, ctx.limiter.failures)
+    body, media_type = await ctx.metrics.render()
     return Response(body, media_type=media_type)
 
 
@@ -145,7 +148,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            for close in on_close:
+            for close in (*on_close, ctx.limiter.close):
                 with contextlib.suppress(Exception):
                     await close()
             if ctx.continuity is not None:

@@ -308,7 +308,8 @@ def document(version: str) -> dict[str, Any]:
             },
             "/healthz": {
                 "get": {
-                    "summary": "Health: 200 when the database answers, else 503",
+                    "summary": "Health: 200 when the database answers, else 503; `rate_limits` says whether "
+                    "they are shared through Redis or counted in this process",
                     "responses": {
                         "200": _json({"type": "object"}, "Healthy."),
                         "503": _err("The database did not answer."),

@@ -34,12 +34,11 @@ async def slack(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterator[Slack
     parts = await build_parts(settings, probes)
     service = getattr(parts, "service", parts)
     channel = SlackChannel(service, settings)
+    throttle, limiter = slack_throttle(settings)
     app = create_app(
         settings,
         service,
-        routes=slack_routes(
-            channel.app, signing_secret=settings.slack_signing_secret, throttle=slack_throttle(settings)
-        ),
+        routes=slack_routes(channel.app, signing_secret=settings.slack_signing_secret, throttle=throttle),
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -47,6 +46,7 @@ async def slack(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterator[Slack
             yield SlackWorld(fake_slack, SlackSim(http), channel, service, parts, settings, probes, http)
         finally:
             await channel.aclose()
+            await limiter.close()
             close = getattr(parts, "aclose", None) or getattr(parts, "close", None)
             if close is not None:
                 result = close()
