@@ -61,6 +61,7 @@ class CustomerTurns:
         slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
         conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
         data = turn.to_json()
+        self._hours_notice(turn, data)
         try:
             async with self.deps.driver.write() as s:
                 await store.insert_conversation(
@@ -152,6 +153,7 @@ class CustomerTurns:
         entered_from, previous = len(conv.path), conv.status
         turn = await self.deps.engine.handle(conv, incoming, progress=report)
         data = turn.to_json()
+        self._hours_notice(turn, data)
         if hidden:
             data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
 
@@ -180,6 +182,13 @@ class CustomerTurns:
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
         return _Pending(data, write, publish)
+
+    def _hours_notice(self, turn: Turn, data: dict[str, Any]) -> None:
+        """With office hours set, a hand-over says when a person will answer (stored with the turn)."""
+        hours = self.deps.hours
+        if turn.escalated and hours is not None:
+            text = hours.notice(self.deps.clock())
+            data["messages"].append({"role": "bot", "type": "text", "text": text})
 
     def _to_agent(
         self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ async def healthz(request: Request) -> Response:
             log.warning("health check failed: %s", exc)
             return error(503, "The database did not answer.")
     body: dict[str, object] = {"status": "ok"}
+    hours = ctx.settings.office_hours
+    body["office_hours"] = hours.to_json(datetime.now(UTC)) if hours is not None else None
     if ctx.details is not None:
         body.update(ctx.details())  # a refused flow file shows here; the old version keeps serving
         if not body.get("flows"):
@@ -98,6 +101,9 @@ async def widget_config(request: Request) -> Response:
         "allowed": allowed,
         "mail": ctx.continuity is not None and ctx.continuity.mailer is not None,
     }
+    hours = ctx.settings.office_hours
+    if hours is not None:
+        body["hours"] = hours.to_json(datetime.now(UTC))
     if not allowed:
         body["message"] = (
             f"supportbot: this page's origin {origin} may not embed the widget; add it to "

@@ -288,7 +288,10 @@ def document(version: str) -> dict[str, Any]:
             },
             "/api/agent/conversations/{conversation_id}/handback": {
                 "post": {
-                    "summary": "Give the conversation back to the bot (at a step, or the flow start)",
+                    "summary": (
+                        "Give the conversation back to the bot: at `step` when given, else at the last "
+                        "question the customer was on before the hand-over"
+                    ),
                     "parameters": [_CONV_ID],
                     "security": [{"agentKey": []}],
                     "requestBody": _agent_body({"step": {"type": "string", "maxLength": MAX_NAME}}, []),
@@ -304,7 +307,11 @@ def document(version: str) -> dict[str, Any]:
                 "get": {
                     "summary": "Health: 200 when the database answers, else 503",
                     "responses": {
-                        "200": _json({"type": "object"}, "Healthy."),
+                        "200": _json(
+                            {"type": "object"},
+                            "Healthy. `office_hours` shows SUPPORTBOT_OFFICE_HOURS (hours, timezone, "
+                            "open_now, next_open, reply_minutes) or null when unset.",
+                        ),
                         "503": _err("The database did not answer."),
                     },
                 }
