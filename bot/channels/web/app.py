@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
@@ -15,11 +16,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import agent, continuity, conversations, openapi_continuity
+from bot.channels.web.assets import Assets
 from bot.channels.web.context import WebContext, context
 from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders, origin_allowed
 from bot.channels.web.metrics import Metrics
@@ -77,18 +78,6 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(request.app.state.openapi)
 
 
-async def demo(request: Request) -> Response:
-    return FileResponse(STATIC / "demo.html", headers={"Cache-Control": "no-cache"})
-
-
-async def widget_js(request: Request) -> Response:
-    return FileResponse(
-        STATIC / "widget.js",
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
-
-
 async def widget_config(request: Request) -> Response:
     """What the loader and the panel need to know before they show anything: is this page's origin
     allowed (so a misconfigured site shows no launcher and a console message instead of a broken
@@ -115,6 +104,10 @@ async def widget_config(request: Request) -> Response:
     )
 
 
+async def _asset(assets: Assets, name: str, request: Request) -> Response:
+    return assets.response(request, name)
+
+
 def create_app(
     settings: Settings,
     service: ConversationService,
@@ -139,6 +132,8 @@ def create_app(
         continuity=continuity_service,
     )
 
+    assets = Assets(STATIC)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(job(), name=f"supportbot-bg-{i}") for i, job in enumerate(background)]
@@ -161,10 +156,10 @@ def create_app(
         routes=[
             *conversations.routes,  # first: nearly every request is a customer's turn
             *continuity.routes,
-            Route("/", demo, methods=["GET", "HEAD"]),
-            Route("/widget.js", widget_js, methods=["GET", "HEAD"]),
+            Route("/", functools.partial(_asset, assets, "demo.html"), methods=["GET", "HEAD"]),
+            Route("/widget.js", functools.partial(_asset, assets, "widget.js"), methods=["GET", "HEAD"]),
             Route("/widget/config.json", widget_config, methods=["GET"]),
-            Mount("/widget", StaticFiles(directory=STATIC), name="widget"),
+            Mount("/widget", routes=[Route("/{name}", assets.serve, methods=["GET", "HEAD"])], name="widget"),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
