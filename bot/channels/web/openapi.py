@@ -263,7 +263,10 @@ def document(version: str) -> dict[str, Any]:
                     "security": [{"agentKey": []}],
                     "requestBody": _agent_body({}, []),
                     "responses": {
-                        "200": _json({"type": "object"}, "Claimed."),
+                        "200": _json(
+                            {"type": "object"},
+                            "Claimed; `email` is the contact address the customer gave, or null.",
+                        ),
                         **_AGENT_ERRORS,
                         "400": _COMMON["400"],
                         "413": _COMMON["413"],
