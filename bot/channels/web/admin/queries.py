@@ -13,6 +13,22 @@ from bot.errors import NotFound
 from bot.storage import store
 from bot.storage.schema import conversations, escalations, events, messages
 
+# The list's columns; the customer JSON only for the contact e-mail it may hold.
+_LISTED = tuple(
+    getattr(conversations.c, name)
+    for name in (
+        "id",
+        "flow_id",
+        "channel",
+        "status",
+        "domain",
+        "turns",
+        "created_at",
+        "updated_at",
+        "customer",
+    )
+)
+
 
 async def page(
     engine: AsyncEngine, filters: Filters, limit: int = 50, offset: int = 0
@@ -23,17 +39,7 @@ async def page(
         total = int((await conn.execute(select(func.count()).where(filters.where()))).scalar() or 0)
         rows = (
             await conn.execute(
-                select(
-                    c.id,
-                    c.flow_id,
-                    c.channel,
-                    c.status,
-                    c.domain,
-                    c.turns,
-                    c.created_at,
-                    c.updated_at,
-                    c.customer,
-                )
+                select(*_LISTED)
                 .where(filters.where())
                 .order_by(c.created_at.desc(), c.id)
                 .limit(limit)
