@@ -109,7 +109,7 @@ async def build(
     driver = open_driver(settings.database_url)
     bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url), driver) if is_postgres(db) else LocalBus()
     sinks = build_sinks(settings) if sinks is None else sinks
-    service = ConversationService(db, driver, engine, bus, sinks=list(sinks))
+    service = ConversationService(db, driver, engine, bus, sinks=list(sinks), hours=settings.office_hours)
     return Parts(settings, registry, engine, db, bus, service, sinks)
 
 

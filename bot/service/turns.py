@@ -63,6 +63,7 @@ class CustomerTurns:
         slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
         conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
         data = turn.to_json()
+        self._hours_notice(turn, data)
         try:
             driver = self.deps.driver
             # One statement on PostgreSQL unless the opening already hands over (then a transaction).
@@ -159,6 +160,7 @@ class CustomerTurns:
         entered_from, previous = len(conv.path), conv.status
         turn = await self.deps.engine.handle(conv, incoming, progress=report)
         data = turn.to_json()
+        self._hours_notice(turn, data)
         if hidden:
             data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
 
@@ -184,6 +186,13 @@ class CustomerTurns:
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
         return _Pending(data, write, publish, single=not turn.escalated)
+
+    def _hours_notice(self, turn: Turn, data: dict[str, Any]) -> None:
+        """With office hours set, a hand-over says when a person will answer (stored with the turn)."""
+        hours = self.deps.hours
+        if turn.escalated and hours is not None:
+            text = hours.notice(self.deps.clock())
+            data["messages"].append({"role": "bot", "type": "text", "text": text})
 
     def _to_agent(
         self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool
