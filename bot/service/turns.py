@@ -7,13 +7,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.engine.model import Conversation, Incoming, Turn
+from bot.engine.model import Awaiting, Conversation, Incoming, Message, Turn
 from bot.engine.probing import ProbeResult, ProgressCallback
 from bot.errors import Conflict, Duplicate
 from bot.redaction import redact, was_redacted
-from bot.service import events
+from bot.service import events, records
 from bot.service.handoff import escalate
 from bot.service.ports import Deps
+from bot.service.results import Started, TurnResult
 from bot.service.retry import retry_conflicts
 from bot.service.tokens import TokenCheck
 from bot.storage import store
@@ -23,20 +24,14 @@ PRIVACY_NOTICE = (
     "I've hidden what looked like a password or key in your message. Please never share passwords "
     "here; I will never ask for one."
 )
-
-
-@dataclass(frozen=True)
-class Started:
-    conversation_id: str
-    token: str
-    turn: dict[str, Any]
+NOTICE = Message(role="bot", text=PRIVACY_NOTICE)
 
 
 @dataclass(frozen=True)
 class _Pending:
     """A computed turn: its answer, the writes for the turn's transaction, the events for after it."""
 
-    data: dict[str, Any]
+    result: TurnResult
     write: Callable[[Session], Awaitable[None]]
     publish: list[dict[str, Any]]
 
@@ -60,7 +55,7 @@ class CustomerTurns:
         token = secrets.token_urlsafe(32)
         slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
         conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
-        data = turn.to_json()
+        opening = TurnResult.of(turn)
         try:
             async with self.deps.driver.write() as s:
                 await store.insert_conversation(
@@ -74,9 +69,9 @@ class CustomerTurns:
                     token=token,
                     customer=customer,
                     state=conv.dump(),
-                    awaiting=data["awaiting"],
+                    awaiting=_awaiting(opening),
                 )
-                await store.add_messages(s, conversation_id, data["messages"])
+                await store.add_messages(s, conversation_id, _messages(opening))
                 await store.add_events(s, events.turn_events(conv, turn, conv.path, None, started=True))
                 if turn.escalated:
                     await self._escalate(s, conv, turn, channel, customer)
@@ -84,7 +79,7 @@ class CustomerTurns:
             # Only (channel, thread_key) can collide: another process started this thread first.
             raise Conflict(f"{channel} thread {thread_key} already has a conversation") from None
         self.tokens.remember(conversation_id, store.token_hash(token))
-        return Started(conversation_id, token, data)
+        return Started(conversation_id, token, opening)
 
     async def reply(
         self,
@@ -92,7 +87,7 @@ class CustomerTurns:
         incoming: Incoming,
         idempotency_key: str | None = None,
         progress: ProgressCallback | None = None,
-    ) -> dict[str, Any]:
+    ) -> TurnResult:
         """Take one customer turn; a retried request with the same idempotency key is not applied twice."""
         text = incoming.text
         hidden = False
@@ -101,7 +96,7 @@ class CustomerTurns:
             hidden = was_redacted(text, cleaned)
             incoming = Incoming(text=cleaned)
 
-        async def once() -> dict[str, Any]:
+        async def once() -> TurnResult:
             # Duplicate too: a racing retry stored this idempotency key first; the redo answers from it.
             return await self._reply_once(conversation_id, incoming, idempotency_key, progress, hidden)
 
@@ -115,20 +110,20 @@ class CustomerTurns:
         idempotency_key: str | None,
         progress: ProgressCallback | None,
         hidden: bool,
-    ) -> dict[str, Any]:
+    ) -> TurnResult:
         # Optimistic on both databases: read, run the engine (probes may take seconds, holding
         # nothing), then write only if the row is unchanged (store.save); a turn that lost a race is
         # redone on the new state by reply(), or answered from the stored turn if it was a retry.
         async with self.deps.driver.read() as s:
             row, done = await store.load_for_turn(s, conversation_id, idempotency_key)
         if done is not None:
-            return done
+            return TurnResult(records.turn_of(done), replayed=True)
         pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
         async with self.deps.driver.write() as s:
             await pending.write(s)
         for event in pending.publish:  # after the commit: nobody hears of a turn that was rolled back
             await self.deps.events.publish(conversation_id, event)
-        return pending.data
+        return pending.result
 
     async def _compute(
         self,
@@ -151,9 +146,7 @@ class CustomerTurns:
 
         entered_from, previous = len(conv.path), conv.status
         turn = await self.deps.engine.handle(conv, incoming, progress=report)
-        data = turn.to_json()
-        if hidden:
-            data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
+        result = TurnResult.of(turn, before=(NOTICE,) if hidden else ())
 
         async def write(s: Session) -> None:
             await store.save(
@@ -161,11 +154,11 @@ class CustomerTurns:
                 row,
                 state=conv.dump(),
                 status=conv.status,
-                awaiting=data["awaiting"],
+                awaiting=_awaiting(result),
                 domain=_domain(conv),
             )
             user = [turn.user_message.to_json()] if turn.user_message else []
-            await store.add_messages(s, conversation_id, user + data["messages"])
+            await store.add_messages(s, conversation_id, user + _messages(result))
             # The idle sweep had closed it as abandoned and the customer came back: count that.
             before = conv.path[entered_from - 1 : entered_from]
             came_back = events.resumed(conv, before) if row.status == "abandoned" else []
@@ -176,42 +169,42 @@ class CustomerTurns:
             if turn.escalated:
                 await self._escalate(s, conv, turn, row.channel, row.customer)
             if idempotency_key:
-                await store.remember_turn(s, conversation_id, idempotency_key, data)
+                await store.remember_turn(s, conversation_id, idempotency_key, result.turn.to_json())
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
-        return _Pending(data, write, publish)
+        return _Pending(result, write, publish)
 
     def _to_agent(
         self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool
     ) -> _Pending:
         """While an agent has the conversation the bot stays quiet; the message goes to the agent."""
-        message = {
-            "role": "user",
-            "type": "text",
-            "text": incoming.text if incoming.text is not None else str(incoming.choice),
-        }
-        data: dict[str, Any] = {
-            "conversation": conv.id,
-            "status": "with_agent",
-            "messages": [],
-            "awaiting": {"kind": "text", "hint": ""},
-        }
-        if hidden:
-            data["messages"].append({"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
+        said = incoming.text if incoming.text is not None else str(incoming.choice)
+        message = Message(role="user", text=said).to_json()
+        quiet = Turn(conv.id, "with_agent", (NOTICE,) if hidden else (), Awaiting("text"))
+        result = TurnResult(quiet)
 
         async def write(s: Session) -> None:
-            await store.save(s, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
-            await store.add_messages(s, conv.id, [message, *data["messages"]])
+            await store.save(s, row, state=conv.dump(), status=conv.status, awaiting=_awaiting(result))
+            await store.add_messages(s, conv.id, [message, *_messages(result)])
             if key:
-                await store.remember_turn(s, conv.id, key, data)
+                await store.remember_turn(s, conv.id, key, quiet.to_json())
 
-        return _Pending(data, write, [{"type": "message", "message": message}])
+        return _Pending(result, write, [{"type": "message", "message": message}])
 
     async def _escalate(
         self, s: Session, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]
     ) -> None:
         title = self.deps.engine.registry.get(conv.flow_id, conv.version).title
         await escalate(s, self.deps.sinks, conv, turn, channel, customer, title)
+
+
+def _awaiting(result: TurnResult) -> dict[str, Any] | None:
+    """What the bot awaits, in the stored form (the turn object's)."""
+    return result.awaiting.to_json() if result.awaiting is not None else None
+
+
+def _messages(result: TurnResult) -> list[dict[str, Any]]:
+    return [m.to_json() for m in result.messages]
 
 
 def _domain(conv: Conversation) -> str | None:

@@ -58,7 +58,7 @@ async def play(svc: ConversationService, rec: Record, moves: list[Move], clock: 
             rec.end, rec.status = move.end, "resolved"
             rec.resolved_replies = rec.replies
             rec.resolved_seconds = clock.t - rec.started_at
-        assert turn["status"] == rec.status, (rec.id, move, turn)
+        assert turn.status == rec.status, (rec.id, move, turn)
 
 
 async def feedback(svc: ConversationService, rec: Record, rng: random.Random, clock: Clock) -> None:

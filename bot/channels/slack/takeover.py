@@ -147,7 +147,7 @@ async def on_hand_back(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None
     if customer_thread is not None:
         from bot.channels.slack.customer import post_turn
 
-        await post_turn(ch, customer_thread, turn)
+        await post_turn(ch, customer_thread, turn.turn)
 
 
 async def escalation_of(ch: SlackChannel, channel: str, thread_ts: str) -> dict[str, Any] | None:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.channels.web.bodies import agent_message_json, claimed_json, turn_json
 from bot.channels.web.context import CONVERSATION_ID, bearer, context, same_secret
 from bot.channels.web.inputs import MAX_AGENT_TEXT, MAX_NAME, Field, parse_object
 from bot.channels.web.replies import error, json_ok, not_found
 
 AGENT = {"agent": Field(MAX_NAME, required=True)}
-
-
-def _plain(value: Any) -> Any:
-    """Service results as JSON: dicts pass, objects with to_json() are asked, the rest is dropped."""
-    if isinstance(value, dict):
-        return value
-    to_json = getattr(value, "to_json", None)
-    return to_json() if callable(to_json) else None
 
 
 async def _guard(request: Request) -> tuple[str, Response | None]:
@@ -48,8 +39,8 @@ async def claim(request: Request) -> Response:
     if refused is not None:
         return refused
     body = parse_object(await request.body(), AGENT)
-    await context(request).service.claim(conversation_id, body["agent"])
-    return json_ok({"conversation": conversation_id, "status": "with_agent", "agent": body["agent"]})
+    claimed = await context(request).service.claim(conversation_id, body["agent"])
+    return json_ok(claimed_json(claimed))
 
 
 async def message(request: Request) -> Response:
@@ -58,8 +49,7 @@ async def message(request: Request) -> Response:
         return refused
     body = parse_object(await request.body(), {**AGENT, "text": Field(MAX_AGENT_TEXT, required=True)})
     sent = await context(request).service.agent_message(conversation_id, body["agent"], body["text"])
-    out = _plain(sent) or {"role": "agent", "type": "text", "text": body["text"]}
-    return json_ok({"conversation": conversation_id, "message": out}, status=201)
+    return json_ok(agent_message_json(sent), status=201)
 
 
 async def hand_back(request: Request) -> Response:
@@ -68,7 +58,7 @@ async def hand_back(request: Request) -> Response:
         return refused
     body = parse_object(await request.body(), {**AGENT, "step": Field(MAX_NAME)})
     turn = await context(request).service.hand_back(conversation_id, body["agent"], body.get("step"))
-    return json_ok(turn)
+    return json_ok(turn_json(turn))
 
 
 routes = [
