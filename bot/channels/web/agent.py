@@ -6,12 +6,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.channels.web.bodies import agent_message_json, claimed_json, turn_json
+from bot.channels.web.bodies import (
+    AgentName,
+    AgentText,
+    HandBack,
+    agent_message_json,
+    claimed_json,
+    turn_json,
+)
 from bot.channels.web.context import CONVERSATION_ID, bearer, context, same_secret
-from bot.channels.web.inputs import MAX_AGENT_TEXT, MAX_NAME, Field, parse_object
+from bot.channels.web.inputs import fields_of, parse_object
 from bot.channels.web.replies import error, json_ok, not_found
 
-AGENT = {"agent": Field(MAX_NAME, required=True)}
+AGENT = fields_of(AgentName)
+AGENT_TEXT = fields_of(AgentText)
+HAND_BACK = fields_of(HandBack)
 
 
 async def _guard(request: Request) -> tuple[str, Response | None]:
@@ -47,7 +56,7 @@ async def message(request: Request) -> Response:
     conversation_id, refused = await _guard(request)
     if refused is not None:
         return refused
-    body = parse_object(await request.body(), {**AGENT, "text": Field(MAX_AGENT_TEXT, required=True)})
+    body = parse_object(await request.body(), AGENT_TEXT)
     sent = await context(request).service.agent_message(conversation_id, body["agent"], body["text"])
     return json_ok(agent_message_json(sent), status=201)
 
@@ -56,7 +65,7 @@ async def hand_back(request: Request) -> Response:
     conversation_id, refused = await _guard(request)
     if refused is not None:
         return refused
-    body = parse_object(await request.body(), {**AGENT, "step": Field(MAX_NAME)})
+    body = parse_object(await request.body(), HAND_BACK)
     turn = await context(request).service.hand_back(conversation_id, body["agent"], body.get("step"))
     return json_ok(turn_json(turn))
 

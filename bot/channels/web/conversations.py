@@ -10,15 +10,15 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bot.channels.web import sse
-from bot.channels.web.bodies import started_json, transcript_json, turn_json
+from bot.channels.web.bodies import CustomerMessage, NewConversation, started_json, transcript_json, turn_json
 from bot.channels.web.context import CONVERSATION_ID, WebContext, bearer, context
-from bot.channels.web.inputs import MAX_NAME, MAX_TEXT, Field, parse_object
+from bot.channels.web.inputs import fields_of, parse_object
 from bot.channels.web.ratelimit import retry_after
 from bot.channels.web.replies import error, json_ok, not_found
 from bot.engine.model import Incoming
 
-START_FIELDS = {"flow": Field(MAX_NAME)}
-MESSAGE_FIELDS = {"text": Field(MAX_TEXT), "choice": Field(MAX_NAME)}
+START_FIELDS = fields_of(NewConversation)
+MESSAGE_FIELDS = fields_of(CustomerMessage)
 CHANNEL = "web"
 
 

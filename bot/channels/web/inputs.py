@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from annotated_types import MaxLen
+from pydantic import BaseModel
+
 from bot.errors import InputError
 
 MAX_TEXT = 2000  # characters a customer can send in one message
@@ -19,6 +22,17 @@ class Field:
 
     max_chars: int
     required: bool = False
+
+
+def fields_of(model: type[BaseModel]) -> dict[str, Field]:
+    """A request body model's fields as parse_object checks them: the documented length and presence."""
+    out = {}
+    for name, info in model.model_fields.items():
+        limits = [m.max_length for m in info.metadata if isinstance(m, MaxLen)]
+        if not limits:
+            raise TypeError(f"{model.__name__}.{name} needs a max_length: every string field is capped")
+        out[name] = Field(limits[0], required=info.is_required())
+    return out
 
 
 def parse_object(body: bytes, fields: dict[str, Field]) -> dict[str, str]:

@@ -1,341 +1,248 @@
-"""The OpenAPI 3.1 document of the web API, written by hand so it says what clients need to know."""
+"""The OpenAPI 3.1 document of the web API, generated from the pydantic bodies and a table of operations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.web.inputs import MAX_AGENT_TEXT, MAX_NAME, MAX_TEXT
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from pydantic_core import core_schema
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
+from bot.channels.web import bodies
 
-
-def _err(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "description": description,
-        "content": {"application/json": {"schema": _ERROR}},
-    }
-    if headers:
-        out["headers"] = headers
-    return out
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+REF = "#/components/schemas/{model}"
+DESCRIPTION = (
+    "The widget API (a customer's conversation, authorised by the token returned at creation) and the "
+    "agent API (a helpdesk answering an escalated conversation, authorised by SUPPORTBOT_AGENT_API_KEY). "
+    'Errors are {"error": code, "message": text}.'
+)
 
 
-_RETRY = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
-_COMMON = {
-    "400": _err("Malformed JSON, invalid UTF-8, NUL characters, unknown fields or too-long text."),
-    "413": _err("Body larger than 64 KB (refused before parsing)."),
-    "415": _err("Body not sent as application/json."),
-    "429": _err("Too many requests from this address or in this conversation.", _RETRY),
+@dataclass(frozen=True)
+class Reply:
+    """One documented response: a JSON body of `body`, or `media` with a plain string schema."""
+
+    description: str
+    body: type[BaseModel] | None = bodies.Error
+    media: str | None = None
+    retry_after: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    replies: dict[int, Reply]
+    request: type[BaseModel] | None = None
+    request_required: bool = True
+    security: str | None = None  # "conversationToken" or "agentKey"
+    description: str | None = None
+    headers: dict[str, dict[str, Any]] = field(default_factory=dict)  # header parameters
+
+    @property
+    def has_conversation(self) -> bool:
+        return "{conversation_id}" in self.path
+
+
+# The answers the guards give, shared by the operations they guard.
+MALFORMED = Reply("Malformed JSON, invalid UTF-8, NUL characters, unknown fields or too-long text.")
+TOO_LARGE = Reply("Body larger than 64 KB (refused before parsing).")
+NOT_JSON = Reply("Body not sent as application/json.")
+LIMITED = Reply("Too many requests from this address or in this conversation.", retry_after=True)
+BODY = {400: MALFORMED, 413: TOO_LARGE, 415: NOT_JSON, 429: LIMITED}
+TOKEN = {
+    401: Reply("No 'Authorization: Bearer TOKEN' header."),
+    404: Reply("No conversation with that id and token (the same answer for both)."),
 }
-_CONV_ID = {
+AGENT = {
+    401: Reply("Missing or wrong agent API key."),
+    403: Reply("The agent API is turned off (SUPPORTBOT_AGENT_API_KEY unset)."),
+    404: Reply("No such conversation."),
+    400: MALFORMED,
+    413: TOO_LARGE,
+}
+CONVERSATIONS = "/api/conversations/{conversation_id}"
+
+
+def _agent_operation(
+    action: str, summary: str, request: type[BaseModel], status: int, answer: Reply
+) -> Operation:
+    """An agent API call: a POST under the conversation, authorised by the agent key."""
+    path = f"/api/agent/conversations/{{conversation_id}}/{action}"
+    return Operation(path, "post", summary, {status: answer, **AGENT}, request=request, security="agentKey")
+
+
+OPERATIONS = (
+    Operation(
+        "/api/conversations",
+        "post",
+        "Start a conversation",
+        {
+            201: Reply("The opening turn and the conversation's secret token.", bodies.Started),
+            404: Reply("No flow with that id."),
+            **BODY,
+        },
+        request=bodies.NewConversation,
+        request_required=False,
+    ),
+    Operation(
+        CONVERSATIONS,
+        "get",
+        "The transcript so far",
+        {
+            200: Reply("Every message so far, the status and what the bot awaits.", bodies.Transcript),
+            **TOKEN,
+            429: LIMITED,
+        },
+        security="conversationToken",
+    ),
+    Operation(
+        f"{CONVERSATIONS}/messages",
+        "post",
+        "Send what the customer typed or picked",
+        {
+            200: Reply("The bot's answer: this turn's messages.", bodies.Turn),
+            **TOKEN,
+            409: Reply("Another message was handled at the same moment; send again."),
+            **BODY,
+        },
+        request=bodies.CustomerMessage,
+        security="conversationToken",
+        headers={
+            "Idempotency-Key": {
+                "description": "Retrying with the same key returns the first answer.",
+                "schema": {"type": "string", "maxLength": 200},
+            }
+        },
+    ),
+    Operation(
+        f"{CONVERSATIONS}/events",
+        "get",
+        "Live events (server-sent events)",
+        {200: Reply("An endless event stream.", None, "text/event-stream"), **TOKEN, 429: LIMITED},
+        security="conversationToken",
+        description=(
+            "text/event-stream. Each event has `event:` message | status | probe and `data:` JSON such as "
+            '{"type": "message", "message": {...}}. Comment lines keep the connection alive. Agent '
+            "replies and probe progress arrive here."
+        ),
+    ),
+    _agent_operation(
+        "claim",
+        "An agent takes over the conversation (status becomes with_agent)",
+        bodies.AgentName,
+        200,
+        Reply("Claimed.", bodies.Claimed),
+    ),
+    _agent_operation(
+        "messages",
+        "An agent's reply; the customer sees it live",
+        bodies.AgentText,
+        201,
+        Reply("The message as the customer sees it.", bodies.AgentMessage),
+    ),
+    _agent_operation(
+        "handback",
+        "Give the conversation back to the bot (at a step, or the flow start)",
+        bodies.HandBack,
+        200,
+        Reply("The bot's turn after taking over again.", bodies.Turn),
+    ),
+    Operation(
+        "/healthz",
+        "get",
+        "Health: 200 when the database answers, else 503",
+        {200: Reply("Healthy.", bodies.Health), 503: Reply("The database did not answer.")},
+    ),
+    Operation(
+        "/metrics", "get", "Prometheus metrics", {200: Reply("Text exposition format.", None, "text/plain")}
+    ),
+    Operation(
+        "/openapi.json", "get", "This document", {200: Reply("OpenAPI 3.1.", None, "application/json")}
+    ),
+    Operation(
+        "/widget.js",
+        "get",
+        "The embeddable widget script",
+        {200: Reply("JavaScript.", None, "text/javascript")},
+    ),
+)
+SECURITY = {
+    "conversationToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token returned by POST /api/conversations.",
+    },
+    "agentKey": {"type": "http", "scheme": "bearer", "description": "The value of SUPPORTBOT_AGENT_API_KEY."},
+}
+CONVERSATION_ID = {
     "name": "conversation_id",
     "in": "path",
     "required": True,
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"},
 }
-_TOKEN_ERRORS = {
-    "401": _err("No 'Authorization: Bearer TOKEN' header."),
-    "404": _err("No conversation with that id and token (the same answer for both)."),
-}
-_AGENT_ERRORS = {
-    "401": _err("Missing or wrong agent API key."),
-    "403": _err("The agent API is turned off (SUPPORTBOT_AGENT_API_KEY unset)."),
-    "404": _err("No such conversation."),
-}
-_TURN = {"$ref": "#/components/schemas/Turn"}
 
 
-def _agent_body(extra: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    props = {"agent": {"type": "string", "maxLength": MAX_NAME, "description": "Agent's name."}}
-    return {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["agent", *required],
-                    "properties": {**props, **extra},
-                }
-            }
-        },
-    }
+class _Schemas(GenerateJsonSchema):
+    """pydantic's JSON Schema without `default: null`: a field left out is simply not sent."""
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> dict[str, Any]:
+        out = super().default_schema(schema)
+        if out.get("default", ...) is None:
+            del out["default"]
+        return out
 
 
-def document(version: str) -> dict[str, Any]:
+def document(version: str, operations: tuple[Operation, ...] = OPERATIONS) -> dict[str, Any]:
+    """The whole document; every body schema comes from the models in `bodies`."""
+    used: list[tuple[type[BaseModel], JsonSchemaMode]] = []
+    for op in operations:
+        if op.request is not None:
+            used.append((op.request, "validation"))
+        used.extend((r.body, "serialization") for r in op.replies.values() if r.body is not None)
+    _, schemas = models_json_schema(list(dict.fromkeys(used)), ref_template=REF, schema_generator=_Schemas)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "supportbot",
-            "version": version,
-            "description": (
-                "The widget API (a customer's conversation, authorised by the token returned at "
-                "creation) and the agent API (a helpdesk answering an escalated conversation, "
-                "authorised by SUPPORTBOT_AGENT_API_KEY). Errors are "
-                '{"error": code, "message": text}.'
-            ),
-        },
-        "components": {
-            "securitySchemes": {
-                "conversationToken": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The token returned by POST /api/conversations.",
-                },
-                "agentKey": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The value of SUPPORTBOT_AGENT_API_KEY.",
-                },
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error", "message"],
-                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-                },
-                "Message": {
-                    "type": "object",
-                    "required": ["role", "type", "text"],
-                    "properties": {
-                        "role": {"enum": ["bot", "agent", "user"]},
-                        "type": {"enum": ["text", "probe", "handoff"]},
-                        "text": {"type": "string"},
-                        "probe": {
-                            "type": "object",
-                            "properties": {
-                                "id": {"type": "string"},
-                                "status": {"enum": ["pass", "warn", "fail", "unknown", "skipped"]},
-                                "summary": {"type": "string"},
-                                "details": {"type": "object"},
-                            },
-                        },
-                    },
-                },
-                "Awaiting": {
-                    "oneOf": [
-                        {
-                            "type": "object",
-                            "properties": {
-                                "kind": {"const": "choice"},
-                                "choices": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "id": {"type": "string"},
-                                            "label": {"type": "string"},
-                                        },
-                                    },
-                                },
-                            },
-                        },
-                        {
-                            "type": "object",
-                            "properties": {"kind": {"const": "text"}, "hint": {"type": "string"}},
-                        },
-                        {"type": "null"},
-                    ]
-                },
-                "Turn": {
-                    "type": "object",
-                    "required": ["conversation", "status", "messages", "awaiting"],
-                    "properties": {
-                        "conversation": {"type": "string"},
-                        "status": {"enum": ["active", "resolved", "unresolved", "escalated", "with_agent"]},
-                        "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                        "awaiting": {"$ref": "#/components/schemas/Awaiting"},
-                    },
-                },
-            },
-        },
-        "paths": {
-            "/api/conversations": {
-                "post": {
-                    "summary": "Start a conversation",
-                    "requestBody": {
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {"flow": {"type": "string", "example": "cant-send-email"}},
-                                }
-                            }
-                        }
-                    },
-                    "responses": {
-                        "201": _json(
-                            {
-                                "allOf": [
-                                    _TURN,
-                                    {
-                                        "type": "object",
-                                        "required": ["token"],
-                                        "properties": {"token": {"type": "string"}},
-                                    },
-                                ]
-                            },
-                            "The opening turn and the conversation's secret token.",
-                        ),
-                        "404": _err("No flow with that id."),
-                        **_COMMON,
-                    },
-                }
-            },
-            "/api/conversations/{conversation_id}": {
-                "get": {
-                    "summary": "The transcript so far",
-                    "parameters": [_CONV_ID],
-                    "security": [{"conversationToken": []}],
-                    "responses": {
-                        "200": _json(_TURN, "Every message so far, the status and what the bot awaits."),
-                        **_TOKEN_ERRORS,
-                        "429": _COMMON["429"],
-                    },
-                }
-            },
-            "/api/conversations/{conversation_id}/messages": {
-                "post": {
-                    "summary": "Send what the customer typed or picked",
-                    "parameters": [
-                        _CONV_ID,
-                        {
-                            "name": "Idempotency-Key",
-                            "in": "header",
-                            "required": False,
-                            "description": "Retrying with the same key returns the first answer.",
-                            "schema": {"type": "string", "maxLength": 200},
-                        },
-                    ],
-                    "security": [{"conversationToken": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "oneOf": [{"required": ["text"]}, {"required": ["choice"]}],
-                                    "properties": {
-                                        "text": {"type": "string", "maxLength": MAX_TEXT},
-                                        "choice": {"type": "string", "maxLength": MAX_NAME},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _json(_TURN, "The bot's answer: this turn's messages."),
-                        **_TOKEN_ERRORS,
-                        "409": _err("Another message was handled at the same moment; send again."),
-                        **_COMMON,
-                    },
-                }
-            },
-            "/api/conversations/{conversation_id}/events": {
-                "get": {
-                    "summary": "Live events (server-sent events)",
-                    "description": (
-                        "text/event-stream. Each event has `event:` message | status | probe and "
-                        '`data:` JSON such as {"type": "message", "message": {...}}. Comment lines '
-                        "keep the connection alive. Agent replies and probe progress arrive here."
-                    ),
-                    "parameters": [_CONV_ID],
-                    "security": [{"conversationToken": []}],
-                    "responses": {
-                        "200": {
-                            "description": "An endless event stream.",
-                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-                        },
-                        **_TOKEN_ERRORS,
-                        "429": _COMMON["429"],
-                    },
-                }
-            },
-            "/api/agent/conversations/{conversation_id}/claim": {
-                "post": {
-                    "summary": "An agent takes over the conversation (status becomes with_agent)",
-                    "parameters": [_CONV_ID],
-                    "security": [{"agentKey": []}],
-                    "requestBody": _agent_body({}, []),
-                    "responses": {
-                        "200": _json({"type": "object"}, "Claimed."),
-                        **_AGENT_ERRORS,
-                        "400": _COMMON["400"],
-                        "413": _COMMON["413"],
-                    },
-                }
-            },
-            "/api/agent/conversations/{conversation_id}/messages": {
-                "post": {
-                    "summary": "An agent's reply; the customer sees it live",
-                    "parameters": [_CONV_ID],
-                    "security": [{"agentKey": []}],
-                    "requestBody": _agent_body(
-                        {"text": {"type": "string", "maxLength": MAX_AGENT_TEXT}}, ["text"]
-                    ),
-                    "responses": {
-                        "201": _json({"type": "object"}, "The message as the customer sees it."),
-                        **_AGENT_ERRORS,
-                        "400": _COMMON["400"],
-                        "413": _COMMON["413"],
-                    },
-                }
-            },
-            "/api/agent/conversations/{conversation_id}/handback": {
-                "post": {
-                    "summary": "Give the conversation back to the bot (at a step, or the flow start)",
-                    "parameters": [_CONV_ID],
-                    "security": [{"agentKey": []}],
-                    "requestBody": _agent_body({"step": {"type": "string", "maxLength": MAX_NAME}}, []),
-                    "responses": {
-                        "200": _json(_TURN, "The bot's turn after taking over again."),
-                        **_AGENT_ERRORS,
-                        "400": _COMMON["400"],
-                        "413": _COMMON["413"],
-                    },
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "summary": "Health: 200 when the database answers, else 503",
-                    "responses": {
-                        "200": _json({"type": "object"}, "Healthy."),
-                        "503": _err("The database did not answer."),
-                    },
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "summary": "Prometheus metrics",
-                    "responses": {
-                        "200": {
-                            "description": "Text exposition format.",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
-                    },
-                }
-            },
-            "/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
-                }
-            },
-            "/widget.js": {
-                "get": {
-                    "summary": "The embeddable widget script",
-                    "responses": {
-                        "200": {
-                            "description": "JavaScript.",
-                            "content": {"text/javascript": {"schema": {"type": "string"}}},
-                        }
-                    },
-                }
-            },
-        },
+        "info": {"title": "supportbot", "version": version, "description": DESCRIPTION},
+        "components": {"securitySchemes": SECURITY, "schemas": schemas.get("$defs", {})},
+        "paths": paths,
     }
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    out: dict[str, Any] = {"summary": op.summary}
+    if op.description:
+        out["description"] = op.description
+    parameters = [CONVERSATION_ID] if op.has_conversation else []
+    parameters += [
+        {"name": name, "in": "header", "required": False, **spec} for name, spec in op.headers.items()
+    ]
+    if parameters:
+        out["parameters"] = parameters
+    if op.security:
+        out["security"] = [{op.security: []}]
+    if op.request is not None:
+        out["requestBody"] = {"required": op.request_required, "content": _json(op.request)}
+    out["responses"] = {str(code): _reply(reply) for code, reply in sorted(op.replies.items())}
+    return out
+
+
+def _reply(reply: Reply) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": reply.description}
+    if reply.body is not None:
+        out["content"] = _json(reply.body)
+    elif reply.media is not None:
+        schema = {"type": "object"} if reply.media == "application/json" else {"type": "string"}
+        out["content"] = {reply.media: {"schema": schema}}
+    if reply.retry_after:
+        out["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    return out
+
+
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}}
