@@ -61,7 +61,7 @@ class Takeover:
                 )
                 await store.add_messages(s, conversation_id, data["messages"])
                 entered = conv.path[entered_from:]
-                await store.add_events(s, events.turn_events(conv, turn, entered, previous))
+                await store.add_events(s, events.rows(events.turn_events(conv, turn, entered, previous)))
             return conv, result
 
         async with self.deps.locks.hold(conversation_id):

@@ -72,7 +72,8 @@ class CustomerTurns:
                     awaiting=_awaiting(opening),
                 )
                 await store.add_messages(s, conversation_id, _messages(opening))
-                await store.add_events(s, events.turn_events(conv, turn, conv.path, None, started=True))
+                opened = events.turn_events(conv, turn, conv.path, None, started=True)
+                await store.add_events(s, events.rows(opened))
                 if turn.escalated:
                     await self._escalate(s, conv, turn, channel, customer)
         except Duplicate:
@@ -163,9 +164,8 @@ class CustomerTurns:
             before = conv.path[entered_from - 1 : entered_from]
             came_back = events.resumed(conv, before) if row.status == "abandoned" else []
             entered = conv.path[entered_from:]
-            await store.add_events(
-                s, came_back + events.turn_events(conv, turn, entered, previous, incoming=incoming)
-            )
+            happened = events.turn_events(conv, turn, entered, previous, incoming=incoming)
+            await store.add_events(s, events.rows(came_back + happened))
             if turn.escalated:
                 await self._escalate(s, conv, turn, row.channel, row.customer)
             if idempotency_key:
