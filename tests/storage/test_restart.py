@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from bot.channels.web.bodies import transcript_json
+from bot.channels.web.bodies import transcript_body
 from bot.engine.model import Incoming
 from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.fault
 # The child: real bootstrap parts on DATABASE_URL, three turns, then it reports and waits to be killed.
 CHILD = """
 import asyncio, json, os, sys
-from bot.channels.web.bodies import transcript_json
+from bot.channels.web.bodies import transcript_body
 from bot.engine.model import Incoming
 from tests.storage.storage_support import running_parts
 
@@ -29,7 +29,7 @@ async def main():
         for incoming in (Incoming(choice="cannot_connect"), Incoming(text="jo@example.com"),
                          Incoming(choice="yes")):
             await svc.reply(cid, incoming)
-        so_far = transcript_json(await svc.transcript(cid))
+        so_far = transcript_body(await svc.transcript(cid))
         print(json.dumps({"id": cid, "token": started.token, "transcript": so_far}), flush=True)
         await asyncio.sleep(3600)
 
@@ -64,7 +64,7 @@ async def test_conversation_resumes_after_sigkill(database_url: str) -> None:
         svc = parts.service
         assert await svc.check_token(cid, before["token"])
         after = await svc.transcript(cid)
-        assert transcript_json(after) == before["transcript"]
+        assert transcript_body(after) == before["transcript"]
         assert after.awaiting is not None and after.awaiting.kind == "choice"
         conv = await parts.service.state(cid)
         assert conv.step == "explain_telnet_test"

@@ -10,9 +10,9 @@ from bot.channels.web.bodies import (
     AgentName,
     AgentText,
     HandBack,
-    agent_message_json,
-    claimed_json,
-    turn_json,
+    agent_message_body,
+    claimed_body,
+    turn_body,
 )
 from bot.channels.web.context import CONVERSATION_ID, bearer, context, same_secret
 from bot.channels.web.inputs import fields_of, parse_object
@@ -49,7 +49,7 @@ async def claim(request: Request) -> Response:
         return refused
     body = parse_object(await request.body(), AGENT)
     claimed = await context(request).service.claim(conversation_id, body["agent"])
-    return json_ok(claimed_json(claimed))
+    return json_ok(claimed_body(claimed))
 
 
 async def message(request: Request) -> Response:
@@ -58,7 +58,7 @@ async def message(request: Request) -> Response:
         return refused
     body = parse_object(await request.body(), AGENT_TEXT)
     sent = await context(request).service.agent_message(conversation_id, body["agent"], body["text"])
-    return json_ok(agent_message_json(sent), status=201)
+    return json_ok(agent_message_body(sent), status=201)
 
 
 async def hand_back(request: Request) -> Response:
@@ -67,7 +67,7 @@ async def hand_back(request: Request) -> Response:
         return refused
     body = parse_object(await request.body(), HAND_BACK)
     turn = await context(request).service.hand_back(conversation_id, body["agent"], body.get("step"))
-    return json_ok(turn_json(turn))
+    return json_ok(turn_body(turn))
 
 
 routes = [

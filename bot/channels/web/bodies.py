@@ -1,198 +1,199 @@
-"""The web API's request and response bodies as pydantic models: what the edge sends, reads and documents."""
+"""The web API's request and response bodies as typed dicts: what the edge reads, sends and documents.
+
+TypedDicts rather than pydantic models: a body is built as a plain dict that mypy checks against its
+type (an optional key is left out, never sent as null), so a turn costs no model building, and pydantic
+still generates the JSON Schema of each (bot.channels.web.openapi).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, NotRequired, cast
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict
 
 from bot import service
 from bot.channels.web.inputs import MAX_AGENT_TEXT, MAX_NAME, MAX_TEXT
 from bot.engine import model as engine
 from bot.engine.probing import ProbeStatus
 
-# -- requests: parsed by inputs.parse_object (its precise errors), described by these models -----------
+STRICT = ConfigDict(extra="forbid")  # unknown fields in a request are refused
+
+# -- requests: parsed by inputs.parse_object (its precise errors), limits read from here ---------------
 
 
-class _Request(BaseModel):
-    # Unknown fields are refused; an optional field may be left out, but null is not documented.
-    model_config = ConfigDict(extra="forbid")
+@with_config(STRICT)
+class NewConversation(TypedDict):
+    flow: NotRequired[
+        Annotated[
+            str,
+            Field(
+                max_length=MAX_NAME,
+                description="The flow to start (the default flow when left out).",
+                examples=["cant-send-email"],
+            ),
+        ]
+    ]
 
 
-class NewConversation(_Request):
-    flow: str | SkipJsonSchema[None] = Field(
-        None,
-        max_length=MAX_NAME,
-        description="The flow to start (the default flow when left out).",
-        examples=["cant-send-email"],
+@with_config(
+    ConfigDict(
+        extra="forbid", json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["choice"]}]}
     )
-
-
-class CustomerMessage(_Request):
+)
+class CustomerMessage(TypedDict):
     """Exactly one of `text` (what the customer typed) or `choice` (the id of a choice offered)."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["choice"]}]})
-
-    text: str | SkipJsonSchema[None] = Field(None, max_length=MAX_TEXT)
-    choice: str | SkipJsonSchema[None] = Field(None, max_length=MAX_NAME)
+    text: NotRequired[Annotated[str, Field(max_length=MAX_TEXT)]]
+    choice: NotRequired[Annotated[str, Field(max_length=MAX_NAME)]]
 
 
-class AgentName(_Request):
-    agent: str = Field(max_length=MAX_NAME, description="Agent's name.")
+@with_config(STRICT)
+class AgentName(TypedDict):
+    agent: Annotated[str, Field(max_length=MAX_NAME, description="Agent's name.")]
 
 
+@with_config(STRICT)
 class AgentText(AgentName):
-    text: str = Field(max_length=MAX_AGENT_TEXT)
+    text: Annotated[str, Field(max_length=MAX_AGENT_TEXT)]
 
 
+@with_config(STRICT)
 class HandBack(AgentName):
-    step: str | SkipJsonSchema[None] = Field(
-        None,
-        max_length=MAX_NAME,
-        description="The step the bot goes on from (the flow's start when left out).",
-    )
+    step: NotRequired[
+        Annotated[
+            str,
+            Field(
+                max_length=MAX_NAME,
+                description="The step the bot goes on from (the flow's start when left out).",
+            ),
+        ]
+    ]
 
 
 # -- responses: the service's typed results go out only through these ---------------------------------
 
 
-class _Response(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON values; optional fields the result did not have stay out (not null)."""
-        return self.model_dump(mode="json", exclude_unset=True)
+class Error(TypedDict):
+    error: Annotated[str, Field(description="A short code such as not_found or too_many_requests.")]
+    message: Annotated[str, Field(description="What was wrong and how to fix it.")]
 
 
-class Error(_Response):
-    error: str = Field(description="A short code such as not_found or too_many_requests.")
-    message: str = Field(description="What was wrong and how to fix it.")
-
-
-class Health(_Response):
-    model_config = ConfigDict(extra="allow")  # the flows that were refused, when one was
+class Health(TypedDict):
+    """`ok`, and the flows that were refused when one was (the last good version keeps serving)."""
 
     status: Literal["ok"]
 
 
-class Probe(_Response):
+class Probe(TypedDict):
     id: str
     status: ProbeStatus
-    summary: str = Field(description="One plain-English sentence for the customer.")
-    details: dict[str, Any] | None = Field(None, description="The evidence, when the check kept some.")
+    summary: Annotated[str, Field(description="One plain-English sentence for the customer.")]
+    details: NotRequired[Annotated[dict[str, Any], Field(description="The evidence the check kept.")]]
 
 
-class Message(_Response):
+class Message(TypedDict):
     role: Literal["bot", "agent", "user"]
     type: Literal["text", "probe", "handoff"]
     text: str
-    agent: str | None = Field(None, description="The agent's name, on an agent's message.")
-    probe: Probe | None = Field(None, description="The check, on a probe message.")
-
-    @classmethod
-    def of(cls, message: engine.Message) -> Message:
-        given: dict[str, Any] = {"role": message.role, "type": message.type, "text": message.text}
-        if message.agent is not None:
-            given["agent"] = message.agent
-        if message.probe is not None:
-            p = message.probe
-            probe: dict[str, Any] = {"id": p.id, "status": p.status, "summary": p.summary}
-            if p.details is not None:
-                probe["details"] = p.details
-            given["probe"] = Probe(**probe)
-        return cls(**given)
+    agent: NotRequired[Annotated[str, Field(description="The agent's name, on an agent's message.")]]
+    probe: NotRequired[Annotated[Probe, Field(description="The check, on a probe message.")]]
 
 
-class Choice(_Response):
+class Choice(TypedDict):
     id: str
     label: str
 
 
-class AwaitingChoice(_Response):
+class AwaitingChoice(TypedDict):
     kind: Literal["choice"]
     choices: list[Choice]
 
 
-class AwaitingText(_Response):
+class AwaitingText(TypedDict):
     kind: Literal["text"]
-    hint: str = Field(description="An example of a good answer (may be empty).")
+    hint: Annotated[str, Field(description="An example of a good answer (may be empty).")]
 
 
 Awaiting = Annotated[AwaitingChoice | AwaitingText, Field(discriminator="kind")]
 
 
-def _awaiting(awaiting: engine.Awaiting | None) -> AwaitingChoice | AwaitingText | None:
-    if awaiting is None:
-        return None
-    if awaiting.kind == "choice":
-        return AwaitingChoice(
-            kind="choice", choices=[Choice(id=c.id, label=c.label) for c in awaiting.choices]
-        )
-    return AwaitingText(kind="text", hint=awaiting.hint)
-
-
-class Turn(_Response):
+class Turn(TypedDict):
     """The turn object: this turn's messages, the status, and what the bot waits for now."""
 
     conversation: str
     status: engine.Status
     messages: list[Message]
-    awaiting: Awaiting | None = Field(description="What the bot waits for now; null when nothing.")
+    awaiting: Annotated[Awaiting | None, Field(description="What the bot waits for now; null when nothing.")]
 
 
 class Started(Turn):
     """The opening turn and the conversation's secret token."""
 
-    token: str = Field(description="Send it as 'Authorization: Bearer TOKEN' for this conversation.")
+    token: Annotated[
+        str, Field(description="Send it as 'Authorization: Bearer TOKEN' for this conversation.")
+    ]
 
 
 class Transcript(Turn):
     """Every message so far, the status, what the bot awaits and the agent who has it."""
 
-    agent: str | None = Field(description="The agent who has the conversation, or null.")
+    agent: Annotated[str | None, Field(description="The agent who has the conversation, or null.")]
 
 
-class Claimed(_Response):
+class Claimed(TypedDict):
     conversation: str
     status: Literal["with_agent"]
     agent: str
 
 
-class AgentMessage(_Response):
+class AgentMessage(TypedDict):
     conversation: str
-    message: Message = Field(description="The message as the customer sees it.")
+    message: Annotated[Message, Field(description="The message as the customer sees it.")]
 
 
-T = TypeVar("T", bound=Turn)
+def message_of(message: engine.Message) -> Message:
+    out: Message = {"role": message.role, "type": message.type, "text": message.text}
+    if message.agent is not None:
+        out["agent"] = message.agent
+    if message.probe is not None:
+        p = message.probe
+        # The engine writes only the five statuses; ProbeView keeps the text it was read back with.
+        probe: Probe = {"id": p.id, "status": cast(ProbeStatus, p.status), "summary": p.summary}
+        if p.details is not None:
+            probe["details"] = p.details
+        out["probe"] = probe
+    return out
 
 
-def _turn(body: type[T], turn: service.TurnResult, **more: Any) -> T:
-    messages = [Message.of(m) for m in turn.messages]
-    return body(
-        conversation=turn.conversation,
-        status=turn.status,
-        messages=messages,
-        awaiting=_awaiting(turn.awaiting),
-        **more,
-    )
+def awaiting_of(awaiting: engine.Awaiting | None) -> AwaitingChoice | AwaitingText | None:
+    if awaiting is None:
+        return None
+    if awaiting.kind == "choice":
+        return {"kind": "choice", "choices": [{"id": c.id, "label": c.label} for c in awaiting.choices]}
+    return {"kind": "text", "hint": awaiting.hint}
 
 
-def turn_json(turn: service.TurnResult) -> dict[str, Any]:
-    return _turn(Turn, turn).to_json()
+def turn_body(turn: service.TurnResult) -> Turn:
+    return {
+        "conversation": turn.conversation,
+        "status": turn.status,
+        "messages": [message_of(m) for m in turn.messages],
+        "awaiting": awaiting_of(turn.awaiting),
+    }
 
 
-def started_json(started: service.Started) -> dict[str, Any]:
-    return _turn(Started, started.turn, token=started.token).to_json()
+def started_body(started: service.Started) -> Started:
+    return {**turn_body(started.turn), "token": started.token}
 
 
-def transcript_json(transcript: service.Transcript) -> dict[str, Any]:
-    return _turn(Transcript, transcript, agent=transcript.agent).to_json()
+def transcript_body(transcript: service.Transcript) -> Transcript:
+    return {**turn_body(transcript), "agent": transcript.agent}
 
 
-def claimed_json(claimed: service.Claimed) -> dict[str, Any]:
-    return Claimed(conversation=claimed.conversation, status="with_agent", agent=claimed.agent).to_json()
+def claimed_body(claimed: service.Claimed) -> Claimed:
+    return {"conversation": claimed.conversation, "status": "with_agent", "agent": claimed.agent}
 
 
-def agent_message_json(reply: service.AgentReply) -> dict[str, Any]:
-    return AgentMessage(conversation=reply.conversation, message=Message.of(reply.message)).to_json()
+def agent_message_body(reply: service.AgentReply) -> AgentMessage:
+    return {"conversation": reply.conversation, "message": message_of(reply.message)}

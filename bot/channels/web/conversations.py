@@ -10,7 +10,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bot.channels.web import sse
-from bot.channels.web.bodies import CustomerMessage, NewConversation, started_json, transcript_json, turn_json
+from bot.channels.web.bodies import CustomerMessage, NewConversation, started_body, transcript_body, turn_body
 from bot.channels.web.context import CONVERSATION_ID, WebContext, bearer, context
 from bot.channels.web.inputs import fields_of, parse_object
 from bot.channels.web.ratelimit import retry_after
@@ -78,7 +78,7 @@ async def start(request: Request) -> Response:
     started = await ctx.service.start(body.get("flow"), CHANNEL, customer={"ip": ip})
     ctx.metrics.observe_turn(CHANNEL, time.perf_counter() - began, started.turn, "active")
     location = f"/api/conversations/{started.conversation_id}"
-    response = json_ok(started_json(started), status=201)
+    response = json_ok(started_body(started), status=201)
     response.headers["Location"] = location
     return response
 
@@ -104,7 +104,7 @@ async def message(request: Request) -> Response:
         conversation_id, Incoming(text=body.get("text"), choice=body.get("choice")), idempotency_key=key
     )
     ctx.metrics.observe_turn(CHANNEL, time.perf_counter() - began, turn, "")
-    return json_ok(turn_json(turn))
+    return json_ok(turn_body(turn))
 
 
 async def transcript(request: Request) -> Response:
@@ -112,7 +112,7 @@ async def transcript(request: Request) -> Response:
     conversation_id, refused = await _authorised(request, ctx)
     if refused is not None:
         return refused
-    return json_ok(transcript_json(await ctx.service.transcript(conversation_id)))
+    return json_ok(transcript_body(await ctx.service.transcript(conversation_id)))
 
 
 async def events(request: Request) -> Response:

@@ -1,13 +1,12 @@
-"""The OpenAPI 3.1 document of the web API, generated from the pydantic bodies and a table of operations."""
+"""The OpenAPI 3.1 document of the web API: pydantic's JSON Schema of the typed bodies, and a table of operations."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
-from pydantic_core import core_schema
+from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from bot.channels.web import bodies
 
@@ -24,7 +23,7 @@ class Reply:
     """One documented response: a JSON body of `body`, or `media` with a plain string schema."""
 
     description: str
-    body: type[BaseModel] | None = bodies.Error
+    body: type | None = bodies.Error
     media: str | None = None
     retry_after: bool = False
 
@@ -35,7 +34,7 @@ class Operation:
     method: str
     summary: str
     replies: dict[int, Reply]
-    request: type[BaseModel] | None = None
+    request: type | None = None
     request_required: bool = True
     security: str | None = None  # "conversationToken" or "agentKey"
     description: str | None = None
@@ -66,9 +65,7 @@ AGENT = {
 CONVERSATIONS = "/api/conversations/{conversation_id}"
 
 
-def _agent_operation(
-    action: str, summary: str, request: type[BaseModel], status: int, answer: Reply
-) -> Operation:
+def _agent_operation(action: str, summary: str, request: type, status: int, answer: Reply) -> Operation:
     """An agent API call: a POST under the conversation, authorised by the agent key."""
     path = f"/api/agent/conversations/{{conversation_id}}/{action}"
     return Operation(path, "post", summary, {status: answer, **AGENT}, request=request, security="agentKey")
@@ -185,31 +182,23 @@ CONVERSATION_ID = {
 }
 
 
-class _Schemas(GenerateJsonSchema):
-    """pydantic's JSON Schema without `default: null`: a field left out is simply not sent."""
-
-    def default_schema(self, schema: core_schema.WithDefaultSchema) -> dict[str, Any]:
-        out = super().default_schema(schema)
-        if out.get("default", ...) is None:
-            del out["default"]
-        return out
-
-
 def document(version: str, operations: tuple[Operation, ...] = OPERATIONS) -> dict[str, Any]:
-    """The whole document; every body schema comes from the models in `bodies`."""
-    used: list[tuple[type[BaseModel], JsonSchemaMode]] = []
+    """The whole document; every body schema is generated from its type in `bodies`."""
+    used: dict[type, JsonSchemaMode] = {}
     for op in operations:
         if op.request is not None:
-            used.append((op.request, "validation"))
-        used.extend((r.body, "serialization") for r in op.replies.values() if r.body is not None)
-    _, schemas = models_json_schema(list(dict.fromkeys(used)), ref_template=REF, schema_generator=_Schemas)
+            used[op.request] = "validation"
+        used.update((r.body, "serialization") for r in op.replies.values() if r.body is not None)
+    schemas = GenerateJsonSchema(ref_template=REF).generate_definitions(
+        [(body.__name__, mode, TypeAdapter(body).core_schema) for body, mode in used.items()]
+    )[1]
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "supportbot", "version": version, "description": DESCRIPTION},
-        "components": {"securitySchemes": SECURITY, "schemas": schemas.get("$defs", {})},
+        "components": {"securitySchemes": SECURITY, "schemas": schemas},
         "paths": paths,
     }
 
@@ -244,5 +233,5 @@ def _reply(reply: Reply) -> dict[str, Any]:
     return out
 
 
-def _json(model: type[BaseModel]) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}}
+def _json(body: type) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": REF.format(model=body.__name__)}}}
