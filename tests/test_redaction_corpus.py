@@ -16,8 +16,8 @@ from bot.escalation import worker
 from bot.redaction import REDACTED, RedactingFilter, install_log_redaction, redact
 from bot.service import PRIVACY_NOTICE
 from bot.storage.schema import metadata
-from tests.escalation.escalation_support import SECRET, WebhookReceiver, body_text, mail_receiver
-from tests.storage.storage_support import running_parts
+from tests.support.escalation import SECRET, WebhookReceiver, body_text, mail_receiver
+from tests.support.storage import running_parts
 
 PEM = (
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"

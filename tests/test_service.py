@@ -12,7 +12,7 @@ from bot.engine.model import Conversation, Incoming
 from bot.errors import Conflict
 from bot.service import PRIVACY_NOTICE, Claimed, ConversationService, Transcript, TurnResult
 from bot.storage.schema import conversations, turns
-from tests.storage.storage_support import PYTHON, ROOT, Subscriber, child_env, running_parts
+from tests.support.storage import PYTHON, ROOT, Subscriber, child_env, running_parts
 
 
 async def row_of(service: ConversationService, conversation_id: str) -> Any:
@@ -133,7 +133,7 @@ async def test_concurrent_replies_in_one_process_are_serialised(database_url: st
 RIVAL = """
 import asyncio, os, sys
 from bot.engine.model import Incoming
-from tests.storage.storage_support import running_parts
+from tests.support.storage import running_parts
 
 async def main():
     async with running_parts(os.environ["DATABASE_URL"]) as parts:

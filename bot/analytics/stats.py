@@ -15,8 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.analytics.kinds import EventKind
 from bot.analytics.missed import TOP_MISSED, MissedQuestion, as_json, top_missed
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound
-from bot.flows.registry import FlowRegistry
 from bot.storage.schema import conversations, events
 
 STATUSES = ("active", "resolved", "unresolved", "escalated", "with_agent", "abandoned")

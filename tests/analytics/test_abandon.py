@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from analytics_support import FLOWS, ScriptedProbes
 from sqlalchemy import select, update
 
 from bot.analytics.abandon import sweep
@@ -16,6 +15,7 @@ from bot.bootstrap import Parts, build
 from bot.engine.model import Incoming
 from bot.settings import Settings
 from bot.storage.schema import conversations, events
+from tests.support.analytics import FLOWS, ScriptedProbes
 
 
 @pytest.fixture

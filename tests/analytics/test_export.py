@@ -6,12 +6,11 @@ import asyncio
 import json
 from pathlib import Path
 
-from analytics_support import FLOWS, ScriptedProbes, run_bot
-
 from bot.analytics.periods import parse_when
 from bot.bootstrap import build
 from bot.engine.model import Incoming
 from bot.settings import Settings
+from tests.support.analytics import FLOWS, ScriptedProbes, run_bot
 
 
 async def seed(db: Path) -> list[str]:

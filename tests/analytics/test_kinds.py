@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from analytics_support import FLOWS, ScriptedProbes
 from sqlalchemy import select, update
 
 from bot.analytics.abandon import sweep
@@ -14,6 +13,7 @@ from bot.bootstrap import build
 from bot.engine.model import Incoming
 from bot.settings import Settings
 from bot.storage.schema import conversations, events
+from tests.support.analytics import FLOWS, ScriptedProbes
 
 
 def test_the_stored_values_never_change() -> None:

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from analytics_support import FLOW, FLOWS, HOSTILE, Clock, ScriptedProbes, add_events, missed, run_bot
 
 from bot.analytics.missed import MissedMessage, MissedQuestion, as_json
 from bot.analytics.stats import Filters, compute, missed_messages
 from bot.bootstrap import Parts, build
 from bot.settings import Settings
+from tests.support.analytics import FLOW, FLOWS, HOSTILE, Clock, ScriptedProbes, add_events, missed, run_bot
 
 DAY1 = datetime(2024, 3, 1, tzinfo=UTC).timestamp()
 DAY2 = DAY1 + 86400

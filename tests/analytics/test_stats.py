@@ -13,7 +13,15 @@ from typing import Any
 
 import orjson
 import pytest
-from analytics_support import (
+from sqlalchemy import select
+
+from bot.analytics.abandon import sweep
+from bot.bootstrap import build
+from bot.engine.model import Incoming
+from bot.service import ConversationService
+from bot.settings import Settings
+from bot.storage.schema import conversations
+from tests.support.analytics import (
     EXHAUSTED,
     FLOW,
     FLOWS,
@@ -26,14 +34,6 @@ from analytics_support import (
     route,
     run_bot,
 )
-from sqlalchemy import select
-
-from bot.analytics.abandon import sweep
-from bot.bootstrap import build
-from bot.engine.model import Incoming
-from bot.service import ConversationService
-from bot.settings import Settings
-from bot.storage.schema import conversations
 
 N = 300
 DAY1 = datetime(2024, 3, 1, tzinfo=UTC).timestamp()

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from engine_support import REFERENCE_FLOWS, MakeEngine
 
 from bot.engine.engine import Engine
 from bot.engine.probing import OfflineProbes, ProbePort
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
+from tests.support.engine import REFERENCE_FLOWS, MakeEngine
 
 
 @pytest.fixture

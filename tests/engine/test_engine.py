@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from engine_support import MakeEngine
 
 from bot.engine import engine as engine_module
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming, Turn
 from bot.errors import FlowNotFound, InputError
+from tests.support.engine import MakeEngine
 
 WriteFlow = Callable[[str, str], Path]
 

@@ -6,11 +6,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from engine_support import MakeEngine
 
 from bot.engine.model import Incoming
 from bot.engine.probing import FixtureProbes, OfflineProbes, ProbeResult, ProgressCallback
 from bot.errors import ProbeError
+from tests.support.engine import MakeEngine
 
 WriteFlow = Callable[[str, str], Path]
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from engine_support import MakeEngine
 
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming, Turn
+from tests.support.engine import MakeEngine
 
 WriteFlow = Callable[[str, str], Path]
 

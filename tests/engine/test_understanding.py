@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from engine_support import MakeEngine, WriteFlow
 
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming, Turn
+from tests.support.engine import MakeEngine, WriteFlow
 
 FLOW = """\
     id: help

@@ -14,8 +14,8 @@ from bot.escalation.outbox import Policy, backoff
 from bot.escalation.sinks import WebhookSink
 from bot.escalation.worker import deliver_due
 from bot.storage.schema import outbox as outbox_table
-from tests.escalation.escalation_support import SECRET, Answer, WebhookReceiver
-from tests.storage.storage_support import running_parts, supportbot_cli
+from tests.support.escalation import SECRET, Answer, WebhookReceiver
+from tests.support.storage import running_parts, supportbot_cli
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:

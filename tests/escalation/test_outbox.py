@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.engine.model import Incoming
 from bot.escalation import outbox, worker
 from bot.escalation.outbox import Policy
-from tests.escalation.escalation_support import SECRET, Answer, WebhookReceiver
-from tests.storage.storage_support import running_parts, supportbot_cli
+from tests.support.escalation import SECRET, Answer, WebhookReceiver
+from tests.support.storage import running_parts, supportbot_cli
 
 FAST = Policy(max_attempts=3, base_delay=0.0)  # no wait between tries: the rows are due at once
 

@@ -14,9 +14,9 @@ import pytest
 
 from bot.engine.model import Incoming
 from bot.escalation import outbox
-from tests.escalation.escalation_support import SECRET, Answer, WebhookReceiver
-from tests.serving import stop
-from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
+from tests.support.escalation import SECRET, Answer, WebhookReceiver
+from tests.support.serving import stop
+from tests.support.storage import PYTHON, ROOT, child_env, running_parts
 
 pytestmark = [pytest.mark.slow, pytest.mark.fault]
 

@@ -11,7 +11,7 @@ from bot.engine.model import Incoming
 from bot.escalation.packet import mrkdwn_escape, render_html, render_markdown, render_text
 from bot.service import ConversationService
 from bot.storage.schema import escalations
-from tests.storage.storage_support import running_parts
+from tests.support.storage import running_parts
 
 HOSTILE = "my mail program times out <@U123> <!channel> & <https://evil.example|click>"
 

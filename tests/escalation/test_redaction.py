@@ -18,8 +18,8 @@ from bot.escalation.worker import deliver_due
 from bot.redaction import REDACTED, RedactingFilter, redact
 from bot.service import PRIVACY_NOTICE
 from bot.storage.schema import metadata
-from tests.escalation.escalation_support import SECRET, WebhookReceiver, body_text, mail_receiver
-from tests.storage.storage_support import running_parts
+from tests.support.escalation import SECRET, WebhookReceiver, body_text, mail_receiver
+from tests.support.storage import running_parts
 
 CANARY = "Zq9CANARY41ab"
 AUTH_PLAIN = base64.b64encode(f"\0jo@example.com\0{CANARY}".encode()).decode()

@@ -15,8 +15,8 @@ from bot.errors import DeliveryError
 from bot.escalation import outbox, worker
 from bot.escalation.outbox import Policy
 from bot.escalation.sinks import EmailSink, WebhookSink, sign
-from tests.escalation.escalation_support import SECRET, WebhookReceiver, body_text, mail_receiver
-from tests.storage.storage_support import running_parts
+from tests.support.escalation import SECRET, WebhookReceiver, body_text, mail_receiver
+from tests.support.storage import running_parts
 
 
 async def test_webhook_packet_is_signed_and_carries_its_idempotency_key(database_url: str) -> None:

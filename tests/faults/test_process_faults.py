@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fault_support import DATABASE, SCRIPT, bot_env, pg_schema, upgrade
 
-from tests.serving import serve
+from tests.support.faults import DATABASE, SCRIPT, bot_env, pg_schema, upgrade
+from tests.support.serving import serve
 
 pytestmark = [
     pytest.mark.fault,

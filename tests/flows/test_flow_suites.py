@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flow_support import REPO
 
 from bot.cli import main
-from bot.flows import testing
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
+from bot.flowtests import conversations as testing
+from tests.support.flows import REPO
 
 FLOWS = REPO / "flows"
 CASES = testing.iter_cases(testing.test_files_for([FLOWS]))

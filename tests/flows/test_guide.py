@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flow_support import REPO
 
 from bot.cli import main
+from tests.support.flows import REPO
 
 GUIDE = (REPO / "flows" / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```yaml\n(.*?)```", GUIDE, re.DOTALL)

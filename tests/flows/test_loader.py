@@ -7,7 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from flow_support import (
+
+from bot.engine.compile import load_file, load_flow
+from bot.engine.registry import FlowRegistry
+from bot.errors import FlowError
+from tests.support.flows import (
     REPO,
     Mutation,
     expected_location,
@@ -16,10 +20,6 @@ from flow_support import (
     reference_text,
     write_copy,
 )
-
-from bot.errors import FlowError
-from bot.flows.loader import load_file, load_flow
-from bot.flows.registry import FlowRegistry
 
 BOMB = "".join(
     f"  {name}: &{name} [{', '.join([f'*{prev}'] * 10) if prev else ', '.join(['x'] * 10)}]\n"

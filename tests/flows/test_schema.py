@@ -10,12 +10,12 @@ from typing import Any
 
 import jsonschema
 import pytest
-from flow_support import REPO
 
 from bot.errors import FlowError
 from bot.flows.loader import parse_flow
 from bot.flows.schema import SCHEMA_FILE, flow_schema, schema_text
 from bot.flows.yamlsafe import read_document
+from tests.support.flows import REPO
 
 COMMITTED = REPO / "flows" / SCHEMA_FILE
 FIXTURES = Path(__file__).parent / "fixtures"

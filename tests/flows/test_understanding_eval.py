@@ -7,9 +7,9 @@ import textwrap
 from pathlib import Path
 
 from click.testing import CliRunner
-from flow_support import REPO
 
 from bot.cli import main
+from tests.support.flows import REPO
 
 FLOWS = REPO / "flows"
 SUITE = FLOWS / "tests" / "cant-send-email.nlu.yaml"

@@ -5,11 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flow_support import Mutation, expected_location, flows_check, position_of, reference_text, write_copy
 
+from bot.engine.compile import load_file
 from bot.errors import FlowError
-from bot.flows.loader import default_catalogue, load_file, parse_flow
+from bot.flows.loader import default_catalogue, parse_flow
 from bot.flows.validate import validate_flow
+from tests.support.flows import (
+    Mutation,
+    expected_location,
+    flows_check,
+    position_of,
+    reference_text,
+    write_copy,
+)
 
 MUTATIONS = {
     "unknown step target": Mutation(

@@ -8,7 +8,7 @@ from typing import Any
 from bot.probes import LiveProbes
 from bot.probes.report import Report
 from tests.fakes.smtp_servers import ScriptedSMTP, closed_port
-from tests.probes.conftest import DOMAIN, World
+from tests.support.probes import DOMAIN, World
 
 Statuses = dict[str, str]
 
@@ -261,7 +261,7 @@ async def test_servfail_and_dropped_queries_are_unknown(make_world: Callable[...
 
 
 async def test_idn_domain(make_world: Callable[..., World]) -> None:
-    from tests.probes.conftest import healthy_zones
+    from tests.support.probes import healthy_zones
 
     idn = "xn--bcher-kva.example"
     zones = {k: v for k, v in healthy_zones(idn).items() if idn in k}

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from tests.probes.conftest import DOMAIN, World
+from tests.support.probes import DOMAIN, World
 
 CHECK_IDS = [
     "mx",

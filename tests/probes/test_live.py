@@ -15,7 +15,7 @@ from bot.probes import LiveProbes, Timeouts
 from bot.settings import Settings
 from tests.fakes.dns_server import FakeDNS
 from tests.fakes.smtp_servers import ScriptedSMTP
-from tests.probes.conftest import DOMAIN, World
+from tests.support.probes import DOMAIN, World
 
 
 def test_it_is_a_probe_port() -> None:

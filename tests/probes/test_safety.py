@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from tests.fakes import connect_log
 from tests.fakes.smtp_servers import ScriptedSMTP
-from tests.probes.conftest import DOMAIN, World
+from tests.support.probes import DOMAIN, World
 
 
 def _world_with_mx(

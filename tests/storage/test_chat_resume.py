@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
+from tests.support.storage import PYTHON, ROOT, child_env, running_parts
 
 pytestmark = pytest.mark.fault
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.errors import ConfigError, Duplicate, StorageError
 from bot.storage.driver import SqliteDriver, open_driver
-from tests.storage.storage_support import running_parts
+from tests.support.storage import running_parts
 
 TABLE = "CREATE TABLE IF NOT EXISTS probe_keys (key VARCHAR(40) PRIMARY KEY, n INTEGER NOT NULL)"
 

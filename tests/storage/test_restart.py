@@ -10,7 +10,7 @@ import pytest
 
 from bot.channels.web.bodies import transcript_body
 from bot.engine.model import Incoming
-from tests.storage.storage_support import PYTHON, ROOT, child_env, running_parts
+from tests.support.storage import PYTHON, ROOT, child_env, running_parts
 
 pytestmark = pytest.mark.fault
 
@@ -19,7 +19,7 @@ CHILD = """
 import asyncio, json, os, sys
 from bot.channels.web.bodies import transcript_body
 from bot.engine.model import Incoming
-from tests.storage.storage_support import running_parts
+from tests.support.storage import running_parts
 
 async def main():
     async with running_parts(os.environ["DATABASE_URL"]) as parts:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from bot.engine.model import Incoming
 from bot.engine.probing import FixtureProbes, ProbeResult, ProgressCallback
-from tests.storage.storage_support import REFERENCE_PROBES, running_parts
+from tests.support.storage import REFERENCE_PROBES, running_parts
 
 
 class GatedProbes(FixtureProbes):

@@ -71,6 +71,21 @@ class HandBack(AgentName):
     ]
 
 
+MAX_EMAIL = 300
+
+
+@with_config(STRICT)
+class Contact(TypedDict):
+    email: Annotated[str, Field(max_length=MAX_EMAIL, description="Where replies go once they have left.")]
+
+
+@with_config(STRICT)
+class Ticket(TypedDict):
+    ticket: Annotated[
+        str, Field(max_length=MAX_NAME, description="The single-use ticket from an e-mail's link.")
+    ]
+
+
 # -- responses: the service's typed results go out only through these ---------------------------------
 
 
@@ -139,6 +154,33 @@ class Transcript(Turn):
     """Every message so far, the status, what the bot awaits and the agent who has it."""
 
     agent: Annotated[str | None, Field(description="The agent who has the conversation, or null.")]
+
+
+class Resumed(Transcript):
+    """The transcript so far, with a new token for this browser."""
+
+    token: str
+
+
+class ContactSaved(TypedDict):
+    conversation: str
+    email: str
+
+
+class TranscriptSent(TypedDict):
+    conversation: str
+    sent_to: str
+
+
+class Inbound(TypedDict):
+    status: Literal["added", "duplicate"]
+    conversation: NotRequired[str]
+
+
+class WidgetConfig(TypedDict):
+    allowed: bool
+    mail: Annotated[bool, Field(description="Whether e-mail (contact, transcript, replies) is set up.")]
+    message: NotRequired[Annotated[str, Field(description="Why this page's origin may not embed it.")]]
 
 
 class Claimed(TypedDict):

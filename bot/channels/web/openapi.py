@@ -35,6 +35,7 @@ class Operation:
     summary: str
     replies: dict[int, Reply]
     request: type | None = None
+    raw_request: dict[str, Any] | None = None  # content by media type, for a body that is not one type
     request_required: bool = True
     security: str | None = None  # "conversationToken" or "agentKey"
     description: str | None = None
@@ -62,6 +63,7 @@ AGENT = {
     400: MALFORMED,
     413: TOO_LARGE,
 }
+NO_MAIL = Reply("Contact by e-mail is not set up on this server.")
 CONVERSATIONS = "/api/conversations/{conversation_id}"
 
 
@@ -148,10 +150,87 @@ OPERATIONS = (
         Reply("The bot's turn after taking over again.", bodies.Turn),
     ),
     Operation(
+        f"{CONVERSATIONS}/contact",
+        "post",
+        "Where to e-mail the customer when they have left (asked at the hand-over)",
+        {
+            200: Reply("Stored; the hand-over packet carries it.", bodies.ContactSaved),
+            **TOKEN,
+            **BODY,
+            400: Reply(
+                "Malformed body, or the e-mail address is not one (the message says how to write it)."
+            ),
+            503: NO_MAIL,
+        },
+        request=bodies.Contact,
+        security="conversationToken",
+    ),
+    Operation(
+        f"{CONVERSATIONS}/transcript/email",
+        "post",
+        "E-mail the transcript to the conversation's contact address",
+        {
+            202: Reply("Sent to the mail server.", bodies.TranscriptSent),
+            **TOKEN,
+            400: Reply("No contact address yet, or e-mail is not set up here."),
+            413: TOO_LARGE,
+            429: LIMITED,
+            503: NO_MAIL,
+        },
+        security="conversationToken",
+    ),
+    Operation(
+        "/api/conversations/resume",
+        "post",
+        "Exchange a single-use ticket (the link in an e-mail) for a token of the conversation",
+        {
+            200: Reply("The transcript so far, with a new token for this browser.", bodies.Resumed),
+            404: Reply("The ticket was already used, has expired or never existed."),
+            **BODY,
+            503: NO_MAIL,
+        },
+        request=bodies.Ticket,
+    ),
+    Operation(
+        "/api/inbound/email",
+        "post",
+        "A customer's e-mailed reply, from a mail provider's inbound-parse webhook",
+        {
+            200: Reply("Added to the conversation (or a repeated delivery).", bodies.Inbound),
+            400: Reply("Not a reply to an address we gave out, wrong sender, or no text."),
+            401: Reply("Unsigned or badly signed."),
+            403: Reply("Inbound e-mail is turned off (SUPPORTBOT_INBOUND_SECRET unset)."),
+            404: Reply("The conversation no longer exists."),
+            413: Reply("Too large."),
+            415: Reply("Not form data or JSON."),
+        },
+        raw_request={
+            media: {"schema": {"type": "object"}}
+            for media in ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
+        },
+        description=(
+            "SendGrid (from, to, text), Mailgun (sender, recipient, stripped-text; signed with "
+            "timestamp/token/signature) or Postmark (JSON: From, To, StrippedTextReply) fields. Signed with "
+            "SUPPORTBOT_INBOUND_SECRET: Mailgun's own signature, or "
+            "'X-Supportbot-Signature: sha256=<hex HMAC-SHA256 of the body>'."
+        ),
+    ),
+    Operation(
+        "/widget/config.json",
+        "get",
+        "Whether the calling page's origin may embed the widget, and whether e-mail is set up",
+        {200: Reply("Readable from any origin.", bodies.WidgetConfig)},
+    ),
+    Operation(
         "/healthz",
         "get",
         "Health: 200 when the database answers, else 503",
-        {200: Reply("Healthy.", bodies.Health), 503: Reply("The database did not answer.")},
+        {
+            200: Reply("Healthy.", bodies.Health),
+            503: Reply(
+                "The database did not answer (or, with status not_ready and a reason, no flow is loaded)."
+            ),
+        },
     ),
     Operation(
         "/metrics", "get", "Prometheus metrics", {200: Reply("Text exposition format.", None, "text/plain")}
@@ -217,6 +296,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         out["security"] = [{op.security: []}]
     if op.request is not None:
         out["requestBody"] = {"required": op.request_required, "content": _json(op.request)}
+    elif op.raw_request is not None:
+        out["requestBody"] = {"required": True, "content": op.raw_request}
     out["responses"] = {str(code): _reply(reply) for code, reply in sorted(op.replies.items())}
     return out
 

@@ -4,44 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.channels.slack.conftest import SlackWorld
-from tests.channels.slack.slack_support import DM, GENERAL
-from tests.fakes.slack_api import FakeMessage
-
-
-def bot_replies(world: SlackWorld, channel: str, thread_ts: str) -> list[FakeMessage]:
-    return [m for m in world.fake.thread(channel, thread_ts) if m.ts != thread_ts]
-
-
-async def next_reply(world: SlackWorld, channel: str, thread_ts: str, count: int) -> FakeMessage:
-    """Wait for the bot's `count`-th message in the thread and return it."""
-    replies = await world.fake.wait_for(
-        lambda: (r := bot_replies(world, channel, thread_ts)) and len(r) >= count and r
-    )
-    await world.channel.idle()
-    return replies[count - 1]
-
-
-def buttons(message: FakeMessage) -> dict[str, str]:
-    """Button action id -> label on a message as Slack shows it now."""
-    return {
-        e["action_id"]: e["text"]["text"]
-        for b in message.blocks or ()
-        if b["type"] == "actions"
-        for e in b["elements"]
-    }
-
-
-def shown(message: FakeMessage) -> str:
-    """All text of a message's blocks, as Slack would render it (before entity decoding)."""
-    parts = [message.text]
-    for block in message.blocks or ():
-        if block.get("text"):
-            parts.append(block["text"]["text"])
-        for element in block.get("elements") or ():
-            text = element.get("text")
-            parts.append(text["text"] if isinstance(text, dict) else str(text or ""))
-    return "\n".join(parts)
+from tests.support.slack import DM, GENERAL, SlackWorld, bot_replies, buttons, next_reply, shown
 
 
 async def test_a_dm_starts_a_conversation_answered_in_its_thread(slack: SlackWorld) -> None:

@@ -12,10 +12,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.sink import SlackSink
 from bot.errors import DeliveryError
-from tests.channels.slack.conftest import HOSTILE, SlackWorld, deliver_escalations
-from tests.channels.slack.slack_support import AGENT, DM, ESCALATIONS, OTHER_AGENT
-from tests.channels.slack.test_slack_conversations import buttons, next_reply, shown
 from tests.fakes.slack_api import BOT_TOKEN, FakeMessage, FakeSlackAPI
+from tests.support.slack import (
+    AGENT,
+    DM,
+    ESCALATIONS,
+    HOSTILE,
+    OTHER_AGENT,
+    SlackWorld,
+    buttons,
+    deliver_escalations,
+    next_reply,
+    shown,
+)
 
 
 async def widget_conversation(world: SlackWorld) -> tuple[str, dict[str, str]]:

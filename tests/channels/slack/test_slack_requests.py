@@ -10,10 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.channels.slack.conftest import SlackWorld
-from tests.channels.slack.slack_support import DM, fixture
-from tests.channels.slack.test_slack_conversations import bot_replies, next_reply
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
+from tests.support.slack import DM, SlackWorld, bot_replies, fixture, next_reply
 
 
 async def test_url_verification_answers_the_challenge(slack: SlackWorld) -> None:

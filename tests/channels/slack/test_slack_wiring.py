@@ -11,8 +11,8 @@ from bot.channels.slack.socket import socket_mode_handler
 from bot.channels.slack.wiring import slack_mount
 from bot.errors import ConfigError
 from bot.settings import Settings
-from tests.channels.slack.conftest import FLOWS, slack_settings
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.slack import FLOWS, slack_settings
 
 
 def test_nothing_is_mounted_without_slack_settings() -> None:
@@ -54,8 +54,7 @@ async def test_serve_mounts_slack_events_when_the_signing_secret_is_set(
 
     from bot.channels.web.wiring import build_app
     from bot.engine.probing import FixtureProbes
-    from tests.channels.slack.conftest import PROBES
-    from tests.channels.slack.slack_support import SlackSim
+    from tests.support.slack import PROBES, SlackSim
 
     app = await build_app(slack_settings(tmp_path, fake_slack.url), probes=FixtureProbes(PROBES))
     async with app.router.lifespan_context(app):

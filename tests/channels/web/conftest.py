@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
-from web_support import build_app, web_settings
 
 from bot.channels.web.ratelimit import RateLimits
+from tests.support.web import build_app, web_settings
 
 
 @pytest.fixture

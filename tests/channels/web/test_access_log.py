@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.serving import serve
+from tests.support.serving import serve
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow

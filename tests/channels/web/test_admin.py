@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from admin_support import ADMIN_TOKEN, admin_settings, seed
-from web_support import build_app, live_server
 
 from bot.channels.web.admin.session import COOKIE, Signer
+from tests.support.admin import ADMIN_TOKEN, admin_settings, seed
+from tests.support.web import build_app, live_server
 
 PAGES = ["/admin/", "/admin/missed", "/admin/conversations", "/admin/outbox", "/admin/stats.json"]
 

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from admin_support import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed
-from web_support import build_app, chromium_path, live_server
+
+from tests.support.admin import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed
+from tests.support.web import build_app, chromium_path, live_server
 
 playwright_api = pytest.importorskip("playwright.async_api")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from admin_support import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed
 from markupsafe import escape
 from test_admin import sign_in
-from web_support import FLOWS, build_app, live_server
 
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
+from tests.support.admin import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed
+from tests.support.web import FLOWS, build_app, live_server
 
 FLOW = "cant-send-email"
 

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
-from web_support import AGENT_KEY
 
 from bot.channels.web.ratelimit import Rate, RateLimits
+from tests.support.web import AGENT_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

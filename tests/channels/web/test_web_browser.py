@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
-from web_support import AGENT_KEY, HOSTILE, chromium_path, live_server
+
+from tests.support.web import AGENT_KEY, HOSTILE, chromium_path, live_server
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -137,7 +138,7 @@ async def test_widget_end_to_end_on_another_origin(make_app: Callable[..., Await
             r = await api.post(f"{base}/messages", json={"agent": "Sam", "text": f"Hi, Sam here. {HOSTILE}"})
             assert r.status_code == 201
         await expect(frame.locator(".msg.agent")).to_contain_text(f"Hi, Sam here. {HOSTILE}")
-        await expect(frame.get_by_role("status")).to_contain_text("chatting with a person")
+        await expect(frame.get_by_role("status")).to_contain_text("chatting with Sam")
 
         assert fired == []
         await context.close()

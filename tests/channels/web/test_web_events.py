@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from web_support import AGENT_KEY, live_server
+
+from tests.support.web import AGENT_KEY, live_server
 
 
 async def next_event(lines: Any) -> dict[str, Any]:

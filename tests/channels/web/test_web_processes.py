@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_support import AGENT_KEY, FLOWS
 
-from tests import serving
+from tests.support import serving
+from tests.support.web import AGENT_KEY, FLOWS
 
 DATABASE = os.environ.get("TEST_DATABASE_URL")
 pytestmark = [

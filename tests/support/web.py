@@ -22,11 +22,10 @@ from bot.settings import Settings
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on 127.0.0.1 and an ephemeral port; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+async def live_server(app: ASGIApp, sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on 127.0.0.1 and an ephemeral port (or on `sock`, from `reserve()`,
+    when the app must know its own address); yield its base URL."""
+    sock = sock or reserve()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
@@ -51,9 +50,17 @@ async def live_server(app: ASGIApp) -> AsyncIterator[str]:
         sock.close()
 
 
+def reserve() -> socket.socket:
+    """A bound loopback socket on a port the OS picked, for live_server."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 # --- the app under test ------------------------------------------------------------------------
 
-FLOWS = Path(__file__).resolve().parents[3] / "flows"
+FLOWS = Path(__file__).resolve().parents[2] / "flows"
 AGENT_KEY = "agent-key-for-tests"
 HOSTILE = "<img src=x onerror=alert(1)>"
 

@@ -8,14 +8,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from web_support import FLOWS
-
 from bot.analytics.abandon import sweep
 from bot.bootstrap import build
 from bot.engine.model import Incoming
 from bot.escalation import outbox
 from bot.settings import Settings
-from tests.analytics.analytics_support import ScriptedProbes, add_events, missed, route
+from tests.support.analytics import ScriptedProbes, add_events, missed, route
+from tests.support.web import FLOWS
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
 SCRIPT = "<script>alert('admin')</script>"
