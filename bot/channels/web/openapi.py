@@ -62,6 +62,10 @@ AGENT = {
     404: Reply("No such conversation."),
     400: MALFORMED,
     413: TOO_LARGE,
+    429: Reply(
+        "Too many wrong keys from this address (or from everyone lately); not checked until then.",
+        retry_after=True,
+    ),
 }
 NO_MAIL = Reply("Contact by e-mail is not set up on this server.")
 CONVERSATIONS = "/api/conversations/{conversation_id}"
@@ -105,6 +109,7 @@ OPERATIONS = (
             200: Reply("The bot's answer: this turn's messages.", bodies.Turn),
             **TOKEN,
             409: Reply("Another message was handled at the same moment; send again."),
+            422: Reply("The Idempotency-Key was used before with a different message; use a new key."),
             **BODY,
         },
         request=bodies.CustomerMessage,

@@ -11,6 +11,7 @@ import pytest
 
 from bot.channels.slack import SlackChannel, slack_routes
 from bot.channels.web import create_app
+from bot.channels.web.wiring import slack_throttle
 from bot.engine.probing import FixtureProbes
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.support.slack import PROBES, SlackSim, SlackWorld, build_parts, slack_settings
@@ -33,7 +34,13 @@ async def slack(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterator[Slack
     parts = await build_parts(settings, probes)
     service = getattr(parts, "service", parts)
     channel = SlackChannel(service, settings)
-    app = create_app(settings, service, routes=slack_routes(channel.app))
+    app = create_app(
+        settings,
+        service,
+        routes=slack_routes(
+            channel.app, signing_secret=settings.slack_signing_secret, throttle=slack_throttle(settings)
+        ),
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         try:
