@@ -256,11 +256,11 @@ async def test_a_planted_canary_goes_nowhere(
                 # Every other one as a "choice": clients can post anything there.
                 incoming = Incoming(text=text) if n % 2 == 0 else Incoming(choice=text)
                 turns.append(await svc.reply(cid, incoming))
-                if turns[-1]["status"] == "escalated":
+                if turns[-1].status == "escalated":
                     break
             # Told gently, every time something was hidden.
-            assert all(t["messages"][0]["text"] == PRIVACY_NOTICE for t in turns)
-            if turns[-1]["status"] != "escalated":
+            assert all(t.messages[0].text == PRIVACY_NOTICE for t in turns)
+            if turns[-1].status != "escalated":
                 await svc.reply(cid, Incoming(text="human"))
             await svc.claim(cid, "Sam")
             await svc.reply(cid, Incoming(text=f"while you're here, token={CANARY}"))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.engine.model import Conversation, Incoming
 from bot.errors import Conflict
-from bot.service import PRIVACY_NOTICE, ConversationService
+from bot.service import PRIVACY_NOTICE, Claimed, ConversationService, Transcript, TurnResult
 from bot.storage.schema import conversations, turns
 from tests.support.storage import PYTHON, ROOT, Subscriber, child_env, running_parts
 
@@ -24,8 +24,16 @@ async def state_of(service: ConversationService, conversation_id: str) -> Conver
     return Conversation.load((await row_of(service, conversation_id)).state)
 
 
-def user_texts(transcript: dict[str, Any]) -> list[str]:
-    return [m["text"] for m in transcript["messages"] if m["role"] == "user"]
+def user_texts(transcript: Transcript) -> list[str]:
+    return [m.text for m in transcript.messages if m.role == "user"]
+
+
+def kind_of(turn: TurnResult | Transcript) -> str | None:
+    return turn.awaiting.kind if turn.awaiting is not None else None
+
+
+def choice_ids(turn: TurnResult) -> list[str]:
+    return [c.id for c in turn.awaiting.choices] if turn.awaiting is not None else []
 
 
 async def test_start_reply_transcript_and_token(database_url: str) -> None:
@@ -33,8 +41,8 @@ async def test_start_reply_transcript_and_token(database_url: str) -> None:
         svc = parts.service
         started = await svc.start(None, "web", {"name": "Jo", "email": "jo@example.com"})
         cid = started.conversation_id
-        assert started.turn["conversation"] == cid
-        assert started.turn["awaiting"]["kind"] == "choice"
+        assert started.turn.conversation == cid
+        assert kind_of(started.turn) == "choice"
 
         assert await svc.check_token(cid, started.token)
         assert not await svc.check_token(cid, started.token[:-1] + "x")
@@ -45,17 +53,17 @@ async def test_start_reply_transcript_and_token(database_url: str) -> None:
         assert started.token not in repr(tuple(row))
 
         turn = await svc.reply(cid, Incoming(choice="cannot_connect"))
-        assert turn["status"] == "active" and turn["awaiting"]["kind"] == "text"
+        assert turn.status == "active" and kind_of(turn) == "text"
         turn = await svc.reply(cid, Incoming(text="jo@Example.com"))
-        assert [c["id"] for c in turn["awaiting"]["choices"]] == ["yes", "no"]
+        assert choice_ids(turn) == ["yes", "no"]
 
         data = await svc.transcript(cid)
-        assert data["conversation"] == cid and data["status"] == "active"
-        assert data["awaiting"] == turn["awaiting"]
+        assert data.conversation == cid and data.status == "active"
+        assert data.awaiting == turn.awaiting
         assert user_texts(data)[-1] == "jo@Example.com"
-        opening = started.turn["messages"]
-        assert data["messages"][: len(opening)] == opening
-        assert data["messages"][-len(turn["messages"]) :] == turn["messages"]
+        opening = started.turn.messages
+        assert data.messages[: len(opening)] == opening
+        assert data.messages[-len(turn.messages) :] == turn.messages
 
         conv = await state_of(svc, cid)
         assert conv.step == "offer_port_probe" and conv.slots["domain"] == "example.com"
@@ -74,7 +82,7 @@ async def test_same_idempotency_key_is_applied_once(database_url: str) -> None:
         cid = (await svc.start(None, "web")).conversation_id
         first = await svc.reply(cid, Incoming(choice="cannot_connect"), idempotency_key="k-1")
         again = await svc.reply(cid, Incoming(choice="cannot_connect"), idempotency_key="k-1")
-        assert again == first
+        assert again == first and again.replayed and not first.replayed
         # A retried text with the same key is not a second answer either (it would fail validation).
         both = await asyncio.gather(
             svc.reply(cid, Incoming(text="example.com"), idempotency_key="k-2"),
@@ -88,7 +96,7 @@ async def test_same_idempotency_key_is_applied_once(database_url: str) -> None:
         # Keys belong to one conversation: another conversation may reuse the same key.
         other = (await svc.start(None, "web")).conversation_id
         turn = await svc.reply(other, Incoming(choice="login_rejected"), idempotency_key="k-1")
-        assert turn["conversation"] == other and turn != first
+        assert turn.conversation == other and turn != first
         async with svc.db.connect() as conn:
             keys = (await conn.execute(select(turns.c.conversation_id, turns.c.idempotency_key))).all()
         assert sorted(keys) == sorted([(cid, "k-1"), (cid, "k-2"), (other, "k-1")])
@@ -98,12 +106,12 @@ async def check_serialised(svc: ConversationService, cid: str, sent: list[str]) 
     """Every text applied exactly once, each followed by its own answer before the next one starts."""
     data = await svc.transcript(cid)
     assert sorted(user_texts(data)) == sorted(["no idea really", *sent])
-    roles = [m["role"] for m in data["messages"]]
+    roles = [m.role for m in data.messages]
     first_user = roles.index("user")
     for i in range(first_user, len(roles)):
         if roles[i] == "user":
             # No two customer messages in a row: a turn's answer is never split or lost.
-            assert i + 1 < len(roles) and roles[i + 1] == "bot", data["messages"]
+            assert i + 1 < len(roles) and roles[i + 1] == "bot", data.messages
     assert (await row_of(svc, cid)).turns == 1 + len(sent)  # + the first answer
 
 
@@ -187,31 +195,31 @@ async def test_takeover_claim_agent_message_and_hand_back(database_url: str) -> 
         listener = other.service if database_url.startswith("postgresql") else svc
         cid = (await svc.start(None, "web", {"name": "Casey"})).conversation_id
         turn = await svc.reply(cid, Incoming(text="human"))
-        assert turn["status"] == "escalated"
+        assert turn.status == "escalated"
 
         async with Subscriber(listener.events, cid) as sub:
             claimed = await svc.claim(cid, "Sam")
-            assert claimed == {"conversation": cid, "status": "with_agent", "agent": "Sam"}
+            assert claimed == Claimed(cid, "Sam", "with_agent")
             await sub.wait_for(lambda e: e.get("status") == "with_agent" and e.get("agent") == "Sam")
             joined = await sub.wait_for(lambda e: e.get("message", {}).get("type") == "handoff")
             assert "Sam" in joined["message"]["text"]
 
             # The bot stays quiet; the customer's words are stored (redacted) and go to the agent.
             turn = await svc.reply(cid, Incoming(text="are you there? my password is hunter2"))
-            assert turn["status"] == "with_agent"
-            assert [m["text"] for m in turn["messages"]] == [PRIVACY_NOTICE]
+            assert turn.status == "with_agent"
+            assert [m.text for m in turn.messages] == [PRIVACY_NOTICE]
             said = await sub.wait_for(lambda e: e.get("message", {}).get("role") == "user")
             assert said["message"]["text"] == "are you there? my password is [redacted]"
             turn = await svc.reply(cid, Incoming(choice="cannot_connect"))
-            assert turn["status"] == "with_agent" and turn["messages"] == []
+            assert turn.status == "with_agent" and turn.messages == ()
 
-            message = await svc.agent_message(cid, "Sam", "Hi Casey, looking at it now.")
-            assert message["role"] == "agent" and message["agent"] == "Sam"
+            sent = await svc.agent_message(cid, "Sam", "Hi Casey, looking at it now.")
+            assert sent.message.role == "agent" and sent.message.agent == "Sam"
             await sub.wait_for(lambda e: e.get("message", {}).get("role") == "agent")
 
             data = await svc.transcript(cid)
-            assert data["status"] == "with_agent" and data["agent"] == "Sam"
-            tail = [(m["role"], m["text"]) for m in data["messages"][-5:]]
+            assert data.status == "with_agent" and data.agent == "Sam"
+            tail = [(m.role, m.text) for m in data.messages[-5:]]
             assert tail[0] == ("bot", "Sam from our support team has joined the conversation.")
             assert tail[1:] == [
                 ("user", "are you there? my password is [redacted]"),
@@ -221,16 +229,16 @@ async def test_takeover_claim_agent_message_and_hand_back(database_url: str) -> 
             ]
 
             back = await svc.hand_back(cid, "Sam", step="ask_symptom")
-            assert back["status"] == "active" and back["awaiting"]["kind"] == "choice"
+            assert back.status == "active" and kind_of(back) == "choice"
             await sub.wait_for(lambda e: e.get("type") == "status" and e.get("status") == "active")
-            await sub.wait_for(lambda e: e.get("message", {}).get("text") == back["messages"][-1]["text"])
+            await sub.wait_for(lambda e: e.get("message", {}).get("text") == back.messages[-1].text)
             kinds = [e["type"] for e in sub.real()]
             assert kinds.index("status") < kinds.index("message")
 
         # The bot answers again, from the chosen step.
         turn = await svc.reply(cid, Incoming(choice="login_rejected"))
-        assert turn["status"] == "active"
-        assert (await svc.transcript(cid))["agent"] is None
+        assert turn.status == "active"
+        assert (await svc.transcript(cid)).agent is None
         assert (await state_of(svc, cid)).step == "ask_fixed_account"
 
 
@@ -242,9 +250,9 @@ async def test_hand_back_to_the_start_and_to_an_unknown_step(database_url: str) 
         await svc.claim(cid, "Sam")
         with pytest.raises(Exception, match="no step"):
             await svc.hand_back(cid, "Sam", step="no_such_step")
-        assert (await svc.transcript(cid))["status"] == "with_agent"
+        assert (await svc.transcript(cid)).status == "with_agent"
         turn = await svc.hand_back(cid, "Sam")
-        assert turn["status"] == "active"
+        assert turn.status == "active"
         assert (await state_of(svc, cid)).step == "ask_symptom"
 
 
@@ -283,13 +291,11 @@ async def test_missed_messages_are_stored_redacted_as_events(database_url: str) 
         turn = await svc.reply(
             cid, Incoming(text="hello, my email is broken, my password is Secr3t-Horse-99")
         )
-        assert (
-            turn["awaiting"]["kind"] == "choice" and "not sure I understood" in turn["messages"][-1]["text"]
-        )
+        assert kind_of(turn) == "choice" and "not sure I understood" in turn.messages[-1].text
         confirm = await svc.reply(
             cid, Incoming(text="my outlook fails to send, messages just sit in the outbox")
         )
-        assert [c["id"] for c in confirm["awaiting"]["choices"]] == ["yes", "no"]
+        assert choice_ids(confirm) == ["yes", "no"]
         await svc.reply(cid, Incoming(choice="no"))
         async with svc.db.connect() as conn:
             rows = (

@@ -10,11 +10,12 @@ import orjson
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.analytics.kinds import EventKind
 from bot.storage.database import now
 from bot.storage.schema import conversations, events
 
 log = logging.getLogger(__name__)
-ABANDONED = "abandoned"
+ABANDONED = "abandoned"  # the conversation's status while closed; its event is EventKind.ABANDONED
 SWEEP_EVERY = 60.0  # seconds between sweeps in a long-running process
 
 
@@ -60,7 +61,7 @@ async def sweep(engine: AsyncEngine, idle_minutes: float, at: float | None = Non
                     conversation_id=row.id,
                     flow_id=row.flow_id,
                     flow_version=row.flow_version,
-                    kind=ABANDONED,
+                    kind=EventKind.ABANDONED.value,
                     step=_step(row.state),
                     data={"idle_minutes": idle_minutes},
                     created_at=now() if at is None else at,

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-MISSED = "missed"  # the event kind the service records for a turn it did not understand well
+from bot.analytics.kinds import EventKind
+
 # Why a turn counts as missed: the question was asked again; the customer said "No, something else"
 # to the bot's confirmation; the bot went on, but its classifier was not sure.
 WHYS = ("reask", "rejected", "low_confidence")
@@ -87,7 +88,7 @@ def top_missed(
     tallies: dict[tuple[str, str], dict[str, _Tally]] = defaultdict(dict)
     for ev in events:
         data = ev.data
-        if ev.kind != MISSED or not ev.step or not isinstance(data, dict):
+        if ev.kind != EventKind.MISSED or not ev.step or not isinstance(data, dict):
             continue
         text = str(data.get("text") or "")[:MAX_TEXT]
         key = normalise(text)

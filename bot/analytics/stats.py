@@ -13,7 +13,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.analytics.missed import MISSED, TOP_MISSED, MissedQuestion, as_json, top_missed
+from bot.analytics.kinds import EventKind
+from bot.analytics.missed import TOP_MISSED, MissedQuestion, as_json, top_missed
 from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound
 from bot.storage.schema import conversations, events
@@ -132,7 +133,7 @@ async def missed_messages(
 ) -> list[MissedQuestion]:
     """Per question, the top `limit` texts the bot missed in the conversations the filters select."""
     filters = filters or Filters()
-    convs, evs = await load(engine, filters, kinds=(MISSED,))
+    convs, evs = await load(engine, filters, kinds=(EventKind.MISSED,))
     return top_missed(evs, step_order(registry, filters.flow, convs), limit)
 
 
@@ -187,21 +188,21 @@ def figures(
         last_abandoned: str | None = None
         for ev in history:
             data = ev.data or {}
-            if ev.kind == "answer":
+            if ev.kind == EventKind.ANSWER:
                 answers += 1
-            elif ev.kind == "step" and ev.step:
+            elif ev.kind == EventKind.STEP and ev.step:
                 s = steps[(flow, ev.step)]
                 s.entered += 1
                 s.conversations.add(conv.id)
                 if previous is not None:
                     steps[(flow, previous)].next[ev.step] += 1
                 previous = ev.step
-            elif ev.kind == "escalated":
+            elif ev.kind == EventKind.ESCALATED:
                 escalated.add(conv.id)
                 reasons[str(data.get("reason") or "escalated")] += 1
                 if ev.step:
                     steps[(flow, ev.step)].escalated += 1
-            elif ev.kind == "ended":
+            elif ev.kind == EventKind.ENDED:
                 if ev.step:
                     steps[(flow, ev.step)].ended += 1
                 if data.get("status") == "resolved" and conv.id not in resolved:
@@ -210,7 +211,7 @@ def figures(
                     seconds_to_resolution.append(max(0.0, ev.created_at - conv.created_at))
                 elif data.get("status") == "unresolved":
                     unresolved.add(conv.id)
-            elif ev.kind == "probe":
+            elif ev.kind == EventKind.PROBE:
                 probe_id, probe_status = str(data.get("id")), str(data.get("status"))
                 p = probes.setdefault(
                     probe_id, {"runs": 0, "status": Counter(), "checked": set(), "with_problem": set()}
@@ -222,7 +223,7 @@ def figures(
                 if probe_status in PROBLEM:
                     p["with_problem"].add(subject)
                 findings.add((probe_id, probe_status))
-            elif ev.kind == "feedback":
+            elif ev.kind == EventKind.FEEDBACK:
                 key = (flow, str(ev.step or data.get("step")))
                 if "comment" in data:
                     satisfaction[key]["comments"] += 1
@@ -230,10 +231,10 @@ def figures(
                     satisfaction[key][str(data["rating"])] += 1
                     for finding in findings:
                         by_finding[finding][str(data["rating"])] += 1
-            elif ev.kind == "abandoned":
+            elif ev.kind == EventKind.ABANDONED:
                 abandonments += 1
                 last_abandoned = ev.step
-            elif ev.kind == "resumed":
+            elif ev.kind == EventKind.RESUMED:
                 resumed += 1
         if conv.status == "abandoned" and last_abandoned:
             steps[(flow, last_abandoned)].dropped += 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any
+
+from bot.engine.model import Message
 
 _WHO = {"bot": "Support bot", "agent": "Support agent", "user": "You"}
 
@@ -37,16 +38,15 @@ def agent_reply(
 
 
 def transcript(
-    *, to: str, messages: Sequence[dict[str, Any]], link: str | None, title: str, reply_to: str | None
+    *, to: str, messages: Sequence[Message], link: str | None, title: str, reply_to: str | None
 ) -> EmailMessage:
     msg = _base(to, f"Your conversation: {title}", reply_to)
     lines = []
     for m in messages:
-        who = str(m.get("agent") or _WHO.get(str(m.get("role")), "Support bot"))
-        text = str(m.get("text") or "")
-        probe = m.get("probe")
-        if isinstance(probe, dict) and probe.get("summary"):
-            text = f"[{probe.get('status', '?')}] {probe['summary']}"
+        who = m.agent or _WHO.get(m.role, "Support bot")
+        text = m.text
+        if m.probe is not None and m.probe.summary:
+            text = f"[{m.probe.status}] {m.probe.summary}"
         lines.append(f"{who}: {text}")
     tail = f"\n\nContinue the conversation (the link works once):\n{link}\n" if link else "\n"
     msg.set_content(

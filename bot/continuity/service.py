@@ -16,7 +16,7 @@ from bot.continuity.contact import clean_email
 from bot.engine.model import Incoming
 from bot.errors import InputError
 from bot.mailer import Mailer
-from bot.service import ConversationService
+from bot.service import ConversationService, Transcript
 from bot.storage import access, store
 
 log = logging.getLogger(__name__)
@@ -26,9 +26,11 @@ SESSION_SECONDS = 30 * 24 * 3600.0  # the token a ticket is exchanged for
 
 @dataclass(frozen=True)
 class Resumed:
+    """A conversation taken up again from an e-mail's link: a new token, and everything so far."""
+
     conversation_id: str
     token: str
-    turn: dict[str, Any]
+    transcript: Transcript
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class Continuity:
         if to is None:
             raise InputError("Give an e-mail address first (POST .../contact), then ask for the transcript.")
         flow_id, title = await self._flow(conversation_id)
-        messages = (await self.service.transcript(conversation_id))["messages"]
+        messages = (await self.service.transcript(conversation_id)).messages
         link = self.link(await self.issue_ticket(conversation_id), flow_id, title)
         await self.mailer.send(
             letters.transcript(

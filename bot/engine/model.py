@@ -112,9 +112,12 @@ class Message:
     text: str
     type: MessageType = "text"
     probe: ProbeView | None = None
+    agent: str | None = None  # who wrote it, on an agent's message
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"role": self.role, "type": self.type, "text": self.text}
+        if self.agent is not None:
+            out["agent"] = self.agent
         if self.probe is not None:
             out["probe"] = {
                 "id": self.probe.id,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.engine import Engine
-from bot.engine.model import Conversation
+from bot.engine.model import Conversation, Status, Turn
 from bot.errors import Duplicate
 from bot.hours import OfficeHours
+from bot.service import records
 from bot.service.ports import Bus, Deps
+from bot.service.results import Transcript
 from bot.service.takeover import Takeover
 from bot.service.tokens import TokenCheck
 from bot.service.turns import CustomerTurns
@@ -70,19 +72,15 @@ class ConversationService(CustomerTurns, Takeover):
         async with self.driver.read() as s:
             return Conversation.load((await store.load(s, conversation_id)).state)
 
-    async def transcript(self, conversation_id: str) -> dict[str, Any]:
+    async def transcript(self, conversation_id: str) -> Transcript:
         async with self.driver.read() as s:
             row = await store.load(s, conversation_id)
             messages = await store.transcript(s, conversation_id)
-        for m in messages:
-            m.pop("at", None)
-        return {
-            "conversation": conversation_id,
-            "status": "active" if row.status == "abandoned" else row.status,  # customers see it open
-            "messages": messages,
-            "awaiting": row.awaiting,
-            "agent": row.agent,
-        }
+        # The idle sweep's "abandoned" is for the support lead; customers see the conversation open.
+        status = "active" if row.status == "abandoned" else row.status
+        shown = tuple(records.message_of(m) for m in messages)
+        so_far = Turn(conversation_id, cast(Status, status), shown, records.awaiting_of(row.awaiting))
+        return Transcript(so_far, agent=row.agent)
 
     async def find_by_thread(self, channel: str, thread_key: str) -> str | None:
         async with self.driver.read() as s:

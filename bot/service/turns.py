@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.engine.model import Conversation, Incoming, Turn
+from bot.engine.model import Awaiting, Conversation, Incoming, Message, Turn
 from bot.engine.probing import ProbeResult, ProgressCallback
 from bot.errors import Conflict, Duplicate, KeyReused
 from bot.redaction import redact, was_redacted
-from bot.service import events
+from bot.service import events, records
 from bot.service.handoff import escalate
 from bot.service.ports import Deps
+from bot.service.results import Started, TurnResult
 from bot.service.retry import retry_conflicts
 from bot.service.tokens import TokenCheck
 from bot.storage import store
@@ -24,20 +25,14 @@ PRIVACY_NOTICE = (
     "I've hidden what looked like a password or key in your message. Please never share passwords "
     "here; I will never ask for one."
 )
-
-
-@dataclass(frozen=True)
-class Started:
-    conversation_id: str
-    token: str
-    turn: dict[str, Any]
+NOTICE = Message(role="bot", text=PRIVACY_NOTICE)
 
 
 @dataclass(frozen=True)
 class _Pending:
     """A computed turn: its answer, the writes for the turn's transaction, the events for after it."""
 
-    data: dict[str, Any]
+    result: TurnResult
     write: Callable[[Session], Awaitable[None]]
     publish: list[dict[str, Any]]
     single: bool = False  # the writes are one store call, atomic by itself (Driver.single)
@@ -62,8 +57,7 @@ class CustomerTurns:
         token = secrets.token_urlsafe(32)
         slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
         conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
-        data = turn.to_json()
-        self._hours_notice(turn, data)
+        opening = TurnResult.of(turn, after=self._hours_notice(turn))
         try:
             driver = self.deps.driver
             # One statement on PostgreSQL unless the opening already hands over (then a transaction).
@@ -79,9 +73,9 @@ class CustomerTurns:
                     token=token,
                     customer=customer,
                     state=conv.dump(),
-                    awaiting=data["awaiting"],
-                    messages=data["messages"],
-                    events=events.turn_events(conv, turn, conv.path, None, started=True),
+                    awaiting=_awaiting(opening),
+                    messages=_messages(opening),
+                    events=events.rows(events.turn_events(conv, turn, conv.path, None, started=True)),
                 )
                 if turn.escalated:
                     await self._escalate(s, conv, turn, channel, customer)
@@ -89,7 +83,7 @@ class CustomerTurns:
             # Only (channel, thread_key) can collide: another process started this thread first.
             raise Conflict(f"{channel} thread {thread_key} already has a conversation") from None
         self.tokens.remember(conversation_id, store.token_hash(token))
-        return Started(conversation_id, token, data)
+        return Started(conversation_id, token, opening)
 
     async def reply(
         self,
@@ -97,7 +91,7 @@ class CustomerTurns:
         incoming: Incoming,
         idempotency_key: str | None = None,
         progress: ProgressCallback | None = None,
-    ) -> dict[str, Any]:
+    ) -> TurnResult:
         """Take one customer turn; a retried request with the same idempotency key is not applied twice."""
         # Both fields are what the client sent: a "choice" is any string a client cares to post, and
         # one the flow doesn't offer is stored as the customer's words.
@@ -108,7 +102,7 @@ class CustomerTurns:
             hidden = was_redacted(sent, cleaned)
             incoming = Incoming(text=cleaned) if incoming.text is not None else Incoming(choice=cleaned)
 
-        async def once() -> dict[str, Any]:
+        async def once() -> TurnResult:
             # Duplicate too: a racing retry stored this idempotency key first; the redo answers from it.
             return await self._reply_once(conversation_id, incoming, idempotency_key, progress, hidden)
 
@@ -122,21 +116,21 @@ class CustomerTurns:
         idempotency_key: str | None,
         progress: ProgressCallback | None,
         hidden: bool,
-    ) -> dict[str, Any]:
+    ) -> TurnResult:
         # Optimistic on both databases: read, run the engine (probes may take seconds, holding
         # nothing), then write only if the row is unchanged (store.save); a turn that lost a race is
         # redone on the new state by reply(), or answered from the stored turn if it was a retry.
         async with self.deps.driver.read() as s:
             row, done = await store.load_for_turn(s, conversation_id, idempotency_key)
         if done is not None:
-            return _replayed(done, incoming, idempotency_key)
+            return TurnResult(records.turn_of(_replayed(done, incoming, idempotency_key)), replayed=True)
         pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
         driver = self.deps.driver
         async with driver.single() if pending.single else driver.write() as s:
             await pending.write(s)
         for event in pending.publish:  # after the commit: nobody hears of a turn that was rolled back
             await self.deps.events.publish(conversation_id, event)
-        return pending.data
+        return pending.result
 
     async def _compute(
         self,
@@ -159,10 +153,7 @@ class CustomerTurns:
 
         entered_from, previous = len(conv.path), conv.status
         turn = await self.deps.engine.handle(conv, incoming, progress=report)
-        data = turn.to_json()
-        self._hours_notice(turn, data)
-        if hidden:
-            data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
+        result = TurnResult.of(turn, before=(NOTICE,) if hidden else (), after=self._hours_notice(turn))
 
         async def write(s: Session) -> None:
             user = [turn.user_message.to_json()] if turn.user_message else []
@@ -170,47 +161,40 @@ class CustomerTurns:
             before = conv.path[entered_from - 1 : entered_from]
             came_back = events.resumed(conv, before) if row.status == "abandoned" else []
             entered = conv.path[entered_from:]
+            happened = events.turn_events(conv, turn, entered, previous, incoming=incoming)
+            answer = _with_request(result.turn.to_json(), incoming)
             await store.save_turn(
                 s,
                 row,
                 state=conv.dump(),
                 status=conv.status,
-                awaiting=data["awaiting"],
+                awaiting=_awaiting(result),
                 domain=_domain(conv),
-                messages=user + data["messages"],
-                events=came_back + events.turn_events(conv, turn, entered, previous, incoming=incoming),
-                remember=(idempotency_key, _with_request(data, incoming)) if idempotency_key else None,
+                messages=user + _messages(result),
+                events=events.rows(came_back + happened),
+                remember=(idempotency_key, answer) if idempotency_key else None,
             )
             if turn.escalated:
                 await self._escalate(s, conv, turn, row.channel, row.customer)
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
-        return _Pending(data, write, publish, single=not turn.escalated)
+        return _Pending(result, write, publish, single=not turn.escalated)
 
-    def _hours_notice(self, turn: Turn, data: dict[str, Any]) -> None:
+    def _hours_notice(self, turn: Turn) -> tuple[Message, ...]:
         """With office hours set, a hand-over says when a person will answer (stored with the turn)."""
         hours = self.deps.hours
         if turn.escalated and hours is not None:
-            text = hours.notice(self.deps.clock())
-            data["messages"].append({"role": "bot", "type": "text", "text": text})
+            return (Message(role="bot", text=hours.notice(self.deps.clock())),)
+        return ()
 
     def _to_agent(
         self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool
     ) -> _Pending:
         """While an agent has the conversation the bot stays quiet; the message goes to the agent."""
-        message = {
-            "role": "user",
-            "type": "text",
-            "text": incoming.text if incoming.text is not None else str(incoming.choice),
-        }
-        data: dict[str, Any] = {
-            "conversation": conv.id,
-            "status": "with_agent",
-            "messages": [],
-            "awaiting": {"kind": "text", "hint": ""},
-        }
-        if hidden:
-            data["messages"].append({"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
+        said = incoming.text if incoming.text is not None else str(incoming.choice)
+        message = Message(role="user", text=said).to_json()
+        quiet = Turn(conv.id, "with_agent", (NOTICE,) if hidden else (), Awaiting("text"))
+        result = TurnResult(quiet)
 
         async def write(s: Session) -> None:
             await store.save_turn(
@@ -218,18 +202,27 @@ class CustomerTurns:
                 row,
                 state=conv.dump(),
                 status=conv.status,
-                awaiting=data["awaiting"],
-                messages=[message, *data["messages"]],
-                remember=(key, _with_request(data, incoming)) if key else None,
+                awaiting=_awaiting(result),
+                messages=[message, *_messages(result)],
+                remember=(key, _with_request(quiet.to_json(), incoming)) if key else None,
             )
 
-        return _Pending(data, write, [{"type": "message", "message": message}], single=True)
+        return _Pending(result, write, [{"type": "message", "message": message}], single=True)
 
     async def _escalate(
         self, s: Session, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]
     ) -> None:
         title = self.deps.engine.registry.get(conv.flow_id, conv.version).title
         await escalate(s, self.deps.sinks, conv, turn, channel, customer, title)
+
+
+def _awaiting(result: TurnResult) -> dict[str, Any] | None:
+    """What the bot awaits, in the stored form (the turn object's)."""
+    return result.awaiting.to_json() if result.awaiting is not None else None
+
+
+def _messages(result: TurnResult) -> list[dict[str, Any]]:
+    return [m.to_json() for m in result.messages]
 
 
 def _domain(conv: Conversation) -> str | None:

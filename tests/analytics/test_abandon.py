@@ -78,9 +78,9 @@ async def test_idle_conversations_close_and_resume(parts: Parts) -> None:
     assert await sweep(parts.db, 30, at=later) == 0  # counted once
 
     # The customer sees an open conversation and carries on from the same question.
-    assert (await svc.transcript(quiet.conversation_id))["status"] == "active"
+    assert (await svc.transcript(quiet.conversation_id)).status == "active"
     turn = await svc.reply(quiet.conversation_id, Incoming(choice="yes"))
-    assert turn["status"] == "resolved"
+    assert turn.status == "resolved"
     assert await status_of(parts, quiet.conversation_id) == "resolved"
     history = await kinds(parts, quiet.conversation_id)
     assert history[history.index(("abandoned", "ask_fixed_account")) + 1] == ("resumed", "ask_fixed_account")
@@ -102,7 +102,7 @@ async def test_a_turn_read_before_the_sweep_is_not_lost(parts: Parts) -> None:
         async with parts.service.driver.write() as s:
             await store.save(s, stale, state=b"{}", status="active", awaiting=None)
     turn = await svc.reply(started.conversation_id, Incoming(choice="stuck_outbox"))
-    assert turn["status"] == "active"
+    assert turn.status == "active"
     assert ("resumed", "ask_symptom") in await kinds(parts, started.conversation_id)
 
 

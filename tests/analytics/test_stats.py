@@ -49,8 +49,7 @@ async def play(svc: ConversationService, rec: Record, moves: list[Move], clock: 
             rec.status, rec.dropped_at = "active", None
             rec.resumed += 1
         rec.path += move.steps
-        if move.probe:
-            rec.probes.append(move.probe)
+        rec.probes.extend(move.probes)
         if move.escalate:
             rec.escalations.append(move.escalate)
             rec.status = "escalated"
@@ -58,7 +57,7 @@ async def play(svc: ConversationService, rec: Record, moves: list[Move], clock: 
             rec.end, rec.status = move.end, "resolved"
             rec.resolved_replies = rec.replies
             rec.resolved_seconds = clock.t - rec.started_at
-        assert turn["status"] == rec.status, (rec.id, move, turn)
+        assert turn.status == rec.status, (rec.id, move, turn)
 
 
 async def feedback(svc: ConversationService, rec: Record, rng: random.Random, clock: Clock) -> None:
@@ -226,6 +225,7 @@ def test_the_simulation_covers_every_kind_of_ending(played: tuple[Path, list[Rec
         ("mail_host", "fail"),
         ("ip_blocklist", "pass"),
         ("ip_blocklist", "fail"),
+        ("tls", "pass"),
     }
 
 

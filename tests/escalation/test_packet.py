@@ -40,7 +40,7 @@ async def reference_packet(svc: ConversationService) -> dict[str, Any]:
     ).conversation_id
     for incoming in RUN:
         turn = await svc.reply(cid, incoming)
-    assert turn["status"] == "escalated"
+    assert turn.status == "escalated"
     async with svc.db.connect() as conn:
         [row] = (await conn.execute(select(escalations).where(escalations.c.conversation_id == cid))).all()
     return dict(row.packet)

@@ -175,19 +175,19 @@ async def test_a_planted_canary_never_reaches_database_logs_packets_or_sinks(
                     cid = started.conversation_id
                     await svc.reply(cid, Incoming(choice="cannot_connect"))
                     turn = await svc.reply(cid, Incoming(text=f"example.com and my password is {CANARY}"))
-                    assert turn["messages"][0]["text"] == PRIVACY_NOTICE
+                    assert turn.messages[0].text == PRIVACY_NOTICE
                     # A "choice" is whatever the client posts: a secret sent there is hidden too.
                     turn = await svc.reply(cid, Incoming(choice=f"token={CANARY}"))
-                    assert turn["messages"][0]["text"] == PRIVACY_NOTICE
+                    assert turn.messages[0].text == PRIVACY_NOTICE
                     for line in CORPUS:
                         # A channel that logs what customers type (it shouldn't, but one day it will).
                         logging.getLogger("bot.channels.test").info("customer typed %r", line)
                     await svc.reply(cid, Incoming(text="\n".join(CORPUS)))  # all of it, in one paste
                     for line in CORPUS:
-                        if (await svc.transcript(cid))["status"] == "escalated":
+                        if (await svc.transcript(cid)).status == "escalated":
                             break
                         await svc.reply(cid, Incoming(text=line))
-                    if (await svc.transcript(cid))["status"] != "escalated":
+                    if (await svc.transcript(cid)).status != "escalated":
                         await svc.reply(cid, Incoming(text="human"))
                     await svc.claim(cid, "Alex")
                     # With an agent, both fields still go through redaction.
@@ -222,14 +222,14 @@ async def test_a_planted_canary_never_reaches_database_logs_packets_or_sinks(
     assert fake_slack.calls_to("chat.postMessage") and len(exported) == 1
 
     # The canary went in (redacted) everywhere we look, so the checks below are not vacuous.
-    said = [m["text"] for m in transcript["messages"] if m["role"] in ("user", "agent")]
+    said = [m.text for m in transcript.messages if m.role in ("user", "agent")]
     assert sum(REDACTED in t for t in said) >= 5
     assert logged.count(REDACTED) >= len(CORPUS) - 1
     assert REDACTED in mails[0] and REDACTED.encode() in hooks[0] and REDACTED.encode() in stored
     assert any(REDACTED in p for p in slack_posts) and REDACTED in exported[0]
 
     assert leaks(stored) == []
-    assert leaks(json.dumps(transcript)) == []
+    assert leaks(json.dumps([m.to_json() for m in transcript.messages])) == []
     assert [leaks(r) for r in rendered] == [[]] * 4
     assert [leaks(m) for m in mails] == [[]]
     assert [leaks(h) for h in hooks] == [[]]

@@ -43,12 +43,12 @@ async def test_dns_server_disappears_probes_say_unknown_and_the_conversation_goe
         # The whole diagnosis has a deadline; the turn must come back within it (plus slack for CI).
         async with asyncio.timeout(Timeouts().deadline + 10):
             turn = await svc.reply(cid, Incoming(choice="yes"))
-        probes = [m["probe"] for m in turn["messages"] if m.get("type") == "probe"]
-        assert probes and all(p["status"] == "unknown" for p in probes), probes
-        assert turn["status"] == "active" and turn["awaiting"]["kind"] == "choice"
+        probes = [m.probe for m in turn.messages if m.type == "probe" and m.probe is not None]
+        assert probes and all(p.status == "unknown" for p in probes), probes
+        assert turn.status == "active" and turn.awaiting is not None and turn.awaiting.kind == "choice"
         # ... and the customer carries on through the flow.
         turn = await svc.reply(cid, Incoming(choice="no_reply"))
-        assert turn["status"] == "active" and turn["awaiting"] is not None
+        assert turn.status == "active" and turn.awaiting is not None
     finally:
         dns.stop()
         await parts.close()
@@ -97,7 +97,7 @@ async def test_webhook_receiver_down_for_a_while_escalations_queue_and_all_arriv
             turn = await parts.service.reply(
                 started.conversation_id, Incoming(text="I want to talk to a human")
             )
-            assert turn["status"] == "escalated"
+            assert turn.status == "escalated"
             conversations.append(started.conversation_id)
         await asyncio.sleep(down_for)
         assert await outbox.backlog(parts.db) == 5, "while the receiver is down, every escalation waits"

@@ -110,8 +110,8 @@ MUTATIONS = {
         message="loop with no cap: steps spin_a -> spin_b can repeat forever without asking the customer",
     ),
     "branch without else": Mutation(
-        old="      - else: ask_fixed_port\n",
-        new="",
+        old="        next: probe_port_587\n      - else: ask_fixed_port\n",
+        new="        next: probe_port_587\n",
         needle="- if: domain\n        next: probe_port_587",
         message="this branch has no `else:` arm",
     ),

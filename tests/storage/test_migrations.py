@@ -185,8 +185,8 @@ async def test_the_old_conversation_goes_on_after_the_upgrade(database_url: str)
     await supportbot_cli(database_url, "db", "upgrade")
     async with running_parts(database_url) as parts:
         turn = await parts.service.reply(started.conversation_id, Incoming(choice="cannot_connect"))
-        assert turn["status"] == "active"
-        assert len(await parts.service.transcript(started.conversation_id)) > 2
+        assert turn.status == "active"
+        assert len((await parts.service.transcript(started.conversation_id)).messages) > 2
 
 
 async def test_a_database_made_just_before_migrations_with_newer_tables_is_adopted(database_url: str) -> None:

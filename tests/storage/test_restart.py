@@ -8,6 +8,7 @@ import signal
 
 import pytest
 
+from bot.channels.web.bodies import transcript_body
 from bot.engine.model import Incoming
 from tests.support.storage import PYTHON, ROOT, child_env, running_parts
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.fault
 # The child: real bootstrap parts on DATABASE_URL, three turns, then it reports and waits to be killed.
 CHILD = """
 import asyncio, json, os, sys
+from bot.channels.web.bodies import transcript_body
 from bot.engine.model import Incoming
 from tests.support.storage import running_parts
 
@@ -27,8 +29,8 @@ async def main():
         for incoming in (Incoming(choice="cannot_connect"), Incoming(text="jo@example.com"),
                          Incoming(choice="yes")):
             await svc.reply(cid, incoming)
-        print(json.dumps({"id": cid, "token": started.token, "transcript": await svc.transcript(cid)}),
-              flush=True)
+        so_far = transcript_body(await svc.transcript(cid))
+        print(json.dumps({"id": cid, "token": started.token, "transcript": so_far}), flush=True)
         await asyncio.sleep(3600)
 
 asyncio.run(main())
@@ -62,8 +64,8 @@ async def test_conversation_resumes_after_sigkill(database_url: str) -> None:
         svc = parts.service
         assert await svc.check_token(cid, before["token"])
         after = await svc.transcript(cid)
-        assert after == before["transcript"]
-        assert after["awaiting"]["kind"] == "choice"
+        assert transcript_body(after) == before["transcript"]
+        assert after.awaiting is not None and after.awaiting.kind == "choice"
         conv = await parts.service.state(cid)
         assert conv.step == "explain_telnet_test"
         assert conv.slots["domain"] == "example.com"
@@ -72,9 +74,9 @@ async def test_conversation_resumes_after_sigkill(database_url: str) -> None:
 
         # ...and it carries on from there, in the new process.
         turn = await svc.reply(cid, Incoming(choice="no_reply"))
-        assert turn["status"] == "active"
-        texts = " ".join(m["text"] for m in turn["messages"])
+        assert turn.status == "active"
+        texts = " ".join(m.text for m in turn.messages)
         assert "587" in texts
         final = await svc.transcript(cid)
-        assert final["messages"][: len(after["messages"])] == after["messages"]
-        assert [m["role"] for m in final["messages"]].count("user") == 4
+        assert final.messages[: len(after.messages)] == after.messages
+        assert [m.role for m in final.messages].count("user") == 4

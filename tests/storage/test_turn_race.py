@@ -56,12 +56,12 @@ async def test_a_turn_that_lost_the_race_is_redone_on_the_new_state(database_url
         # (there it is no answer, so the bot asks again): each answer stored once, in order.
         assert final.path[: len(after_theirs.path)] == after_theirs.path
         data = await slow.service.transcript(cid)
-        users = [m for m in data["messages"] if m["role"] == "user"]
-        assert len(users) == 4 and [m["text"] for m in users[-2:]] == ["No, skip the check", "yes"], users
-        roles = [m["role"] for m in data["messages"]]
+        users = [m for m in data.messages if m.role == "user"]
+        assert len(users) == 4 and [m.text for m in users[-2:]] == ["No, skip the check", "yes"], users
+        roles = [m.role for m in data.messages]
         assert all(roles[i + 1] == "bot" for i, r in enumerate(roles) if r == "user"), roles
-        assert data["messages"][-len(answered["messages"]) :] == answered["messages"]
-        assert theirs["messages"] and theirs != answered
+        assert data.messages[-len(answered.messages) :] == answered.messages
+        assert theirs.messages and theirs != answered
 
         # Retries of either request, through either process, are answered from the stored turns.
         assert await other.service.reply(cid, Incoming(choice="yes"), "k-yes") == answered

@@ -44,7 +44,7 @@ async def seed(settings: Settings, n: int = 40) -> str:
             stop = len(moves) if i % 4 else max(0, len(moves) - 1)  # every fourth customer goes quiet
             for move in moves[:stop]:
                 turn = await svc.reply(started.conversation_id, move.incoming)
-            if stop == len(moves) and turn["status"] == "resolved":
+            if stop == len(moves) and turn.status == "resolved":
                 await svc.reply(
                     started.conversation_id, Incoming(choice=rng.choice(["feedback_up", "feedback_down"]))
                 )

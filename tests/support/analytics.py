@@ -99,7 +99,7 @@ class Move:
 
     incoming: Incoming
     steps: list[str]
-    probe: tuple[str, str] | None = None
+    probes: tuple[tuple[str, str], ...] = ()  # (check, status) of each probe it runs, in order
     escalate: tuple[str, str] | None = None  # (step, reason or reason prefix)
     end: str | None = None  # the resolved end step reached
 
@@ -138,8 +138,9 @@ def route(rng: random.Random, n: int) -> tuple[list[Move], str | None]:
             text(domain, ["offer_server_probe"]),
             choice(
                 "yes",
-                ["probe_mail_host", fix, "ask_fixed_server"],
-                probe=("mail_host", "pass" if ok else "fail"),
+                # A mail host that exists has its certificate checked too (the scripted one passes).
+                ["probe_mail_host", *(["probe_server_certificate"] if ok else []), fix, "ask_fixed_server"],
+                probes=(("mail_host", "pass" if ok else "fail"), *([("tls", "pass")] if ok else [])),
             ),
         ]
         if rng.random() < 0.5:
@@ -162,14 +163,18 @@ def route(rng: random.Random, n: int) -> tuple[list[Move], str | None]:
             moves.append(
                 text(
                     ip,
-                    ["probe_blocklist", "not_listed", "escalate_exhausted"],
-                    probe=("ip_blocklist", "pass"),
+                    ["probe_blocklist", "not_listed", "sender_spf_branch", "escalate_exhausted"],
+                    probes=(("ip_blocklist", "pass"),),
                     escalate=("escalate_exhausted", EXHAUSTED),
                 )
             )
             return moves, None
         moves.append(
-            text(ip, ["probe_blocklist", "fix_delist", "ask_fixed_blocklist"], probe=("ip_blocklist", "fail"))
+            text(
+                ip,
+                ["probe_blocklist", "fix_delist", "ask_fixed_blocklist"],
+                probes=(("ip_blocklist", "fail"),),
+            )
         )
         if rng.random() < 0.6:
             moves.append(choice("yes", ["end_resolved"], end="end_resolved"))

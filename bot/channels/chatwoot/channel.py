@@ -92,7 +92,7 @@ class ChatwootChannel:
             again = await self.service.find_by_thread(CHANNEL, event.thread_key)
             assert again is not None
             return again
-        self.post(event, turn_messages(started.turn))
+        self.post(event, turn_messages(started.turn.turn))
         return started.conversation_id
 
     async def _answer(self, event: Event, incoming: Incoming) -> None:
@@ -115,7 +115,7 @@ class ChatwootChannel:
             idempotency_key=f"chatwoot:{event.account}:{event.message}:{event.kind}",
             progress=progress,
         )
-        self.post(event, turn_messages(turn))
+        self.post(event, turn_messages(turn.turn))
         if checking:
             self.outgoing.typing(number, False)
 
@@ -123,7 +123,8 @@ class ChatwootChannel:
         conversation = await self.service.find_by_thread(CHANNEL, event.thread_key)
         if conversation is None or (await self.service.state(conversation)).status not in RESUMABLE:
             return
-        self.post(event, turn_messages(await self.service.hand_back(conversation, "Chatwoot agent")))
+        back = await self.service.hand_back(conversation, "Chatwoot agent")
+        self.post(event, turn_messages(back.turn))
 
     def post(self, event: Event, messages: list[dict[str, Any]]) -> None:
         assert event.conversation is not None

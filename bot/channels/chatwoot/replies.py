@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from bot.channels.chatwoot import api
+from bot.engine.model import ProbeView, Turn
 from bot.escalation.packet import STATUS_MARK
 
 
-def probe_line(probe: Mapping[str, Any]) -> str:
-    return f"{STATUS_MARK.get(str(probe.get('status')), '•')} {probe.get('summary') or probe.get('id')}"
+def probe_line(probe: ProbeView) -> str:
+    return f"{STATUS_MARK.get(probe.status, '•')} {probe.summary or probe.id}"
 
 
-def turn_messages(turn: Mapping[str, Any], *, probes: bool = True) -> list[dict[str, Any]]:
+def turn_messages(turn: Turn, *, probes: bool = True) -> list[dict[str, Any]]:
     """What to post for one turn, in order; `probes=False` leaves out findings already posted live."""
     out: list[dict[str, Any]] = []
-    for message in turn.get("messages") or ():
-        if message.get("type") == "probe":
-            if probes and message.get("probe"):
-                out.append(api.text(probe_line(message["probe"])))
+    for message in turn.messages:
+        if message.type == "probe":
+            if probes and message.probe is not None:
+                out.append(api.text(probe_line(message.probe)))
             continue
-        if message.get("role") == "user" or not str(message.get("text") or "").strip():
+        if message.role == "user" or not message.text.strip():
             continue
-        out.append(api.text(str(message["text"])))
-    awaiting = turn.get("awaiting") or {}
-    choices = [(str(c["id"]), str(c["label"])) for c in awaiting.get("choices") or () if c.get("id")]
-    if awaiting.get("kind") == "choice" and choices:
+        out.append(api.text(message.text))
+    awaiting = turn.awaiting
+    choices = [(c.id, c.label) for c in awaiting.choices if c.id] if awaiting is not None else []
+    if awaiting is not None and awaiting.kind == "choice" and choices:
         # The question itself carries the options, so the customer sees them under what was asked.
         question = out.pop()["content"] if out and out[-1]["content_type"] == "text" else "Pick one:"
         out.append(api.select(question, choices))

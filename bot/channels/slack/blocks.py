@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.engine.model import Choice, Message, Turn
 
 Block = dict[str, Any]
 
@@ -63,7 +66,7 @@ def button(action_id: str, label: str, value: str, style: str | None = None) -> 
     return out
 
 
-def choice_buttons(choices: Sequence[Mapping[str, Any]]) -> list[Block]:
+def choice_buttons(choices: Sequence[Choice]) -> list[Block]:
     """Buttons whose action id carries the choice id (`choice:<id>`), 25 to an actions block."""
     blocks = []
     for start in range(0, len(choices), BUTTONS_PER_BLOCK):
@@ -72,9 +75,7 @@ def choice_buttons(choices: Sequence[Mapping[str, Any]]) -> list[Block]:
             {
                 "type": "actions",
                 "block_id": f"choices-{start // BUTTONS_PER_BLOCK}",
-                "elements": [
-                    button(CHOICE_ACTION_PREFIX + str(c["id"]), str(c["label"]), str(c["id"])) for c in chunk
-                ],
+                "elements": [button(CHOICE_ACTION_PREFIX + c.id, c.label, c.id) for c in chunk],
             }
         )
     return blocks
@@ -95,57 +96,81 @@ def _details(details: Mapping[str, Any] | None) -> str:
     return "  ·  ".join(parts)
 
 
+class Check(Protocol):
+    """A probe's finding as a message shows it (the engine's ProbeView) or progress reports it."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def details(self) -> Mapping[str, Any] | None: ...
+
+
 def probe_blocks(probe: Mapping[str, Any]) -> list[Block]:
+    """One check of a stored packet (JSON), as check_blocks shows it."""
+    return check_blocks(_Found(str(probe.get("status")), str(probe.get("summary", "")), probe.get("details")))
+
+
+@dataclass(frozen=True)
+class _Found:
+    status: str
+    summary: str
+    details: Mapping[str, Any] | None
+
+
+def check_blocks(probe: Check) -> list[Block]:
     """One check: emoji and plain sentence, then the evidence in a context block."""
-    emoji = STATUS_EMOJI.get(str(probe.get("status")), ":grey_question:")
-    blocks = [section(f"{emoji} {escape(str(probe.get('summary', '')))}")]
-    details = _details(probe.get("details"))
+    emoji = STATUS_EMOJI.get(probe.status, ":grey_question:")
+    blocks = [section(f"{emoji} {escape(probe.summary)}")]
+    details = _details(probe.details)
     if details:
         blocks.append(context(details))
     return blocks
 
 
-def checklist(probes: Iterable[Mapping[str, Any]], target: str | None, done: bool) -> tuple[str, list[Block]]:
+def checklist(probes: Iterable[Check], target: str | None, done: bool) -> tuple[str, list[Block]]:
     """The "Checking example.com…" message, and later the same message with every result."""
     what = escape(target) if target else "your mail setup"
     heading = f"Checked {what}:" if done else f":hourglass_flowing_sand: Checking {what}…"
     blocks = [section(f"*{heading}*")]
     found = list(probes)
     for probe in found:
-        blocks.extend(probe_blocks(probe))
-    lines = [heading] + [f"{probe.get('status')}: {probe.get('summary')}" for probe in found]
+        blocks.extend(check_blocks(probe))
+    lines = [heading] + [f"{probe.status}: {probe.summary}" for probe in found]
     return "\n".join(lines), blocks[:BLOCKS_PER_MESSAGE]
 
 
-def message_text(message: Mapping[str, Any]) -> str:
+def message_text(message: Message) -> str:
     """One transcript message as escaped mrkdwn (agent messages carry the agent's name)."""
-    text = escape(str(message.get("text", "")))
-    role = str(message.get("role", "bot"))
-    if role == "agent":
-        name = escape(str(message.get("agent") or message.get("name") or "Support"))
+    text = escape(message.text)
+    if message.role == "agent":
+        name = escape(message.agent or "Support")
         return f"{ROLE_PREFIX['agent']}*{name}:* {text}"
     return text
 
 
-def turn_blocks(turn: Mapping[str, Any], *, probes: bool = True) -> tuple[str, list[Block]]:
-    """A turn object as (fallback text, blocks); `probes=False` leaves checks to their own message."""
+def turn_blocks(turn: Turn, *, probes: bool = True) -> tuple[str, list[Block]]:
+    """A turn as (fallback text, blocks); `probes=False` leaves checks to their own message."""
     blocks: list[Block] = []
     texts: list[str] = []
-    for message in turn.get("messages") or ():
-        if message.get("type") == "probe":
-            if probes and message.get("probe"):
-                blocks.extend(probe_blocks(message["probe"]))
-                texts.append(str(message.get("text", "")))
+    for message in turn.messages:
+        if message.type == "probe":
+            if probes and message.probe is not None:
+                blocks.extend(check_blocks(message.probe))
+                texts.append(message.text)
             continue
-        if message.get("role") == "user":
+        if message.role == "user":
             continue  # the customer's own words are already in the thread
         blocks.append(section(message_text(message)))
-        texts.append(str(message.get("text", "")))
-    awaiting = turn.get("awaiting") or {}
-    if awaiting.get("kind") == "choice" and awaiting.get("choices"):
-        blocks.extend(choice_buttons(awaiting["choices"]))
-    elif awaiting.get("kind") == "text" and awaiting.get("hint"):
-        blocks.append(context(f"Type your answer in this thread, for example _{escape(awaiting['hint'])}_"))
+        texts.append(message.text)
+    awaiting = turn.awaiting
+    if awaiting is not None and awaiting.kind == "choice" and awaiting.choices:
+        blocks.extend(choice_buttons(awaiting.choices))
+    elif awaiting is not None and awaiting.kind == "text" and awaiting.hint:
+        blocks.append(context(f"Type your answer in this thread, for example _{escape(awaiting.hint)}_"))
     if len(blocks) > BLOCKS_PER_MESSAGE:
         # Keep the question and its buttons, which are last.
         blocks = blocks[-BLOCKS_PER_MESSAGE:]

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from bot.channels.slack.blocks import (
+    Check,
     answered,
     checklist,
     choice_of,
@@ -17,7 +18,7 @@ from bot.channels.slack.blocks import (
 )
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.threads import CHANNEL, Thread, customer_of
-from bot.engine.model import Incoming
+from bot.engine.model import Incoming, Turn
 from bot.engine.probing import ProbeResult
 
 log = logging.getLogger("bot.channels.slack")
@@ -117,7 +118,7 @@ async def start(ch: SlackContext, thread: Thread, user: str) -> None:
     started = await ch.service.start(
         None, CHANNEL, customer=customer_of(thread, user, name), thread_key=thread.key
     )
-    await post_turn(ch, thread, started.turn)
+    await post_turn(ch, thread, started.turn.turn)
 
 
 async def answer(
@@ -129,8 +130,8 @@ async def answer(
     turn = await ch.service.reply(
         conversation, incoming, idempotency_key=f"slack:{key}" if key else None, progress=progress
     )
-    await progress.finish(turn)
-    await post_turn(ch, thread, turn, probes=progress.ts is None)
+    await progress.finish(turn.turn)
+    await post_turn(ch, thread, turn.turn, probes=progress.ts is None)
 
 
 async def retire_buttons(ch: SlackContext, thread: Thread, typed: str) -> None:
@@ -154,7 +155,7 @@ async def retire_buttons(ch: SlackContext, thread: Thread, typed: str) -> None:
         log.warning("could not remove the previous question's buttons: %s", exc)
 
 
-async def post_turn(ch: SlackContext, thread: Thread, turn: dict[str, Any], *, probes: bool = True) -> None:
+async def post_turn(ch: SlackContext, thread: Thread, turn: Turn, *, probes: bool = True) -> None:
     """The bot's (or an agent's) messages and the next question, as one reply in the thread."""
     text, blocks = turn_blocks(turn, probes=probes)
     if not blocks:
@@ -177,10 +178,10 @@ class ProbeProgress:
         self.thread = thread
         self.ts: str | None = None
         self.target: str | None = None
-        self.results: list[dict[str, Any]] = []
+        self.results: list[ProbeResult] = []
 
     async def __call__(self, result: ProbeResult) -> None:
-        self.results.append(result.to_json())
+        self.results.append(result)
         if self.target is None:
             self.target = _target(result)
         text, blocks = checklist(self.results, self.target, done=False)
@@ -197,13 +198,11 @@ class ProbeProgress:
         except Exception as exc:  # progress is a courtesy; the turn itself must go on
             log.warning("could not show probe progress: %s", exc)
 
-    async def finish(self, turn: dict[str, Any]) -> None:
+    async def finish(self, turn: Turn) -> None:
         """Replace the "checking…" message with the checklist of every check in the turn."""
         if self.ts is None:
             return
-        probes = [
-            m["probe"] for m in turn.get("messages") or () if m.get("type") == "probe" and m.get("probe")
-        ]
+        probes: list[Check] = [m.probe for m in turn.messages if m.type == "probe" and m.probe is not None]
         text, blocks = checklist(probes or self.results, self.target, done=True)
         await self.ch.client.chat_update(channel=self.thread.channel, ts=self.ts, text=text, blocks=blocks)
 

@@ -140,7 +140,7 @@ async def on_hand_back(ch: SlackContext, body: dict[str, Any], ctx: Any) -> None
         metadata=escalation_metadata(conversation, customer_thread),
     )
     if customer_thread is not None:
-        await post_turn(ch, customer_thread, turn)
+        await post_turn(ch, customer_thread, turn.turn)
 
 
 async def escalation_of(ch: SlackContext, channel: str, thread_ts: str) -> dict[str, Any] | None:

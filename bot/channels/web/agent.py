@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.channels.web.bodies import (
+    AgentName,
+    AgentText,
+    HandBack,
+    agent_message_body,
+    claimed_body,
+    turn_body,
+)
 from bot.channels.web.context import CONVERSATION_ID, bearer, context, same_secret
-from bot.channels.web.inputs import MAX_AGENT_TEXT, MAX_NAME, Field, parse_object
+from bot.channels.web.inputs import fields_of, parse_object
 from bot.channels.web.replies import error, json_ok, not_found, too_many_guesses
 
-AGENT = {"agent": Field(MAX_NAME, required=True)}
-
-
-def _plain(value: Any) -> Any:
-    """Service results as JSON: dicts pass, objects with to_json() are asked, the rest is dropped."""
-    if isinstance(value, dict):
-        return value
-    to_json = getattr(value, "to_json", None)
-    return to_json() if callable(to_json) else None
+AGENT = fields_of(AgentName)
+AGENT_TEXT = fields_of(AgentText)
+HAND_BACK = fields_of(HandBack)
 
 
 async def _guard(request: Request) -> tuple[str, Response | None]:
@@ -57,35 +57,32 @@ async def claim(request: Request) -> Response:
         return refused
     body = parse_object(await request.body(), AGENT)
     ctx = context(request)
-    await ctx.service.claim(conversation_id, body["agent"])
+    claimed = await ctx.service.claim(conversation_id, body["agent"])
     # The agent learns at once whether a reply can also reach the customer by e-mail.
     email = await ctx.continuity.contact(conversation_id) if ctx.continuity is not None else None
-    return json_ok(
-        {"conversation": conversation_id, "status": "with_agent", "agent": body["agent"], "email": email}
-    )
+    return json_ok(claimed_body(claimed, email))
 
 
 async def message(request: Request) -> Response:
     conversation_id, refused = await _guard(request)
     if refused is not None:
         return refused
-    body = parse_object(await request.body(), {**AGENT, "text": Field(MAX_AGENT_TEXT, required=True)})
+    body = parse_object(await request.body(), AGENT_TEXT)
     ctx = context(request)
     sent = await ctx.service.agent_message(conversation_id, body["agent"], body["text"])
     if ctx.continuity is not None and conversation_id not in ctx.present:
         # Nobody has the conversation open here: the reply also goes out by e-mail, if we have one.
         ctx.continuity.agent_replied(conversation_id, body["agent"], body["text"])
-    out = _plain(sent) or {"role": "agent", "type": "text", "text": body["text"]}
-    return json_ok({"conversation": conversation_id, "message": out}, status=201)
+    return json_ok(agent_message_body(sent), status=201)
 
 
 async def hand_back(request: Request) -> Response:
     conversation_id, refused = await _guard(request)
     if refused is not None:
         return refused
-    body = parse_object(await request.body(), {**AGENT, "step": Field(MAX_NAME)})
+    body = parse_object(await request.body(), HAND_BACK)
     turn = await context(request).service.hand_back(conversation_id, body["agent"], body.get("step"))
-    return json_ok(turn)
+    return json_ok(turn_body(turn))
 
 
 routes = [

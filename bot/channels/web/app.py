@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.channels.web import agent, continuity, conversations, openapi_continuity
+from bot.channels.web import agent, continuity, conversations
 from bot.channels.web.assets import Assets
+from bot.channels.web.bodies import WidgetConfig, office_hours_body
 from bot.channels.web.context import WebContext, context
 from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders, origin_allowed
 from bot.channels.web.metrics import Metrics
@@ -56,7 +57,7 @@ async def healthz(request: Request) -> Response:
     # Redis away is no reason to stop serving: the limits are counted per process meanwhile, said here.
     body: dict[str, object] = {"status": "ok", "rate_limits": ctx.limiter.status()}
     hours = ctx.settings.office_hours
-    body["office_hours"] = hours.to_json(datetime.now(UTC)) if hours is not None else None
+    body["office_hours"] = office_hours_body(hours, datetime.now(UTC)) if hours is not None else None
     if ctx.details is not None:
         body.update(ctx.details())  # a refused flow file shows here; the old version keeps serving
         if not body.get("flows"):
@@ -89,13 +90,13 @@ async def widget_config(request: Request) -> Response:
     origin = request.headers.get("origin") or request.query_params.get("origin", "")
     same = not origin or origin == f"{request.url.scheme}://{request.url.netloc}"
     allowed = same or origin_allowed(origin, ctx.settings.widget_origins)
-    body: dict[str, object] = {
+    body: WidgetConfig = {
         "allowed": allowed,
         "mail": ctx.continuity is not None and ctx.continuity.mailer is not None,
     }
     hours = ctx.settings.office_hours
     if hours is not None:
-        body["hours"] = hours.to_json(datetime.now(UTC))
+        body["hours"] = office_hours_body(hours, datetime.now(UTC))
     if not allowed:
         body["message"] = (
             f"supportbot: this page's origin {origin} may not embed the widget; add it to "
@@ -184,5 +185,4 @@ def create_app(
     )
     app.state.web = ctx
     app.state.openapi = document(_version())
-    app.state.openapi["paths"].update(openapi_continuity.paths())
     return app

@@ -9,15 +9,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.channels.web import bodies
 from bot.channels.web.context import WebContext, context
 from bot.channels.web.conversations import authorised, json_type
-from bot.channels.web.inputs import MAX_NAME, Field, parse_object
+from bot.channels.web.inputs import fields_of, parse_object
 from bot.channels.web.replies import error, json_ok
 from bot.continuity import inbound
 from bot.continuity.service import Continuity
 
-CONTACT_FIELDS = {"email": Field(300, required=True)}
-RESUME_FIELDS = {"ticket": Field(MAX_NAME, required=True)}
+CONTACT_FIELDS = fields_of(bodies.Contact)
+RESUME_FIELDS = fields_of(bodies.Ticket)
 MAX_INBOUND = 60 * 1024  # under the app's body cap; attachments are not wanted here
 
 
@@ -39,7 +40,8 @@ async def contact(request: Request) -> Response:
     if isinstance(continuity, Response):
         return continuity
     address = await continuity.set_contact(conversation_id, body["email"])
-    return json_ok({"conversation": conversation_id, "email": address})
+    saved: bodies.ContactSaved = {"conversation": conversation_id, "email": address}
+    return json_ok(saved)
 
 
 async def transcript_email(request: Request) -> Response:
@@ -51,7 +53,8 @@ async def transcript_email(request: Request) -> Response:
     if isinstance(continuity, Response):
         return continuity
     sent_to = await continuity.mail_transcript(conversation_id)
-    return json_ok({"conversation": conversation_id, "sent_to": sent_to}, status=202)
+    sent: bodies.TranscriptSent = {"conversation": conversation_id, "sent_to": sent_to}
+    return json_ok(sent, status=202)
 
 
 async def resume(request: Request) -> Response:
@@ -72,9 +75,8 @@ async def resume(request: Request) -> Response:
             "This link was already used or has expired. Ask for a new one by replying to the e-mail, "
             "or start a new conversation.",
         )
-    turn = dict(resumed.turn)
-    turn["token"] = resumed.token
-    return json_ok(turn)
+    answer: bodies.Resumed = {**bodies.transcript_body(resumed.transcript), "token": resumed.token}
+    return json_ok(answer)
 
 
 async def inbound_email(request: Request) -> Response:
@@ -93,9 +95,11 @@ async def inbound_email(request: Request) -> Response:
         return error(401, f"Unsigned or badly signed inbound e-mail: {problem}.")
     mail = inbound.parse(fields)
     if mail.replay_key is not None and await ctx.service.seen_event(mail.replay_key):
-        return json_ok({"status": "duplicate"})
+        duplicate: bodies.Inbound = {"status": "duplicate"}
+        return json_ok(duplicate)
     conversation_id = await ctx.continuity.inbound(mail.recipients, mail.sender, mail.text)
-    return json_ok({"status": "added", "conversation": conversation_id})
+    added: bodies.Inbound = {"status": "added", "conversation": conversation_id}
+    return json_ok(added)
 
 
 async def _fields(request: Request, raw: bytes) -> dict[str, str] | Response:

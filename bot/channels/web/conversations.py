@@ -10,14 +10,15 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bot.channels.web import sse
+from bot.channels.web.bodies import CustomerMessage, NewConversation, started_body, transcript_body, turn_body
 from bot.channels.web.context import CONVERSATION_ID, WebContext, bearer, context
-from bot.channels.web.inputs import MAX_NAME, MAX_TEXT, Field, parse_object
+from bot.channels.web.inputs import fields_of, parse_object
 from bot.channels.web.ratelimit import Name, retry_after
 from bot.channels.web.replies import error, json_ok, not_found
 from bot.engine.model import Incoming
 
-START_FIELDS = {"flow": Field(MAX_NAME)}
-MESSAGE_FIELDS = {"text": Field(MAX_TEXT), "choice": Field(MAX_NAME)}
+START_FIELDS = fields_of(NewConversation)
+MESSAGE_FIELDS = fields_of(CustomerMessage)
 CHANNEL = "web"
 
 
@@ -75,12 +76,9 @@ async def start(request: Request) -> Response:
     began = time.perf_counter()
     # The address is offered to the flow; the flow asks the customer before probing it.
     started = await ctx.service.start(body.get("flow"), CHANNEL, customer={"ip": ip})
-    turn: dict[str, Any] = dict(started.turn)
-    ctx.metrics.observe_turn(CHANNEL, time.perf_counter() - began, turn, "active")
-    turn["conversation"] = started.conversation_id
-    turn["token"] = started.token
+    ctx.metrics.observe_turn(CHANNEL, time.perf_counter() - began, started.turn, "active")
     location = f"/api/conversations/{started.conversation_id}"
-    response = json_ok(turn, status=201)
+    response = json_ok(started_body(started), status=201)
     response.headers["Location"] = location
     return response
 
@@ -106,7 +104,7 @@ async def message(request: Request) -> Response:
         conversation_id, Incoming(text=body.get("text"), choice=body.get("choice")), idempotency_key=key
     )
     ctx.metrics.observe_turn(CHANNEL, time.perf_counter() - began, turn, "")
-    return json_ok(turn)
+    return json_ok(turn_body(turn))
 
 
 async def transcript(request: Request) -> Response:
@@ -114,7 +112,7 @@ async def transcript(request: Request) -> Response:
     conversation_id, refused = await authorised(request, ctx)
     if refused is not None:
         return refused
-    return json_ok(await ctx.service.transcript(conversation_id))
+    return json_ok(transcript_body(await ctx.service.transcript(conversation_id)))
 
 
 async def events(request: Request) -> Response:

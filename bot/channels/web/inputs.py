@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, Required, get_args, get_origin, get_type_hints
+
+from annotated_types import MaxLen
+from pydantic.fields import FieldInfo
 
 from bot.errors import InputError
 
@@ -19,6 +22,27 @@ class Field:
 
     max_chars: int
     required: bool = False
+
+
+def fields_of(body: Any) -> dict[str, Field]:
+    """A request body's TypedDict as parse_object checks it: each field's documented length and presence."""
+    out = {}
+    for name, hint in get_type_hints(body, include_extras=True).items():
+        # Read from the hint: __required_keys__ misses NotRequired in postponed annotations on 3.11.
+        required = get_origin(hint) is not NotRequired
+        if get_origin(hint) in (NotRequired, Required):
+            hint = get_args(hint)[0]
+        limits = [
+            m.max_length
+            for info in getattr(hint, "__metadata__", ())
+            if isinstance(info, FieldInfo)
+            for m in info.metadata
+            if isinstance(m, MaxLen)
+        ]
+        if not limits:
+            raise TypeError(f"{body.__name__}.{name} needs a max_length: every string field is capped")
+        out[name] = Field(limits[0], required=required)
+    return out
 
 
 def parse_object(body: bytes, fields: dict[str, Field]) -> dict[str, str]:

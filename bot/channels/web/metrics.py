@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -13,6 +13,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+if TYPE_CHECKING:
+    from bot.service import TurnResult
 
 
 class Metrics:
@@ -59,14 +62,13 @@ class Metrics:
             "supportbot_event_streams", "Open server-sent event streams.", registry=self.registry
         )
 
-    def observe_turn(self, channel: str, seconds: float, turn: dict[str, Any], before: str) -> None:
+    def observe_turn(self, channel: str, seconds: float, turn: TurnResult, before: str) -> None:
         self.turns.labels(channel).inc()
         self.latency.labels(channel).observe(seconds)
-        for message in turn.get("messages", ()):
-            probe = message.get("probe") if isinstance(message, dict) else None
-            if message.get("type") == "probe" and isinstance(probe, dict):
-                self.probes.labels(str(probe.get("status", "unknown"))).inc()
-        if turn.get("status") == "escalated" and before != "escalated":
+        for message in turn.messages:
+            if message.type == "probe" and message.probe is not None:
+                self.probes.labels(message.probe.status).inc()
+        if turn.status == "escalated" and before != "escalated":
             self.escalations.inc()
 
     def observe_limiter(self, shared: bool, failures: int) -> None:

@@ -1,358 +1,329 @@
-"""The OpenAPI 3.1 document of the web API, written by hand so it says what clients need to know."""
+"""The OpenAPI 3.1 document of the web API: pydantic's JSON Schema of the typed bodies, and a table of operations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.web.inputs import MAX_AGENT_TEXT, MAX_NAME, MAX_TEXT
+from pydantic import TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
+from bot.channels.web import bodies
 
-
-def _err(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "description": description,
-        "content": {"application/json": {"schema": _ERROR}},
-    }
-    if headers:
-        out["headers"] = headers
-    return out
+REF = "#/components/schemas/{model}"
+DESCRIPTION = (
+    "The widget API (a customer's conversation, authorised by the token returned at creation) and the "
+    "agent API (a helpdesk answering an escalated conversation, authorised by SUPPORTBOT_AGENT_API_KEY). "
+    'Errors are {"error": code, "message": text}.'
+)
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+@dataclass(frozen=True)
+class Reply:
+    """One documented response: a JSON body of `body`, or `media` with a plain string schema."""
+
+    description: str
+    body: type | None = bodies.Error
+    media: str | None = None
+    retry_after: bool = False
 
 
-_RETRY = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
-_COMMON = {
-    "400": _err("Malformed JSON, invalid UTF-8, NUL characters, unknown fields or too-long text."),
-    "413": _err("Body larger than 64 KB (refused before parsing)."),
-    "415": _err("Body not sent as application/json."),
-    "429": _err("Too many requests from this address or in this conversation.", _RETRY),
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    replies: dict[int, Reply]
+    request: type | None = None
+    raw_request: dict[str, Any] | None = None  # content by media type, for a body that is not one type
+    request_required: bool = True
+    security: str | None = None  # "conversationToken" or "agentKey"
+    description: str | None = None
+    headers: dict[str, dict[str, Any]] = field(default_factory=dict)  # header parameters
+
+    @property
+    def has_conversation(self) -> bool:
+        return "{conversation_id}" in self.path
+
+
+# The answers the guards give, shared by the operations they guard.
+MALFORMED = Reply("Malformed JSON, invalid UTF-8, NUL characters, unknown fields or too-long text.")
+TOO_LARGE = Reply("Body larger than 64 KB (refused before parsing).")
+NOT_JSON = Reply("Body not sent as application/json.")
+LIMITED = Reply("Too many requests from this address or in this conversation.", retry_after=True)
+BODY = {400: MALFORMED, 413: TOO_LARGE, 415: NOT_JSON, 429: LIMITED}
+TOKEN = {
+    401: Reply("No 'Authorization: Bearer TOKEN' header."),
+    404: Reply("No conversation with that id and token (the same answer for both)."),
 }
-_CONV_ID = {
+AGENT = {
+    401: Reply("Missing or wrong agent API key."),
+    403: Reply("The agent API is turned off (SUPPORTBOT_AGENT_API_KEY unset)."),
+    404: Reply("No such conversation."),
+    400: MALFORMED,
+    413: TOO_LARGE,
+    429: Reply(
+        "Too many wrong keys from this address (or from everyone lately); not checked until then.",
+        retry_after=True,
+    ),
+}
+NO_MAIL = Reply("Contact by e-mail is not set up on this server.")
+CONVERSATIONS = "/api/conversations/{conversation_id}"
+
+
+def _agent_operation(action: str, summary: str, request: type, status: int, answer: Reply) -> Operation:
+    """An agent API call: a POST under the conversation, authorised by the agent key."""
+    path = f"/api/agent/conversations/{{conversation_id}}/{action}"
+    return Operation(path, "post", summary, {status: answer, **AGENT}, request=request, security="agentKey")
+
+
+OPERATIONS = (
+    Operation(
+        "/api/conversations",
+        "post",
+        "Start a conversation",
+        {
+            201: Reply("The opening turn and the conversation's secret token.", bodies.Started),
+            404: Reply("No flow with that id."),
+            **BODY,
+        },
+        request=bodies.NewConversation,
+        request_required=False,
+    ),
+    Operation(
+        CONVERSATIONS,
+        "get",
+        "The transcript so far",
+        {
+            200: Reply("Every message so far, the status and what the bot awaits.", bodies.Transcript),
+            **TOKEN,
+            429: LIMITED,
+        },
+        security="conversationToken",
+    ),
+    Operation(
+        f"{CONVERSATIONS}/messages",
+        "post",
+        "Send what the customer typed or picked",
+        {
+            200: Reply("The bot's answer: this turn's messages.", bodies.Turn),
+            **TOKEN,
+            409: Reply("Another message was handled at the same moment; send again."),
+            422: Reply("The Idempotency-Key was used before with a different message; use a new key."),
+            **BODY,
+        },
+        request=bodies.CustomerMessage,
+        security="conversationToken",
+        headers={
+            "Idempotency-Key": {
+                "description": "Retrying with the same key returns the first answer.",
+                "schema": {"type": "string", "maxLength": 200},
+            }
+        },
+    ),
+    Operation(
+        f"{CONVERSATIONS}/events",
+        "get",
+        "Live events (server-sent events)",
+        {200: Reply("An endless event stream.", None, "text/event-stream"), **TOKEN, 429: LIMITED},
+        security="conversationToken",
+        description=(
+            "text/event-stream. Each event has `event:` message | status | probe and `data:` JSON such as "
+            '{"type": "message", "message": {...}}. Comment lines keep the connection alive. Agent '
+            "replies and probe progress arrive here."
+        ),
+    ),
+    _agent_operation(
+        "claim",
+        "An agent takes over the conversation (status becomes with_agent)",
+        bodies.AgentName,
+        200,
+        Reply("Claimed.", bodies.Claimed),
+    ),
+    _agent_operation(
+        "messages",
+        "An agent's reply; the customer sees it live",
+        bodies.AgentText,
+        201,
+        Reply("The message as the customer sees it.", bodies.AgentMessage),
+    ),
+    _agent_operation(
+        "handback",
+        (
+            "Give the conversation back to the bot: at `step` when given, else at the last question the "
+            "customer was on before the hand-over"
+        ),
+        bodies.HandBack,
+        200,
+        Reply("The bot's turn after taking over again.", bodies.Turn),
+    ),
+    Operation(
+        f"{CONVERSATIONS}/contact",
+        "post",
+        "Where to e-mail the customer when they have left (asked at the hand-over)",
+        {
+            200: Reply("Stored; the hand-over packet carries it.", bodies.ContactSaved),
+            **TOKEN,
+            **BODY,
+            400: Reply(
+                "Malformed body, or the e-mail address is not one (the message says how to write it)."
+            ),
+            503: NO_MAIL,
+        },
+        request=bodies.Contact,
+        security="conversationToken",
+    ),
+    Operation(
+        f"{CONVERSATIONS}/transcript/email",
+        "post",
+        "E-mail the transcript to the conversation's contact address",
+        {
+            202: Reply("Sent to the mail server.", bodies.TranscriptSent),
+            **TOKEN,
+            400: Reply("No contact address yet, or e-mail is not set up here."),
+            413: TOO_LARGE,
+            429: LIMITED,
+            503: NO_MAIL,
+        },
+        security="conversationToken",
+    ),
+    Operation(
+        "/api/conversations/resume",
+        "post",
+        "Exchange a single-use ticket (the link in an e-mail) for a token of the conversation",
+        {
+            200: Reply("The transcript so far, with a new token for this browser.", bodies.Resumed),
+            404: Reply("The ticket was already used, has expired or never existed."),
+            **BODY,
+            503: NO_MAIL,
+        },
+        request=bodies.Ticket,
+    ),
+    Operation(
+        "/api/inbound/email",
+        "post",
+        "A customer's e-mailed reply, from a mail provider's inbound-parse webhook",
+        {
+            200: Reply("Added to the conversation (or a repeated delivery).", bodies.Inbound),
+            400: Reply("Not a reply to an address we gave out, wrong sender, or no text."),
+            401: Reply("Unsigned or badly signed."),
+            403: Reply("Inbound e-mail is turned off (SUPPORTBOT_INBOUND_SECRET unset)."),
+            404: Reply("The conversation no longer exists."),
+            413: Reply("Too large."),
+            415: Reply("Not form data or JSON."),
+        },
+        raw_request={
+            media: {"schema": {"type": "object"}}
+            for media in ("multipart/form-data", "application/x-www-form-urlencoded", "application/json")
+        },
+        description=(
+            "SendGrid (from, to, text), Mailgun (sender, recipient, stripped-text; signed with "
+            "timestamp/token/signature) or Postmark (JSON: From, To, StrippedTextReply) fields. Signed with "
+            "SUPPORTBOT_INBOUND_SECRET: Mailgun's own signature, or "
+            "'X-Supportbot-Signature: sha256=<hex HMAC-SHA256 of the body>'."
+        ),
+    ),
+    Operation(
+        "/widget/config.json",
+        "get",
+        "Whether the calling page's origin may embed the widget, and whether e-mail is set up",
+        {200: Reply("Readable from any origin.", bodies.WidgetConfig)},
+    ),
+    Operation(
+        "/healthz",
+        "get",
+        (
+            "Health: 200 when the database answers, else 503; `rate_limits` says whether they are shared "
+            "through Redis or counted in this process"
+        ),
+        {
+            200: Reply("Healthy.", bodies.Health),
+            503: Reply(
+                "The database did not answer (or, with status not_ready and a reason, no flow is loaded)."
+            ),
+        },
+    ),
+    Operation(
+        "/metrics", "get", "Prometheus metrics", {200: Reply("Text exposition format.", None, "text/plain")}
+    ),
+    Operation(
+        "/openapi.json", "get", "This document", {200: Reply("OpenAPI 3.1.", None, "application/json")}
+    ),
+    Operation(
+        "/widget.js",
+        "get",
+        "The embeddable widget script",
+        {200: Reply("JavaScript.", None, "text/javascript")},
+    ),
+)
+SECURITY = {
+    "conversationToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token returned by POST /api/conversations.",
+    },
+    "agentKey": {"type": "http", "scheme": "bearer", "description": "The value of SUPPORTBOT_AGENT_API_KEY."},
+}
+CONVERSATION_ID = {
     "name": "conversation_id",
     "in": "path",
     "required": True,
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"},
 }
-_TOKEN_ERRORS = {
-    "401": _err("No 'Authorization: Bearer TOKEN' header."),
-    "404": _err("No conversation with that id and token (the same answer for both)."),
-}
-_AGENT_ERRORS = {
-    "401": _err("Missing or wrong agent API key."),
-    "403": _err("The agent API is turned off (SUPPORTBOT_AGENT_API_KEY unset)."),
-    "404": _err("No such conversation."),
-    "429": _err(
-        "Too many wrong keys from this address (or from everyone lately); not checked until then.", _RETRY
-    ),
-}
-_TURN = {"$ref": "#/components/schemas/Turn"}
 
 
-def _agent_body(extra: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    props = {"agent": {"type": "string", "maxLength": MAX_NAME, "description": "Agent's name."}}
-    return {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["agent", *required],
-                    "properties": {**props, **extra},
-                }
-            }
-        },
-    }
-
-
-def document(version: str) -> dict[str, Any]:
+def document(version: str, operations: tuple[Operation, ...] = OPERATIONS) -> dict[str, Any]:
+    """The whole document; every body schema is generated from its type in `bodies`."""
+    used: dict[type, JsonSchemaMode] = {}
+    for op in operations:
+        if op.request is not None:
+            used[op.request] = "validation"
+        used.update((r.body, "serialization") for r in op.replies.values() if r.body is not None)
+    schemas = GenerateJsonSchema(ref_template=REF).generate_definitions(
+        [(body.__name__, mode, TypeAdapter(body).core_schema) for body, mode in used.items()]
+    )[1]
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "supportbot",
-            "version": version,
-            "description": (
-                "The widget API (a customer's conversation, authorised by the token returned at "
-                "creation) and the agent API (a helpdesk answering an escalated conversation, "
-                "authorised by SUPPORTBOT_AGENT_API_KEY). Errors are "
-                '{"error": code, "message": text}.'
-            ),
-        },
-        "components": {
-            "securitySchemes": {
-                "conversationToken": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The token returned by POST /api/conversations.",
-                },
-                "agentKey": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The value of SUPPORTBOT_AGENT_API_KEY.",
-                },
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error", "message"],
-                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-                },
-                "Message": {
-                    "type": "object",
-                    "required": ["role", "type", "text"],
-                    "properties": {
-                        "role": {"enum": ["bot", "agent", "user"]},
-                        "type": {"enum": ["text", "probe", "handoff"]},
-                        "text": {"type": "string"},
-                        "probe": {
-                            "type": "object",
-                            "properties": {
-                                "id": {"type": "string"},
-                                "status": {"enum": ["pass", "warn", "fail", "unknown", "skipped"]},
-                                "summary": {"type": "string"},
-                                "details": {"type": "object"},
-                            },
-                        },
-                    },
-                },
-                "Awaiting": {
-                    "oneOf": [
-                        {
-                            "type": "object",
-                            "properties": {
-                                "kind": {"const": "choice"},
-                                "choices": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "id": {"type": "string"},
-                                            "label": {"type": "string"},
-                                        },
-                                    },
-                                },
-                            },
-                        },
-                        {
-                            "type": "object",
-                            "properties": {"kind": {"const": "text"}, "hint": {"type": "string"}},
-                        },
-                        {"type": "null"},
-                    ]
-                },
-                "Turn": {
-                    "type": "object",
-                    "required": ["conversation", "status", "messages", "awaiting"],
-                    "properties": {
-                        "conversation": {"type": "string"},
-                        "status": {"enum": ["active", "resolved", "unresolved", "escalated", "with_agent"]},
-                        "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
-                        "awaiting": {"$ref": "#/components/schemas/Awaiting"},
-                    },
-                },
-            },
-        },
-        "paths": {
-            "/api/conversations": {
-                "post": {
-                    "summary": "Start a conversation",
-                    "requestBody": {
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {"flow": {"type": "string", "example": "cant-send-email"}},
-                                }
-                            }
-                        }
-                    },
-                    "responses": {
-                        "201": _json(
-                            {
-                                "allOf": [
-                                    _TURN,
-                                    {
-                                        "type": "object",
-                                        "required": ["token"],
-                                        "properties": {"token": {"type": "string"}},
-                                    },
-                                ]
-                            },
-                            "The opening turn and the conversation's secret token.",
-                        ),
-                        "404": _err("No flow with that id."),
-                        **_COMMON,
-                    },
-                }
-            },
-            "/api/conversations/{conversation_id}": {
-                "get": {
-                    "summary": "The transcript so far",
-                    "parameters": [_CONV_ID],
-                    "security": [{"conversationToken": []}],
-                    "responses": {
-                        "200": _json(_TURN, "Every message so far, the status and what the bot awaits."),
-                        **_TOKEN_ERRORS,
-                        "429": _COMMON["429"],
-                    },
-                }
-            },
-            "/api/conversations/{conversation_id}/messages": {
-                "post": {
-                    "summary": "Send what the customer typed or picked",
-                    "parameters": [
-                        _CONV_ID,
-                        {
-                            "name": "Idempotency-Key",
-                            "in": "header",
-                            "required": False,
-                            "description": "Retrying with the same key returns the first answer.",
-                            "schema": {"type": "string", "maxLength": 200},
-                        },
-                    ],
-                    "security": [{"conversationToken": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "oneOf": [{"required": ["text"]}, {"required": ["choice"]}],
-                                    "properties": {
-                                        "text": {"type": "string", "maxLength": MAX_TEXT},
-                                        "choice": {"type": "string", "maxLength": MAX_NAME},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _json(_TURN, "The bot's answer: this turn's messages."),
-                        **_TOKEN_ERRORS,
-                        "409": _err("Another message was handled at the same moment; send again."),
-                        "422": _err(
-                            "The Idempotency-Key was used before with a different message; use a new key."
-                        ),
-                        **_COMMON,
-                    },
-                }
-            },
-            "/api/conversations/{conversation_id}/events": {
-                "get": {
-                    "summary": "Live events (server-sent events)",
-                    "description": (
-                        "text/event-stream. Each event has `event:` message | status | probe and "
-                        '`data:` JSON such as {"type": "message", "message": {...}}. Comment lines '
-                        "keep the connection alive. Agent replies and probe progress arrive here."
-                    ),
-                    "parameters": [_CONV_ID],
-                    "security": [{"conversationToken": []}],
-                    "responses": {
-                        "200": {
-                            "description": "An endless event stream.",
-                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-                        },
-                        **_TOKEN_ERRORS,
-                        "429": _COMMON["429"],
-                    },
-                }
-            },
-            "/api/agent/conversations/{conversation_id}/claim": {
-                "post": {
-                    "summary": "An agent takes over the conversation (status becomes with_agent)",
-                    "parameters": [_CONV_ID],
-                    "security": [{"agentKey": []}],
-                    "requestBody": _agent_body({}, []),
-                    "responses": {
-                        "200": _json(
-                            {"type": "object"},
-                            "Claimed; `email` is the contact address the customer gave, or null.",
-                        ),
-                        **_AGENT_ERRORS,
-                        "400": _COMMON["400"],
-                        "413": _COMMON["413"],
-                    },
-                }
-            },
-            "/api/agent/conversations/{conversation_id}/messages": {
-                "post": {
-                    "summary": "An agent's reply; the customer sees it live",
-                    "parameters": [_CONV_ID],
-                    "security": [{"agentKey": []}],
-                    "requestBody": _agent_body(
-                        {"text": {"type": "string", "maxLength": MAX_AGENT_TEXT}}, ["text"]
-                    ),
-                    "responses": {
-                        "201": _json({"type": "object"}, "The message as the customer sees it."),
-                        **_AGENT_ERRORS,
-                        "400": _COMMON["400"],
-                        "413": _COMMON["413"],
-                    },
-                }
-            },
-            "/api/agent/conversations/{conversation_id}/handback": {
-                "post": {
-                    "summary": (
-                        "Give the conversation back to the bot: at `step` when given, else at the last "
-                        "question the customer was on before the hand-over"
-                    ),
-                    "parameters": [_CONV_ID],
-                    "security": [{"agentKey": []}],
-                    "requestBody": _agent_body({"step": {"type": "string", "maxLength": MAX_NAME}}, []),
-                    "responses": {
-                        "200": _json(_TURN, "The bot's turn after taking over again."),
-                        **_AGENT_ERRORS,
-                        "400": _COMMON["400"],
-                        "413": _COMMON["413"],
-                    },
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "summary": "Health: 200 when the database answers, else 503; `rate_limits` says whether "
-                    "they are shared through Redis or counted in this process",
-                    "responses": {
-                        "200": _json(
-                            {"type": "object"},
-                            "Healthy. `office_hours` shows SUPPORTBOT_OFFICE_HOURS (hours, timezone, "
-                            "open_now, next_open, reply_minutes) or null when unset.",
-                        ),
-                        "503": _err("The database did not answer."),
-                    },
-                }
-            },
-            "/metrics": {
-                "get": {
-                    "summary": "Prometheus metrics",
-                    "responses": {
-                        "200": {
-                            "description": "Text exposition format.",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
-                    },
-                }
-            },
-            "/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
-                }
-            },
-            "/widget.js": {
-                "get": {
-                    "summary": "The embeddable widget script",
-                    "responses": {
-                        "200": {
-                            "description": "JavaScript.",
-                            "content": {"text/javascript": {"schema": {"type": "string"}}},
-                        }
-                    },
-                }
-            },
-        },
+        "info": {"title": "supportbot", "version": version, "description": DESCRIPTION},
+        "components": {"securitySchemes": SECURITY, "schemas": schemas},
+        "paths": paths,
     }
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    out: dict[str, Any] = {"summary": op.summary}
+    if op.description:
+        out["description"] = op.description
+    parameters = [CONVERSATION_ID] if op.has_conversation else []
+    parameters += [
+        {"name": name, "in": "header", "required": False, **spec} for name, spec in op.headers.items()
+    ]
+    if parameters:
+        out["parameters"] = parameters
+    if op.security:
+        out["security"] = [{op.security: []}]
+    if op.request is not None:
+        out["requestBody"] = {"required": op.request_required, "content": _json(op.request)}
+    elif op.raw_request is not None:
+        out["requestBody"] = {"required": True, "content": op.raw_request}
+    out["responses"] = {str(code): _reply(reply) for code, reply in sorted(op.replies.items())}
+    return out
+
+
+def _reply(reply: Reply) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": reply.description}
+    if reply.body is not None:
+        out["content"] = _json(reply.body)
+    elif reply.media is not None:
+        schema = {"type": "object"} if reply.media == "application/json" else {"type": "string"}
+        out["content"] = {reply.media: {"schema": schema}}
+    if reply.retry_after:
+        out["headers"] = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    return out
+
+
+def _json(body: type) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": REF.format(model=body.__name__)}}}

@@ -48,7 +48,7 @@ async def test_a_whole_path_by_button_clicks(slack: SlackWorld) -> None:
     transcript = await slack.service.transcript(
         await slack.service.find_by_thread("slack", f"T0SUPPORT:{GENERAL}:{ts}")
     )
-    assert transcript["status"] == "resolved"
+    assert transcript.status == "resolved"
 
 
 async def test_a_second_click_on_the_same_question_is_not_a_second_answer(slack: SlackWorld) -> None:

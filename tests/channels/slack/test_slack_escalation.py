@@ -97,7 +97,7 @@ async def test_a_widget_escalation_is_claimed_answered_and_handed_back_from_slac
         )
         await slack.channel.idle()
         assert set(buttons(claimed)) == {"escalation:hand_back"}
-        assert (await slack.service.transcript(conversation))["status"] == "with_agent"
+        assert (await slack.service.transcript(conversation)).status == "with_agent"
 
         # The claiming agent's reply reaches the widget customer; a colleague's note does not.
         await slack.sim.reply(ESCALATIONS, summary.ts, "note to self: check the MX", user=OTHER_AGENT)
@@ -122,7 +122,7 @@ async def test_a_widget_escalation_is_claimed_answered_and_handed_back_from_slac
         lambda: "Handed back to the bot" in shown(slack.fake.messages[(ESCALATIONS, summary.ts)])
     )
     await slack.channel.idle()
-    assert (await slack.service.transcript(conversation))["status"] == "active"
+    assert (await slack.service.transcript(conversation)).status == "active"
     assert "escalation:claim" in buttons(slack.fake.messages[(ESCALATIONS, summary.ts)])
 
 
