@@ -33,7 +33,9 @@ PRIVACY_NOTICE = (
 
 
 class Bus(Protocol):
-    def subscribe(self, conversation_id: str) -> AsyncIterator[dict[str, Any]]: ...
+    def subscribe(
+        self, conversation_id: str, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[dict[str, Any]]: ...
 
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> None: ...
 

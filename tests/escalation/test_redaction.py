@@ -6,11 +6,11 @@ import base64
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from bot.bootstrap import Parts
 from bot.engine.model import Incoming
 from bot.escalation.packet import render_html, render_markdown, render_text
 from bot.escalation.sinks import EmailSink, WebhookSink
@@ -94,7 +94,7 @@ def _sqlite_files(folder: Path) -> bytes:
     return b"".join(f.read_bytes() for f in files)
 
 
-async def _dump_database(parts: Any, database_url: str, tmp_path: Path) -> bytes:
+async def _dump_database(parts: Parts, database_url: str, tmp_path: Path) -> bytes:
     """Everything stored: the SQLite files byte for byte, or every PostgreSQL row as JSON."""
     if database_url.startswith("sqlite"):
         return _sqlite_files(tmp_path)

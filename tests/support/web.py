@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from bot.channels.web import wiring
 from bot.channels.web.ratelimit import RateLimits
 from bot.engine.probing import FixtureProbes, ProbeResult
 from bot.settings import Settings
@@ -92,13 +92,7 @@ def web_settings(tmp_path: Path, **changes: Any) -> Settings:
 
 async def build_app(settings: Settings, limits: RateLimits | None = None) -> Starlette:
     """The real app (bootstrap's service on SQLite in tmp_path) with fixture probes."""
-    try:
-        import bot.bootstrap  # noqa: F401
-    except ImportError:
-        pytest.skip("bot.bootstrap (the service layer) is not in this tree yet")
-    from bot.channels.web.wiring import build_app as real_app
-
-    return await real_app(settings, limits=limits, probes=fixture_probes())
+    return await wiring.build_app(settings, limits=limits, probes=fixture_probes())
 
 
 def chromium_path() -> str | None:
