@@ -13,7 +13,7 @@ from sqlalchemy import text
 from bot.bootstrap import Parts
 from bot.engine.model import Incoming
 from bot.escalation.packet import render_html, render_markdown, render_text
-from bot.escalation.sinks import EmailSink, WebhookSink
+from bot.escalation.sinks import EmailSink, Sink, WebhookSink
 from bot.escalation.worker import deliver_due
 from bot.redaction import REDACTED, RedactingFilter, redact
 from bot.service import PRIVACY_NOTICE
@@ -119,7 +119,7 @@ async def test_a_planted_canary_never_reaches_database_logs_packets_or_mail(
     try:
         async with mail_receiver() as (smtp_url, inbox):
             with WebhookReceiver() as receiver:
-                sinks = {
+                sinks: dict[str, Sink] = {
                     "webhook": WebhookSink(receiver.url, SECRET),
                     "email": EmailSink(smtp_url, "support@example.com"),
                 }

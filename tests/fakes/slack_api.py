@@ -156,7 +156,7 @@ class FakeSlackAPI:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
         port = server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}/api/"
         try:

@@ -207,7 +207,7 @@ def bot_replies(world: SlackWorld, channel: str, thread_ts: str) -> list[FakeMes
 
 async def next_reply(world: SlackWorld, channel: str, thread_ts: str, count: int) -> FakeMessage:
     """Wait for the bot's `count`-th message in the thread and return it."""
-    replies = await world.fake.wait_for(
+    replies: list[FakeMessage] = await world.fake.wait_for(
         lambda: (r := bot_replies(world, channel, thread_ts)) and len(r) >= count and r
     )
     await world.channel.idle()

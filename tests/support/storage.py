@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,14 +37,14 @@ async def running_parts(
     database_url: str,
     *,
     probes: FixtureProbes | None = None,
-    sinks: dict[str, Sink] | None = None,
+    sinks: Mapping[str, Sink] | None = None,
     **changes: Any,
 ) -> AsyncIterator[Parts]:
     """bootstrap.build on `database_url` with fixture probes; closed on the way out."""
     parts = await build(
         settings_for(database_url, **changes),
         probes=probes or FixtureProbes(REFERENCE_PROBES),
-        sinks=sinks,
+        sinks=None if sinks is None else dict(sinks),
     )
     try:
         yield parts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from bot.service import Bus
@@ -24,7 +24,7 @@ async def stream(
     conversation_id: str,
     stopping: asyncio.Event,
     keepalive: float = KEEPALIVE_SECONDS,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes]:
     """Yield SSE frames; a pump task feeds a queue so keep-alives never cancel the subscription."""
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=1000)
     listening = asyncio.Event()

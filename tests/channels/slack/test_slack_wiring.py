@@ -40,11 +40,12 @@ async def test_socket_mode_is_built_when_an_app_token_is_set(tmp_path: Path) -> 
     )
     mount = slack_mount(object(), settings)
     assert mount.routes == [] and len(mount.background) == 1
-    handler = socket_mode_handler(mount.channel.app, "xapp-1-A0SUPBOT-123-abc")  # type: ignore[union-attr]
-    assert handler.app is mount.channel.app  # type: ignore[union-attr]
-    await handler.client.close()
+    assert mount.channel is not None
+    handler = socket_mode_handler(mount.channel.app, "xapp-1-A0SUPBOT-123-abc")
+    assert handler.app is mount.channel.app
+    await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves close() unannotated
     with pytest.raises(ConfigError, match="xapp-"):
-        socket_mode_handler(mount.channel.app, "xoxb-not-an-app-token")  # type: ignore[union-attr]
+        socket_mode_handler(mount.channel.app, "xoxb-not-an-app-token")
     for close in mount.on_close:
         await close()
 

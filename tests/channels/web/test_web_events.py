@@ -87,7 +87,7 @@ class SlowBus(LocalBus):
 async def test_the_stream_says_connected_only_once_it_listens() -> None:
     bus = SlowBus()
     frames = sse.stream(bus, "c1", asyncio.Event(), keepalive=60)
-    first = asyncio.create_task(anext(frames))
+    first = asyncio.ensure_future(anext(frames))
     for _ in range(5):  # a stream that didn't wait for its subscription would have answered by now
         await asyncio.sleep(0)
     assert not first.done()
