@@ -22,7 +22,7 @@ from transitions import Machine
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming
 from bot.engine.probing import OfflineProbes
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
 
 FLOWS = Path(__file__).resolve().parent.parent / "flows"
 # (step the conversation waits at, the customer's answer): each moves on through the flow.

@@ -23,10 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from bot.flows.compile import CompiledFlow
-from bot.flows.loader import load_flow, read_text
+from bot.engine.compile import CompiledFlow, load_flow
+from bot.flows.loader import read_text
+from bot.flowtests.understanding import KINDS, Report, evaluate, load_suite
 from bot.nlu import entities, policy
-from bot.nlu.evaluate import KINDS, Report, evaluate, load_suite
 from bot.nlu.policy import Understander
 
 ROOT = Path(__file__).resolve().parent.parent

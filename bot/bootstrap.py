@@ -5,23 +5,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.engine import Engine
 from bot.engine.probing import ProbePort
+from bot.engine.registry import FlowRegistry
 from bot.errors import StorageError
 from bot.escalation import outbox, worker
 from bot.escalation.outbox import Policy
 from bot.escalation.sinks import EmailSink, Sink, WebhookSink
-from bot.flows.registry import FlowRegistry
 from bot.redaction import install_log_redaction
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import is_postgres, open_engine, upgrade
 from bot.storage.driver import open_driver
 from bot.storage.pubsub import LocalBus, PostgresBus, asyncpg_dsn
+
+# Entry points (pyproject.toml) naming `make(settings) -> Sink | None` for the sinks a channel brings.
+CHANNEL_SINKS = "supportbot.channel_sinks"
 
 
 @dataclass
@@ -60,17 +64,17 @@ class Parts:
 
 
 def build_sinks(settings: Settings) -> dict[str, Sink]:
-    """The sinks configured in the environment: webhook, e-mail and Slack."""
+    """The sinks configured in the environment: webhook, e-mail, then each channel's (Slack)."""
     sinks: dict[str, Sink] = {}
     if settings.escalation_webhook_url:
         sinks["webhook"] = WebhookSink(settings.escalation_webhook_url, settings.webhook_secret)
     if settings.escalation_email and settings.smtp_url:
         sinks["email"] = EmailSink(settings.smtp_url, settings.escalation_email)
-    if settings.slack_bot_token and settings.slack_escalation_channel:
-        from bot.channels.slack.app import web_client
-        from bot.channels.slack.sink import SlackSink
-
-        sinks["slack"] = SlackSink(web_client(settings), settings.slack_escalation_channel)
+    for entry in sorted(entry_points(group=CHANNEL_SINKS), key=lambda e: e.name):
+        # A channel that delivers hand-overs (Slack) registers its sink here, so wiring needs no channel.
+        sink = entry.load()(settings)
+        if sink is not None:
+            sinks[entry.name] = sink
     return sinks
 
 

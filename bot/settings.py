@@ -38,6 +38,10 @@ class Settings:
     webhook_secret: str | None = None
     escalation_email: str | None = None
     smtp_url: str | None = None
+    public_url: str | None = None  # the bot's address seen from the internet: links in e-mails
+    mail_from: str | None = None  # From: of e-mails to customers
+    reply_address: str | None = None  # customers' e-mailed replies: support+<conversation>.<tag>@…
+    inbound_secret: str | None = None  # signs the inbound e-mail webhook and the reply addresses
     agent_api_key: str | None = None
     admin_token: str | None = None
     idle_minutes: float = 30.0  # a conversation with no reply for this long is closed as abandoned
@@ -83,6 +87,10 @@ class Settings:
             webhook_secret=opt("SUPPORTBOT_WEBHOOK_SECRET"),
             escalation_email=opt("SUPPORTBOT_ESCALATION_EMAIL"),
             smtp_url=opt("SMTP_URL"),
+            public_url=_url("SUPPORTBOT_PUBLIC_URL", opt("SUPPORTBOT_PUBLIC_URL")),
+            mail_from=_address("SUPPORTBOT_MAIL_FROM", opt("SUPPORTBOT_MAIL_FROM")),
+            reply_address=_address("SUPPORTBOT_REPLY_ADDRESS", opt("SUPPORTBOT_REPLY_ADDRESS")),
+            inbound_secret=opt("SUPPORTBOT_INBOUND_SECRET"),
             agent_api_key=opt("SUPPORTBOT_AGENT_API_KEY"),
             admin_token=opt("SUPPORTBOT_ADMIN_TOKEN"),
             idle_minutes=_minutes("SUPPORTBOT_IDLE_MINUTES", opt("SUPPORTBOT_IDLE_MINUTES") or "30"),
@@ -206,6 +214,12 @@ def _origins(value: str | None) -> tuple[str, ...]:
 def _url(name: str, value: str | None) -> str | None:
     if value and not value.startswith(("http://", "https://")):
         raise ConfigError(f"{name}={value!r} must be an http:// or https:// URL")
+    return value
+
+
+def _address(name: str, value: str | None) -> str | None:
+    if value and (value.count("@") != 1 or " " in value or value.startswith("@") or value.endswith("@")):
+        raise ConfigError(f"{name}={value!r} must be one e-mail address such as support@example.com")
     return value
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.engine.compile import load_file
 from bot.flows.diagram import render
-from bot.flows.loader import load_file
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.analytics.missed import MISSED, TOP_MISSED, MissedQuestion, as_json, top_missed
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound
-from bot.flows.registry import FlowRegistry
 from bot.storage.schema import conversations, events
 
 STATUSES = ("active", "resolved", "unresolved", "escalated", "with_agent", "abandoned")

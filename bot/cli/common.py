@@ -13,7 +13,7 @@ from bot.settings import Settings
 if TYPE_CHECKING:  # the commands import these when they run, so `--help` and `flows check` stay quick
     from bot.engine.engine import Engine
     from bot.engine.probing import ProbePort
-    from bot.flows.registry import FlowRegistry
+    from bot.engine.registry import FlowRegistry
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +35,7 @@ def flows_path(flows_dir: str | None, settings: Settings | None = None) -> Path:
 
 def load_registry(flows_dir: str | None, settings: Settings | None = None) -> FlowRegistry:
     """Load the flows; refuse to go on when none could be loaded, naming the broken files."""
-    from bot.flows.registry import FlowRegistry
+    from bot.engine.registry import FlowRegistry
 
     path = flows_path(flows_dir, settings)
     if not path.is_dir():

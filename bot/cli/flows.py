@@ -15,7 +15,7 @@ from bot.flows.formats import FORMATS
 # Each command imports what it uses when it runs: `flows check` validates without compiling (no
 # transitions, no scikit-learn), and `supportbot --help` loads none of it.
 if TYPE_CHECKING:
-    from bot.flows.testing import Report as TestReport
+    from bot.flowtests.conversations import Report as TestReport
 
 
 @click.group()
@@ -28,15 +28,16 @@ def flows() -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1), e.g. in CI.")
 def check(paths: tuple[Path, ...], strict: bool) -> None:
     """Validate flows; print FILE:LINE:COL: message per problem, then warnings; exit 1 on any problem."""
-    from bot.flows.check import check_files, flow_files
-    from bot.flows.lint import lint_files
+    from bot.flows.check import check_flows, flow_files, read_flows
+    from bot.flows.lint import lint_flow
 
     files = flow_files(paths or (flows_path(None),))
     if not files:
         click.echo("no flow files found; pass a folder or files", err=True)
         sys.exit(1)
-    problems = check_files(files)
-    warnings = lint_files(files)
+    parsed, problems = read_flows(files)  # each file read and parsed once, for the checks and the lint
+    problems += check_flows(parsed)
+    warnings = [warning for flow in parsed for warning in lint_flow(flow.spec, flow.doc, flow.text)]
     for line in problems:
         click.echo(line)
     for warning in warnings:
@@ -65,8 +66,8 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write to FILE.")
 def graph(flow: str | None, flows_dir: str | None, fmt: str, output: Path | None) -> None:
     """Draw FLOW (an id, or a flow file) with steps coloured by kind and labelled arrows."""
+    from bot.engine.compile import load_file
     from bot.flows.diagram import DiagramError, render
-    from bot.flows.loader import load_file
 
     if flow is not None and flow.endswith((".yaml", ".yml")):
         compiled = load_file(Path(flow))
@@ -123,7 +124,7 @@ def test_command(
     cross-validation of the flow's examples; missing a file's targets fails the run.
     """
     from bot.cli.understanding import evaluate_files, print_evaluation
-    from bot.flows.testing import run_tests, test_files_for
+    from bot.flowtests.conversations import run_tests, test_files_for
 
     folder = flows_path(flows_dir)
     registry = load_registry(str(folder))

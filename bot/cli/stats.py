@@ -37,7 +37,7 @@ def stats(flow_id: str | None, since: str | None, as_json: bool, no_sweep: bool,
     """
     from bot.analytics.abandon import sweep
     from bot.analytics.stats import Filters, compute
-    from bot.flows.registry import FlowRegistry
+    from bot.engine.registry import FlowRegistry
     from bot.storage.database import open_engine, upgrade
 
     settings = Settings.from_env()

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from bot.flows.compile import CompiledFlow
-from bot.flows.registry import FlowRegistry
-from bot.nlu.evaluate import KINDS, Report, Tally, cross_validate, evaluate, load_suite
+from bot.engine.compile import CompiledFlow
+from bot.engine.registry import FlowRegistry
+from bot.flowtests.understanding import KINDS, Report, Tally, cross_validate, evaluate, load_suite
 from bot.nlu.policy import DIRECT_MARGIN, UNCLEAR, Decision, Understander
 
 FOLDS = 5

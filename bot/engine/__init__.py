@@ -1,1 +1,1 @@
-"""The conversation engine: pure state, slots and replies over compiled flows; no network, no database."""
+"""The conversation engine: compiles flows, keeps the registry of versions, and runs pure state, slots and replies; no network, no database."""

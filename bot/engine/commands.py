@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.matcher import normalize
+from bot.nlu.matcher import normalize
 
 RESTART, BACK, HUMAN = "restart", "back", "human"
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.engine import commands, feedback
-from bot.engine.matcher import Option, match, normalize
+from bot.engine.compile import CompiledFlow, CompiledStep
+from bot.engine.migrate import migrate_conversation
 from bot.engine.model import (
     FINAL_STATUSES,
     Awaiting,
@@ -20,12 +21,12 @@ from bot.engine.model import (
     Turn,
 )
 from bot.engine.probing import ProbePort, ProbeResult, ProgressCallback
+from bot.engine.registry import FlowRegistry
+from bot.engine.turn import TurnBuilder
 from bot.engine.validators import VALIDATORS
 from bot.errors import BotError, InputError
-from bot.flows.compile import CompiledFlow, CompiledStep
-from bot.flows.migrate import migrate_conversation
-from bot.flows.registry import FlowRegistry
 from bot.nlu.entities import customer_domain, extract
+from bot.nlu.matcher import Option, match, normalize
 from bot.nlu.policy import SHORT_ANSWER_WORDS, Decision
 
 MAX_STEPS_PER_TURN = 100  # a safety net under the validator's loop check
@@ -40,39 +41,10 @@ NOT_SURE_TEXT = "I'm not sure I understood that."
 CONFIRM_TEXT = "It sounds like {guess}. Is that right?"
 CONFIRM_CHOICES = (Choice("yes", "Yes"), Choice("no", "No, something else"))
 REJECTED_TEXT = "Sorry, I got that wrong."
-MISSED_TEXT_CHARS = 300  # what the list of misses keeps of a message: enough to write an example from
 _CONFIRM_OPTIONS = (
     Option("yes", ("yes", "right", "correct", "exactly", "that's it", "yes that's right")),
     Option("no", ("no", "something else", "none of these", "not that", "wrong", "neither", "other")),
 )
-
-
-class _TurnBuilder:
-    """Collects what the bot says during one turn."""
-
-    __slots__ = ("awaiting", "escalated", "feedback", "messages", "missed")
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.awaiting: Awaiting | None = None
-        self.escalated: dict[str, Any] | None = None
-        self.feedback: dict[str, Any] | None = None  # set on the turn that recorded a rating or comment
-        self.missed: list[dict[str, Any]] = []
-
-    def miss(self, step: str, text: str, why: str, guess: str | None, score: float | None) -> None:
-        self.missed.append(
-            {
-                "step": step,
-                "text": text[:MISSED_TEXT_CHARS],
-                "why": why,
-                "guess": guess,
-                "score": None if score is None else round(score, 3),
-            }
-        )
-
-    def say(self, text: str, kind: str = "text") -> None:
-        if text:
-            self.messages.append(Message(role="bot", text=text, type=kind))  # type: ignore[arg-type]
 
 
 class Engine:
@@ -93,7 +65,7 @@ class Engine:
         flow = self.registry.get(flow_id)
         given = {k: v for k, v in (slots or {}).items() if k in flow.spec.inputs}
         conv = Conversation(id=conversation_id, flow_id=flow.id, version=flow.version, slots=given)
-        out = _TurnBuilder()
+        out = TurnBuilder()
         await self._advance(conv, flow, flow.start, out, progress)
         return conv, self._turn(conv, out, None)
 
@@ -105,7 +77,7 @@ class Engine:
             self.registry, conv
         )  # only when the flow's `migrate:` asks, or its version is gone
         flow = self.registry.get(conv.flow_id, conv.version)
-        out = _TurnBuilder()
+        out = TurnBuilder()
         step = flow.steps.get(conv.step)
         user = self._user_message(incoming, step)
         command = commands.command_in(incoming.text, incoming.choice)
@@ -141,16 +113,17 @@ class Engine:
     async def resume(
         self, conv: Conversation, step: str | None = None, progress: ProgressCallback | None = None
     ) -> Turn:
-        """An agent hands the conversation back: continue at `step`, or at the start of the flow."""
+        """An agent hands the conversation back: continue at `step`, or at the last question the
+        customer was on before the hand-over (never back at the welcome, which repeats everything)."""
         migrate_conversation(self.registry, conv)
         flow = self.registry.get(conv.flow_id, conv.version)
-        target = step or flow.start
+        target = step or _last_question(conv, flow) or flow.start
         if target not in flow.steps:
             raise InputError(f"flow {flow.id} has no step {target!r}; pick one of: {', '.join(flow.steps)}")
         conv.status = "active"
         conv.escalation = None
         conv.tries = 0
-        out = _TurnBuilder()
+        out = TurnBuilder()
         out.say("You're back with the support bot. Let's carry on.")
         await self._advance(conv, flow, target, out, progress)
         return self._turn(conv, out, None)
@@ -163,7 +136,7 @@ class Engine:
         flow: CompiledFlow,
         step: CompiledStep,
         incoming: Incoming,
-        out: _TurnBuilder,
+        out: TurnBuilder,
         progress: ProgressCallback | None,
     ) -> None:
         if conv.pending is not None:
@@ -226,7 +199,7 @@ class Engine:
         flow: CompiledFlow,
         step: CompiledStep,
         key: str,
-        out: _TurnBuilder,
+        out: TurnBuilder,
         progress: ProgressCallback | None,
     ) -> None:
         """The customer's answer is the choice `key`: set its slots and follow it."""
@@ -244,7 +217,7 @@ class Engine:
         step: CompiledStep,
         text: str,
         decision: Decision,
-        out: _TurnBuilder,
+        out: TurnBuilder,
     ) -> None:
         """A middling guess: ask "It sounds like … Is that right?" rather than risk a wrong fix."""
         assert decision.choice is not None
@@ -262,7 +235,7 @@ class Engine:
         step: CompiledStep,
         pending: dict[str, Any],
         incoming: Incoming,
-        out: _TurnBuilder,
+        out: TurnBuilder,
         progress: ProgressCallback | None,
     ) -> bool:
         """The answer to "Is that right?"; False when the customer said something else instead."""
@@ -313,7 +286,7 @@ class Engine:
             conv.slots[slot] = known + [c for c in heard.codes if c not in known]
 
     async def _human(
-        self, conv: Conversation, flow: CompiledFlow, out: _TurnBuilder, progress: ProgressCallback | None
+        self, conv: Conversation, flow: CompiledFlow, out: TurnBuilder, progress: ProgressCallback | None
     ) -> None:
         target = flow.spec.on_human
         if target:
@@ -322,7 +295,7 @@ class Engine:
             self._escalate(conv, flow, out, f"The customer asked for a person at step {conv.step}.")
 
     async def _back(
-        self, conv: Conversation, flow: CompiledFlow, out: _TurnBuilder, progress: ProgressCallback | None
+        self, conv: Conversation, flow: CompiledFlow, out: TurnBuilder, progress: ProgressCallback | None
     ) -> None:
         if not conv.asked:
             out.say("We're at the first question already.")
@@ -336,9 +309,7 @@ class Engine:
         conv.tries = 0
         await self._advance(conv, flow, previous, out, progress)
 
-    async def _restart(
-        self, conv: Conversation, out: _TurnBuilder, progress: ProgressCallback | None
-    ) -> None:
+    async def _restart(self, conv: Conversation, out: TurnBuilder, progress: ProgressCallback | None) -> None:
         root_id, root_version = (
             (conv.stack[0].flow_id, conv.stack[0].version) if conv.stack else (conv.flow_id, conv.version)
         )
@@ -363,7 +334,7 @@ class Engine:
         conv: Conversation,
         flow: CompiledFlow,
         step_id: str,
-        out: _TurnBuilder,
+        out: TurnBuilder,
         progress: ProgressCallback | None,
     ) -> None:
         """Enter `step_id` and keep going through automatic steps until a question or the end."""
@@ -457,7 +428,7 @@ class Engine:
             return ProbeResult(id=check, status="unknown", summary=str(exc))
 
     def _escalate(
-        self, conv: Conversation, flow: CompiledFlow, out: _TurnBuilder, reason: str, *, said: bool = False
+        self, conv: Conversation, flow: CompiledFlow, out: TurnBuilder, reason: str, *, said: bool = False
     ) -> None:
         conv.pending = None
         conv.status = "escalated"
@@ -491,7 +462,7 @@ class Engine:
         return None
 
     @staticmethod
-    def _turn(conv: Conversation, out: _TurnBuilder, user: Message | None) -> Turn:
+    def _turn(conv: Conversation, out: TurnBuilder, user: Message | None) -> Turn:
         return Turn(
             conversation=conv.id,
             status=conv.status,
@@ -520,3 +491,12 @@ def _reask_hint(step: CompiledStep, context: Mapping[str, Any]) -> str:
     if step.spec.hint and step.hint:
         return step.hint(context)
     return ""
+
+
+def _last_question(conv: Conversation, flow: CompiledFlow) -> str | None:
+    """The latest step on the conversation's path that asked the customer something."""
+    for step_id in reversed(conv.path):
+        step = flow.steps.get(step_id)
+        if step is not None and step.kind == "ask":
+            return step_id
+    return None

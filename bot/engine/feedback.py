@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.engine.matcher import Option, match
 from bot.engine.model import Awaiting, Choice, Incoming
-
-if TYPE_CHECKING:
-    from bot.engine.engine import _TurnBuilder
+from bot.engine.turn import TurnBuilder
+from bot.nlu.matcher import Option, match
 
 UP, DOWN, SKIP = "feedback_up", "feedback_down", "feedback_skip"
 QUESTION = "Did this solve it?"
@@ -20,7 +18,7 @@ _OPTIONS = [
 _COMMENT = Awaiting(kind="text", hint="Optional: what could be better? (or just close the chat)")
 
 
-def ask(step: str, out: _TurnBuilder) -> dict[str, Any]:
+def ask(step: str, out: TurnBuilder) -> dict[str, Any]:
     """Put the question at the end of the final turn; returns the conversation's feedback record."""
     out.say(QUESTION)
     out.awaiting = _RATING
@@ -31,7 +29,7 @@ def pending(record: dict[str, Any]) -> bool:
     return record.get("rating") is None or (record.get("comment") is None and not record.get("done"))
 
 
-def take(record: dict[str, Any], incoming: Incoming, out: _TurnBuilder) -> None:
+def take(record: dict[str, Any], incoming: Incoming, out: TurnBuilder) -> None:
     """Record a rating (a click or a typed yes/no/👍) or, after it, one free-text comment."""
     if record.get("rating") is None:
         key = incoming.choice if incoming.choice in (UP, DOWN) else None

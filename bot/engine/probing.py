@@ -6,6 +6,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from bot.flows import checks
+from bot.flows.checks import CHECK_ARGUMENTS as CHECK_ARGUMENTS  # the probes layer reads it here
+
 ProbeStatus = Literal["pass", "warn", "fail", "unknown", "skipped"]
 PROBE_STATUSES: tuple[ProbeStatus, ...] = ("pass", "warn", "fail", "unknown", "skipped")
 
@@ -50,30 +53,14 @@ class ProbePort(Protocol):
         ...
 
 
-# Every check a flow's probe step may name (the ids of `supportbot probe --json`), and the arguments each takes.
-CHECK_ARGUMENTS: dict[str, frozenset[str]] = {
-    "mx": frozenset({"domain"}),
-    "mail_host": frozenset({"domain"}),
-    "smtp_25": frozenset({"domain"}),
-    "smtp_465": frozenset({"domain"}),
-    "smtp_587": frozenset({"domain"}),
-    "tls": frozenset({"domain"}),
-    "spf": frozenset({"domain", "sending_host"}),
-    "dmarc": frozenset({"domain"}),
-    "dkim": frozenset({"domain", "selector"}),
-    "ip_blocklist": frozenset({"domain", "ip"}),
-    "domain_blocklist": frozenset({"domain"}),
-}
-
-
 class OfflineProbes:
     """The probe port with no network: every check is `unknown`, so flows take their unknown branch."""
 
     def known(self, check: str) -> bool:
-        return check in CHECK_ARGUMENTS
+        return checks.known(check)
 
     def arguments(self, check: str) -> frozenset[str]:
-        return CHECK_ARGUMENTS.get(check, frozenset())
+        return checks.arguments(check)
 
     async def run(
         self,

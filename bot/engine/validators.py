@@ -9,7 +9,7 @@ from typing import Any
 
 import idna
 
-from bot.engine.matcher import _NEGATIVE, _POSITIVE, normalize
+from bot.nlu.matcher import _NEGATIVE, _POSITIVE, normalize
 
 Validator = Callable[[str], Any]
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")

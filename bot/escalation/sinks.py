@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid, parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 import httpx
 
-from bot.errors import ConfigError, DeliveryError
+from bot.errors import DeliveryError
 from bot.escalation.packet import render_html, render_text
+from bot.mailer import smtp_target
 
 SIGNATURE_HEADER = "X-Supportbot-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -94,16 +94,12 @@ class EmailSink:
     name = "email"
 
     def __init__(self, smtp_url: str, to: str, sender: str | None = None, timeout: float = 20.0) -> None:
-        parts = urlsplit(smtp_url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ConfigError(
-                f"SMTP_URL={smtp_url!r} must look like smtp://user:pass@host:587 or smtps://host:465"
-            )
-        self.host = parts.hostname
-        self.implicit_tls = parts.scheme == "smtps"
-        self.port = parts.port or (465 if self.implicit_tls else 587)
-        self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
+        target = smtp_target(smtp_url)
+        self.host = target.host
+        self.implicit_tls = target.implicit_tls
+        self.port = target.port
+        self.username = target.username
+        self.password = target.password
         self.to = to
         self.sender = sender or f"supportbot@{self.host}"
         self.timeout = timeout

@@ -1,1 +1,1 @@
-"""Flow definitions: safe YAML loading, the schema, validation, compilation and the registry of versions."""
+"""Flow definitions: safe YAML loading, the schema, validation, lint and drawing (the engine compiles them)."""

@@ -7,15 +7,17 @@ import re
 import shutil
 import subprocess
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from transitions import State
+from transitions import Machine, State
 from transitions.extensions.diagrams import GraphMachine
 
 from bot.errors import BotError
-from bot.flows.compile import CompiledFlow
 from bot.flows.formats import FORMATS as FORMATS
+from bot.flows.graph import Edge
+from bot.flows.model import StepSpec
 
 # Support leads think in these kinds: a `say` step with a `next` is usually a fix being explained.
 KIND_LABELS = {
@@ -39,6 +41,35 @@ KIND_COLOURS = {
 }
 
 
+class DrawnStep(Protocol):
+    """What a diagram reads of one compiled step."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def spec(self) -> StepSpec: ...
+
+
+class Drawable(Protocol):
+    """What a diagram reads of a compiled flow: the engine's `CompiledFlow` is one, so drawing shows
+    the machine that runs without this layer depending on the engine."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def start(self) -> str: ...
+    @property
+    def steps(self) -> Mapping[str, DrawnStep]: ...
+    @property
+    def edges(self) -> Sequence[Edge]: ...
+    @property
+    def machine(self) -> Machine: ...
+
+
 class DiagramError(BotError):
     """A diagram could not be drawn (e.g. SVG asked for without Graphviz installed)."""
 
@@ -50,7 +81,7 @@ class _Arrow:
     label: str
 
 
-def arrows(flow: CompiledFlow) -> list[_Arrow]:
+def arrows(flow: Drawable) -> list[_Arrow]:
     """The compiled machine's transitions, labelled by choice, typed answer, outcome or condition.
 
     Read from `flow.machine` so the picture shows what runs; the labels come from the flow's edges,
@@ -86,7 +117,7 @@ class _DiagramMachine(GraphMachine):
     state_cls = _LabelledState
 
 
-def to_mermaid(flow: CompiledFlow) -> str:
+def to_mermaid(flow: Drawable) -> str:
     """A Mermaid state diagram, built by transitions' GraphMachine with graph_engine="mermaid"."""
     machine = _DiagramMachine(
         model=None,
@@ -128,7 +159,7 @@ def _mermaid_line(line: str) -> str:
     return line.removesuffix(":").rstrip() if " --> " in line else line
 
 
-def to_dot(flow: CompiledFlow) -> str:
+def to_dot(flow: Drawable) -> str:
     """Graphviz DOT text, written here so it needs no Python Graphviz binding."""
     lines = [
         f"digraph {_dot_id(flow.id)} {{",
@@ -152,7 +183,7 @@ def to_dot(flow: CompiledFlow) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_svg(flow: CompiledFlow) -> str:
+def to_svg(flow: Drawable) -> str:
     """SVG through Graphviz's `dot` program; a clear error when it is not installed."""
     dot = shutil.which("dot")
     if dot is None:
@@ -169,7 +200,7 @@ def to_svg(flow: CompiledFlow) -> str:
     return done.stdout
 
 
-def render(flow: CompiledFlow, fmt: str) -> str:
+def render(flow: Drawable, fmt: str) -> str:
     if fmt == "mermaid":
         return to_mermaid(flow)
     if fmt == "dot":
@@ -179,7 +210,7 @@ def render(flow: CompiledFlow, fmt: str) -> str:
     raise DiagramError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-def _node_label(flow: CompiledFlow, step_id: str) -> str:
+def _node_label(flow: Drawable, step_id: str) -> str:
     step = flow.steps[step_id]
     spec = step.spec
     detail = {

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 
+import re2
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from rapidfuzz import fuzz, process
@@ -19,7 +20,7 @@ from bot.flows.loader import parse_flow, read_text
 from bot.flows.model import OUTCOMES, ChoiceSpec, FlowSpec
 from bot.flows.validate import _cycles
 from bot.flows.yamlsafe import Document, Path
-from bot.nlu.signals import SignalError, compile_pattern, normalize_code
+from bot.nlu.signals import PATTERN_FLAGS, SignalError, compile_pattern, normalize_code
 
 MAX_MESSAGE_CHARS = 400  # about 70 words: what fits a phone screen without scrolling
 MAX_LABEL_CHARS = 60  # a button label that wraps over three lines stops reading as a button
@@ -183,6 +184,7 @@ class _Linter:
         """Two choices of a question named by the same code, or a pattern that fits another choice's words."""
         for step_id, step in self.flow.steps.items():
             choices = step.choices or []
+            clashes = _pattern_clashes(choices)
             owner: dict[str, str] = {}
             for i, choice in enumerate(choices):
                 signals = choice.signals
@@ -199,7 +201,7 @@ class _Linter:
                         )
                     owner.setdefault(code, choice.key)
                 for j, source in enumerate(signals.patterns):
-                    clash = _pattern_clash(source, choice.key, choices)
+                    clash = clashes.get((i, j))
                     if clash:
                         other, text = clash
                         self.warn(
@@ -344,19 +346,32 @@ def _status_literals(compare: nodes.Compare, results: set[str]) -> Iterator[str]
                     yield item.value
 
 
-def _pattern_clash(source: str, key: str, choices: Iterable[ChoiceSpec]) -> tuple[str, str] | None:
-    """The first (choice, text) of another choice that the pattern matches; None when it fits only its own."""
-    try:
-        pattern = compile_pattern(source)
-    except SignalError:
-        return None  # reported by validation already
+def _pattern_clashes(choices: list[ChoiceSpec]) -> dict[tuple[int, int], tuple[str, str]]:
+    """For pattern `j` of choice `i`: the first (choice, text) of another choice that it matches.
+
+    One RE2 set holds every pattern of the question, so each text is searched once for all of them
+    (a pattern at a time took 23,000 searches on the reference flow)."""
+    owners: list[tuple[int, int, str]] = []
+    matcher = re2.Set.SearchSet()
+    for i, choice in enumerate(choices):
+        for j, source in enumerate(choice.signals.patterns if choice.signals else ()):
+            try:
+                compile_pattern(source)
+            except SignalError:
+                continue  # reported by validation already
+            matcher.Add(PATTERN_FLAGS + source)
+            owners.append((i, j, choice.key))
+    if not owners:
+        return {}
+    matcher.Compile()
+    clashes: dict[tuple[int, int], tuple[str, str]] = {}
     for other in choices:
-        if other.key == key:
-            continue
         for text in (other.label, *other.synonyms, *other.examples):
-            if pattern.search(" ".join(text.split())):
-                return other.key, text if len(text) <= 80 else text[:79] + "…"
-    return None
+            for index in matcher.Match(" ".join(text.split())) or ():
+                i, j, key = owners[index]
+                if key != other.key and (i, j) not in clashes:
+                    clashes[(i, j)] = other.key, text if len(text) <= 80 else text[:79] + "…"
+    return clashes
 
 
 def _did_you_mean(name: str, known: Iterable[str], otherwise: str) -> str:

@@ -1,28 +1,23 @@
-"""Loads flow files: safe YAML, the schema, the graph checks, then compilation; every problem located."""
+"""Reads flow files: safe YAML, the schema and the graph checks, every problem located (the engine compiles)."""
 
 from __future__ import annotations
 
 import difflib
 from pathlib import Path as FsPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from bot.errors import FlowError, Location
+from bot.flows import checks
 from bot.flows.model import BranchCase, ChoiceSpec, FlowSpec, StepSpec
-from bot.flows.templates import TemplateProblem
-from bot.flows.validate import Catalogue, Problem, validate_flow
+from bot.flows.validate import Catalogue, Problem
 from bot.flows.yamlsafe import Document, read_document
-
-if TYPE_CHECKING:
-    from bot.flows.compile import CompiledFlow
 
 
 def default_catalogue(flow_ids: set[str] | None = None) -> Catalogue:
-    from bot.engine.probing import OfflineProbes
-
-    probes = OfflineProbes()
-    return Catalogue(probes.known, probes.arguments, flow_ids)
+    """Every probe check there is, and the given flows (any flow id when None)."""
+    return Catalogue(checks.known, checks.arguments, flow_ids)
 
 
 def parse_flow(text: str, file: str) -> tuple[FlowSpec, Document]:
@@ -34,25 +29,6 @@ def parse_flow(text: str, file: str) -> tuple[FlowSpec, Document]:
         return FlowSpec.model_validate(doc.data), doc
     except ValidationError as exc:
         raise FlowError(_schema_problems(exc, doc)) from None
-
-
-def load_flow(text: str, file: str, catalogue: Catalogue | None = None) -> CompiledFlow:
-    """Parse, validate and compile one flow; raise FlowError listing every problem."""
-    spec, doc = parse_flow(text, file)
-    problems = validate_flow(spec, doc, catalogue or default_catalogue())
-    if problems:
-        raise FlowError(problems)
-    # Compiling (transitions, the understanders) only here: `flows check` validates without it.
-    from bot.flows.compile import CompiledFlow
-
-    try:
-        return CompiledFlow(spec, file)
-    except TemplateProblem as exc:  # validation compiles every template, so this is a safety net
-        raise FlowError.at(Location(file), str(exc)) from None
-
-
-def load_file(path: FsPath, catalogue: Catalogue | None = None) -> CompiledFlow:
-    return load_flow(read_text(path), str(path), catalogue)
 
 
 def read_text(path: FsPath) -> str:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from bot.errors import Location
+from bot.flows.checks import CHECK_ARGUMENTS
 from bot.flows.graph import Edge, flow_edges, is_final
 from bot.flows.model import ChoiceSpec, FlowSpec
 from bot.flows.templates import TemplateProblem, names_in_condition, names_in_text
@@ -254,8 +255,6 @@ class _Checker:
 
 
 def _known_probes(catalogue: Catalogue) -> list[str]:
-    from bot.engine.probing import CHECK_ARGUMENTS
-
     return [name for name in CHECK_ARGUMENTS if catalogue.probe_known(name)]
 
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.engine.matcher import Option, match, match_exact, normalize
 from bot.nlu.classifier import QuestionClassifier, Scores
 from bot.nlu.entities import Entities, extract
+from bot.nlu.matcher import Option, match, match_exact, normalize
 from bot.nlu.signals import SignalHit, SignalTable, verdict
 
 # Up to this many words an answer reads like a button ("password", "too big"): the word matcher

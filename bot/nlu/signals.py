@@ -12,6 +12,7 @@ from bot.nlu.entities import Entities
 
 _SPACES = re.compile(r"\s+")
 MAX_PATTERN_CHARS = 500
+PATTERN_FLAGS = "(?i)"  # what a pattern is compiled with: case-insensitive
 
 # How much one kind of signal says. A pattern and a mail client's code each name one failure;
 # an enhanced status code narrows it (5.7.8 is bad credentials); a bare reply code only hints
@@ -60,7 +61,7 @@ def compile_pattern(pattern: str) -> re2._Regexp:
             f"this pattern is {len(pattern)} characters; keep patterns under {MAX_PATTERN_CHARS}"
         )
     try:
-        return re2.compile("(?i)" + pattern)
+        return re2.compile(PATTERN_FLAGS + pattern)
     except re2.error:
         pass
     try:  # Python's own parser names a syntax mistake in words a support lead can act on

@@ -98,6 +98,20 @@ outbox = Table(
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
 
+# Extra ways into one conversation, besides its own token: single-use tickets (the link in an e-mail
+# to a customer who left) and the session tokens they are exchanged for. Only hashes are stored.
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("conversation_id", String(40), nullable=False),
+    Column("kind", String(10), nullable=False),  # ticket | session
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float),  # a ticket is spent once
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_access_tokens_conversation", access_tokens.c.conversation_id)
+
 processed_events = Table(
     "processed_events",
     metadata,

@@ -17,7 +17,7 @@ from bot.channels.terminal import TerminalSession, parse_request, render, run_hu
 from bot.engine.engine import Engine
 from bot.engine.model import Incoming, Message, ProbeView, Turn
 from bot.engine.probing import FixtureProbes, OfflineProbes, ProbeResult
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
 
 REPO = Path(__file__).resolve().parents[2]
 FLOWS = REPO / "flows"

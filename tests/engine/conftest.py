@@ -10,7 +10,7 @@ import pytest
 
 from bot.engine.engine import Engine
 from bot.engine.probing import OfflineProbes, ProbePort
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
 from tests.support.engine import REFERENCE_FLOWS, MakeEngine
 
 

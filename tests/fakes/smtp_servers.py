@@ -1,20 +1,23 @@
-"""SMTP servers on loopback: aiosmtpd with STARTTLS or implicit TLS, a scripted raw server, a closed port."""
+"""SMTP servers on loopback: aiosmtpd with STARTTLS or implicit TLS, a mail receiver, a scripted raw server, a closed port."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime
+import email
+import email.policy
 import socket
 import ssl
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from tests.fakes import BackgroundLoop
 
@@ -313,3 +316,41 @@ def scripted_smtp() -> Iterator[Callable[..., ScriptedSMTP]]:
     yield make
     for server in servers:
         server.stop()
+
+
+class _Collect:
+    def __init__(self, inbox: list[EmailMessage]) -> None:
+        self.inbox = inbox
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        assert isinstance(raw, bytes)
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.inbox.append(message)
+        return "250 OK queued"
+
+
+@contextlib.asynccontextmanager
+async def mail_receiver() -> AsyncIterator[tuple[str, list[EmailMessage]]]:
+    """aiosmtpd on this event loop, port chosen by the OS; yields (SMTP_URL, received messages)."""
+    inbox: list[EmailMessage] = []
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(_Collect(inbox), hostname="mail.test", ident="test-smtp"), "127.0.0.1", 0
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"smtp://127.0.0.1:{port}", inbox
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def body_text(message: EmailMessage) -> str:
+    """Every text part of a message, decoded, for greps."""
+    parts = []
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            parts.append(str(part.get_content()))
+    return "\n".join(parts) + "\n" + "\n".join(f"{k}: {v}" for k, v in message.items())

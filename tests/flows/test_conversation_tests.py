@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.engine.compile import load_file
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowError
-from bot.flows import testing
-from bot.flows.loader import load_file
-from bot.flows.registry import FlowRegistry
-from bot.flows.testing import load_suite, run_tests_async
+from bot.flowtests import conversations as testing
+from bot.flowtests.conversations import load_suite, run_tests_async
 from tests.support.flows import REPO
 
 FLOWS = REPO / "flows"

@@ -11,10 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.flows.compile import CompiledFlow
+from bot.engine.compile import CompiledFlow, load_flow
+from bot.engine.registry import FlowRegistry
 from bot.flows.diagram import KIND_COLOURS, DiagramError, arrows, to_dot, to_mermaid, to_svg
-from bot.flows.loader import load_flow
-from bot.flows.registry import FlowRegistry
 from tests.support.flows import REPO
 
 SMALL = textwrap.dedent(

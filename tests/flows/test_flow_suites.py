@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.flows import testing
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
+from bot.flowtests import conversations as testing
 from tests.support.flows import REPO
 
 FLOWS = REPO / "flows"

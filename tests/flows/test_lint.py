@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.flows.lint import RULES, lint_files, lint_flow
+from bot.engine.registry import FlowRegistry
+from bot.flows.lint import RULES, _pattern_clashes, lint_files, lint_flow
 from bot.flows.loader import parse_flow
-from bot.flows.registry import FlowRegistry
+from bot.nlu.signals import compile_pattern
 from tests.support.flows import REFERENCE, flows_check
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lint"
@@ -142,6 +143,38 @@ def test_flows_check_prints_warnings_and_strict_fails_on_them() -> None:
 
 def test_registry_logs_warnings_of_a_flow_it_loads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "flow.yaml").write_text((FIXTURES / "unused_variable.yaml").read_text())
-    with caplog.at_level(logging.WARNING, logger="bot.flows.registry"):
+    with caplog.at_level(logging.WARNING, logger="bot.engine.registry"):
         FlowRegistry.load_dir(tmp_path)
     assert any("variable `panel_name` is never used" in r.getMessage() for r in caplog.records)
+
+
+def test_pattern_clashes_are_what_searching_one_pattern_at_a_time_finds() -> None:
+    """The RE2 set finds, for every pattern, the same first clash as a search per pattern and text;
+    each choice of the reference flow is given every other choice's examples, so most patterns clash."""
+    flow, _ = parse_flow(REFERENCE.read_text(encoding="utf-8"), str(REFERENCE))
+    checked = 0
+    for step in flow.steps.values():
+        if not any(c.signals and c.signals.patterns for c in step.choices or ()):
+            continue
+        everyone = [text for c in step.choices or () for text in (c.label, *c.examples)]
+        choices = [
+            c.model_copy(update={"examples": [*c.examples, *everyone[::3]]}) for c in step.choices or ()
+        ]
+        expected = {}
+        for i, choice in enumerate(choices):
+            for j, source in enumerate(choice.signals.patterns if choice.signals else ()):
+                pattern = compile_pattern(source)
+                expected[(i, j)] = next(
+                    (
+                        (other.key, text if len(text) <= 80 else text[:79] + "…")
+                        for other in choices
+                        if other.key != choice.key
+                        for text in (other.label, *other.synonyms, *other.examples)
+                        if pattern.search(" ".join(text.split()))
+                    ),
+                    None,
+                )
+        found = _pattern_clashes(choices)
+        assert found == {k: v for k, v in expected.items() if v is not None}
+        checked += len(found)
+    assert checked > 20  # the test compared real clashes, not two empty tables

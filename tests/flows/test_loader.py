@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.compile import load_file, load_flow
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowError
-from bot.flows.loader import load_file, load_flow
-from bot.flows.registry import FlowRegistry
 from tests.support.flows import (
     REPO,
     Mutation,

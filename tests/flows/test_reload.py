@@ -14,9 +14,9 @@ import pytest
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming, Turn
 from bot.engine.probing import OfflineProbes
+from bot.engine.registry import FlowRegistry, LoadReport
+from bot.engine.watch import flows_health, watch_flows
 from bot.errors import FlowNotFound
-from bot.flows.registry import FlowRegistry, LoadReport
-from bot.flows.watch import flows_health, watch_flows
 from tests.support.flows import position_of, reference_text
 
 OLD_GREETING = "Hi! I'll help you find out why your emails aren't sending."

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.compile import load_file
 from bot.errors import FlowError
-from bot.flows.loader import default_catalogue, load_file, parse_flow
+from bot.flows.loader import default_catalogue, parse_flow
 from bot.flows.validate import validate_flow
 from tests.support.flows import (
     Mutation,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.matcher import Option
+from bot.nlu.matcher import Option
 from bot.nlu.policy import UNCLEAR, Example, Thresholds, Understander
 from bot.nlu.signals import SignalTable
 

@@ -14,8 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Incoming, Turn
 from bot.engine.probing import OfflineProbes
+from bot.engine.registry import FlowRegistry
 from bot.errors import InputError
-from bot.flows.registry import FlowRegistry
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 REGISTRY = FlowRegistry.load_dir(FLOWS)

@@ -8,9 +8,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.engine.compile import CompiledFlow, load_flow
 from bot.errors import FlowError, Location
-from bot.flows.compile import CompiledFlow
-from bot.flows.loader import load_flow
 
 REFERENCE = (Path(__file__).resolve().parents[2] / "flows" / "cant-send-email.yaml").read_text()
 LINES = REFERENCE.splitlines(keepends=True)

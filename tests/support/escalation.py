@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import email
-import email.policy
 import hashlib
 import hmac
 import json
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+# The SMTP receiver lives with the other loopback servers; re-exported for the escalation tests.
+from tests.fakes.smtp_servers import body_text, mail_receiver
 
 SECRET = "whsec-test-8c1d2e"
 
@@ -104,41 +101,4 @@ class WebhookReceiver:
         return Counter(d.key for d in self.accepted())
 
 
-class _Collect:
-    def __init__(self, inbox: list[EmailMessage]) -> None:
-        self.inbox = inbox
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or envelope.content
-        assert isinstance(raw, bytes)
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.inbox.append(message)
-        return "250 OK queued"
-
-
-@contextlib.asynccontextmanager
-async def mail_receiver() -> AsyncIterator[tuple[str, list[EmailMessage]]]:
-    """aiosmtpd on this event loop, port chosen by the OS; yields (SMTP_URL, received messages)."""
-    import asyncio
-
-    inbox: list[EmailMessage] = []
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(_Collect(inbox), hostname="mail.test", ident="test-smtp"), "127.0.0.1", 0
-    )
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"smtp://127.0.0.1:{port}", inbox
-    finally:
-        server.close()
-        await server.wait_closed()
-
-
-def body_text(message: EmailMessage) -> str:
-    """Every text part of a message, decoded, for greps."""
-    parts = []
-    for part in message.walk():
-        if part.get_content_maintype() == "text":
-            parts.append(str(part.get_content()))
-    return "\n".join(parts) + "\n" + "\n".join(f"{k}: {v}" for k, v in message.items())
+__all__ = ["SECRET", "Delivery", "WebhookReceiver", "body_text", "mail_receiver"]

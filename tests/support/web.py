@@ -1,4 +1,4 @@
-"""Helpers for the web channel tests: real uvicorn on loopback, the app with fixture probes."""
+"""Helpers for the web channel tests: real uvicorn on loopback, the app with fixture probes, an in-process client."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
@@ -22,11 +23,10 @@ from bot.settings import Settings
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on 127.0.0.1 and an ephemeral port; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+async def live_server(app: ASGIApp, sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on 127.0.0.1 and an ephemeral port (or on `sock`, from `reserve()`,
+    when the app must know its own address); yield its base URL."""
+    sock = sock or reserve()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
@@ -49,6 +49,14 @@ async def live_server(app: ASGIApp) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+def reserve() -> socket.socket:
+    """A bound loopback socket on a port the OS picked, for live_server."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 # --- the app under test ------------------------------------------------------------------------
@@ -98,3 +106,24 @@ async def build_app(settings: Settings, limits: RateLimits | None = None) -> Sta
 def chromium_path() -> str | None:
     path = os.environ.get("SUPPORTBOT_CHROMIUM", "/usr/bin/chromium")
     return path if Path(path).exists() else None
+
+
+# --- the API in-process ---------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def client(app: Starlette, ip: str = "198.51.100.1") -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client calling the app in-process, with the app's lifespan running around it."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 50000))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bot.test") as c,
+    ):
+        yield c
+
+
+async def start(c: httpx.AsyncClient) -> tuple[str, dict[str, str], dict[str, Any]]:
+    r = await c.post("/api/conversations", json={"flow": "cant-send-email"})
+    assert r.status_code == 201, r.text
+    data = r.json()
+    return data["conversation"], {"Authorization": f"Bearer {data['token']}"}, data

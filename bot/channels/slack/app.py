@@ -11,32 +11,20 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack import customer, takeover
 from bot.channels.slack.blocks import CHOICE_ACTION_PREFIX
+from bot.channels.slack.client import web_client
+from bot.channels.slack.context import SlackContext
+from bot.channels.slack.relays import Relays
 from bot.errors import ConfigError
 from bot.service import ConversationService
 from bot.settings import Settings
 
 log = logging.getLogger("bot.channels.slack")
-
-
-def web_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL when set, and 429s retried after their Retry-After."""
-    kwargs: dict[str, Any] = {}
-    if settings.slack_api_url:
-        kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
-    client = AsyncWebClient(token=settings.slack_bot_token, **kwargs)
-    client.retry_handlers = [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-    ]
-    return client
+# A listener of ours: the context, the request body and bolt's own context (e.g. bot_user_id).
+Listener = Callable[[SlackContext, dict[str, Any], Any], Awaitable[None]]
 
 
 class SlackChannel:
@@ -58,7 +46,7 @@ class SlackChannel:
         self.settings = settings
         self.client = client or web_client(settings)
         self.escalation_channel = settings.slack_escalation_channel
-        self.relays = takeover.Relays(self)
+        self.relays = Relays(service, self.client, self.spawn)
         self._names: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.app = AsyncApp(
@@ -79,7 +67,7 @@ class SlackChannel:
         app.action(takeover.CLAIM_ACTION)(self._tracked(takeover.on_claim))
         app.action(takeover.HAND_BACK_ACTION)(self._tracked(takeover.on_hand_back))
 
-    def _tracked(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    def _tracked(self, handler: Listener) -> Callable[..., Awaitable[None]]:
         """Run `handler(self, body, ack?)`, remembering its task so shutdown can wait for it."""
 
         async def listener(body: dict[str, Any], ack: Any, context: Any) -> None:
@@ -171,7 +159,7 @@ class SlackChannel:
         return self._names[user]
 
 
-async def on_message(ch: SlackChannel, body: dict[str, Any], context: Any) -> None:
+async def on_message(ch: SlackContext, body: dict[str, Any], context: Any) -> None:
     """Every message event: a customer answering, or an agent writing in an escalation thread."""
     event = body.get("event") or {}
     if event.get("subtype") or event.get("bot_id") or not event.get("user"):

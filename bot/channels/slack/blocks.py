@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ STATUS_EMOJI = {
     "skipped": ":heavy_minus_sign:",
 }
 ROLE_PREFIX = {"agent": ":bust_in_silhouette: ", "user": ""}
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
+_BARE = re.compile(r"<([^<>|]+)>")
 
 
 def escape(text: str) -> str:
@@ -165,3 +168,10 @@ def label_of(blocks: Sequence[Block], action_id: str) -> str | None:
                 text = element.get("text") or {}
                 return str(text.get("text", ""))
     return None
+
+
+def slack_to_plain(text: str) -> str:
+    """An agent's Slack markup as plain text for other channels: links unwrapped, entities decoded."""
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = _BARE.sub(lambda m: m.group(1).lstrip("@#!"), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.channels.slack.blocks import answered, checklist, choice_of, label_of, turn_blocks
-from bot.channels.slack.takeover import slack_to_plain
+from bot.channels.slack.blocks import answered, checklist, choice_of, label_of, slack_to_plain, turn_blocks
+from bot.channels.slack.context import SlackContext
 from bot.channels.slack.threads import CHANNEL, Thread, customer_of
 from bot.engine.model import Incoming
 from bot.engine.probing import ProbeResult
-
-if TYPE_CHECKING:
-    from bot.channels.slack.app import SlackChannel
 
 log = logging.getLogger("bot.channels.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
@@ -33,7 +30,7 @@ def _team(body: dict[str, Any], event: dict[str, Any] | None = None) -> str:
     return str(team or "T")
 
 
-async def on_mention(ch: SlackChannel, body: dict[str, Any], context: Any) -> None:
+async def on_mention(ch: SlackContext, body: dict[str, Any], context: Any) -> None:
     """@bot in a channel: a new thread starts a conversation; inside a bot thread it is an answer."""
     event = body.get("event") or {}
     if event.get("bot_id") or not event.get("user"):
@@ -50,7 +47,7 @@ async def on_mention(ch: SlackChannel, body: dict[str, Any], context: Any) -> No
         await answer(ch, conversation, thread, Incoming(text=text), body.get("event_id"))
 
 
-async def on_message(ch: SlackChannel, body: dict[str, Any], context: Any) -> None:
+async def on_message(ch: SlackContext, body: dict[str, Any], context: Any) -> None:
     """A person's message: in a DM it starts or continues a conversation; in a bot thread it answers."""
     event = body.get("event") or {}
     text = str(event.get("text") or "").strip()
@@ -74,7 +71,7 @@ async def on_message(ch: SlackChannel, body: dict[str, Any], context: Any) -> No
         await answer(ch, conversation, thread, Incoming(text=text), body.get("event_id"))
 
 
-async def on_choice(ch: SlackChannel, body: dict[str, Any], context: Any) -> None:
+async def on_choice(ch: SlackContext, body: dict[str, Any], context: Any) -> None:
     """A button click (already acked): show the answer in place of the buttons, then answer it."""
     action = (body.get("actions") or [{}])[0]
     choice = choice_of(str(action.get("action_id", "")))
@@ -104,7 +101,7 @@ async def on_choice(ch: SlackChannel, body: dict[str, Any], context: Any) -> Non
     await answer(ch, conversation, thread, Incoming(choice=choice), f"{channel}:{message_ts}")
 
 
-async def start(ch: SlackChannel, thread: Thread, user: str) -> None:
+async def start(ch: SlackContext, thread: Thread, user: str) -> None:
     name = await ch.user_name(user)
     started = await ch.service.start(
         None, CHANNEL, customer=customer_of(thread, user, name), thread_key=thread.key
@@ -113,7 +110,7 @@ async def start(ch: SlackChannel, thread: Thread, user: str) -> None:
 
 
 async def answer(
-    ch: SlackChannel, conversation: str, thread: Thread, incoming: Incoming, key: str | None
+    ch: SlackContext, conversation: str, thread: Thread, incoming: Incoming, key: str | None
 ) -> None:
     progress = ProbeProgress(ch, thread)
     turn = await ch.service.reply(
@@ -123,7 +120,7 @@ async def answer(
     await post_turn(ch, thread, turn, probes=progress.ts is None)
 
 
-async def post_turn(ch: SlackChannel, thread: Thread, turn: dict[str, Any], *, probes: bool = True) -> None:
+async def post_turn(ch: SlackContext, thread: Thread, turn: dict[str, Any], *, probes: bool = True) -> None:
     """The bot's (or an agent's) messages and the next question, as one reply in the thread."""
     text, blocks = turn_blocks(turn, probes=probes)
     if not blocks:
@@ -141,7 +138,7 @@ async def post_turn(ch: SlackChannel, thread: Thread, turn: dict[str, Any], *, p
 class ProbeProgress:
     """Posts "Checking example.com…" when the first check reports, then updates it as results come."""
 
-    def __init__(self, ch: SlackChannel, thread: Thread) -> None:
+    def __init__(self, ch: SlackContext, thread: Thread) -> None:
         self.ch = ch
         self.thread = thread
         self.ts: str | None = None

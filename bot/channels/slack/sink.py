@@ -17,9 +17,11 @@ from bot.channels.slack.blocks import (
     probe_blocks,
     section,
 )
+from bot.channels.slack.client import web_client
 from bot.channels.slack.takeover import actions, escalation_metadata
 from bot.channels.slack.threads import Thread, thread_of_customer
 from bot.errors import DeliveryError
+from bot.settings import Settings
 
 # A transcript longer than this goes in the thread as a file (a snippet) rather than as messages.
 SNIPPET_OVER = 6000
@@ -195,3 +197,10 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
         retry_after=retry_after,
         permanent=error in PERMANENT,
     )
+
+
+def slack_sink(settings: Settings) -> SlackSink | None:
+    """The Slack sink when a bot token and an escalation channel are set (the channel's sink entry point)."""
+    if not (settings.slack_bot_token and settings.slack_escalation_channel):
+        return None
+    return SlackSink(web_client(settings), settings.slack_escalation_channel)

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.channels.slack.blocks import button, context, escape, section
+from bot.channels.slack.blocks import button, context, escape, section, slack_to_plain
+from bot.channels.slack.context import SlackContext
+from bot.channels.slack.customer import post_turn
 from bot.channels.slack.threads import Thread
 from bot.errors import BotError
-
-if TYPE_CHECKING:
-    from bot.channels.slack.app import SlackChannel
 
 log = logging.getLogger("bot.channels.slack")
 
 METADATA_TYPE = "supportbot_escalation"
 CLAIM_ACTION = "escalation:claim"
 HAND_BACK_ACTION = "escalation:hand_back"
-_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
-_BARE = re.compile(r"<([^<>|]+)>")
 
 
 def button_value(conversation: str, customer_thread: Thread | None) -> str:
@@ -52,13 +46,6 @@ def actions(conversation: str, customer_thread: Thread | None, *, claimed: bool)
     return {"type": "actions", "block_id": "escalation", "elements": elements}
 
 
-def slack_to_plain(text: str) -> str:
-    """An agent's Slack markup as plain text for other channels: links unwrapped, entities decoded."""
-    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
-    text = _BARE.sub(lambda m: m.group(1).lstrip("@#!"), text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def _clicked(body: dict[str, Any]) -> tuple[str, str, str, Thread | None, list[dict[str, Any]]] | None:
     action = (body.get("actions") or [{}])[0]
     try:
@@ -78,7 +65,7 @@ def _without(blocks: list[dict[str, Any]], block_id: str) -> list[dict[str, Any]
     return [b for b in blocks if b.get("block_id") not in (block_id, "escalation-state")]
 
 
-async def on_claim(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None:
+async def on_claim(ch: SlackContext, body: dict[str, Any], ctx: Any) -> None:
     clicked = _clicked(body)
     if clicked is None:
         return
@@ -116,7 +103,7 @@ async def on_claim(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None:
         )
 
 
-async def on_hand_back(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None:
+async def on_hand_back(ch: SlackContext, body: dict[str, Any], ctx: Any) -> None:
     clicked = _clicked(body)
     if clicked is None:
         return
@@ -145,12 +132,10 @@ async def on_hand_back(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None
         metadata=escalation_metadata(conversation, customer_thread),
     )
     if customer_thread is not None:
-        from bot.channels.slack.customer import post_turn
-
         await post_turn(ch, customer_thread, turn)
 
 
-async def escalation_of(ch: SlackChannel, channel: str, thread_ts: str) -> dict[str, Any] | None:
+async def escalation_of(ch: SlackContext, channel: str, thread_ts: str) -> dict[str, Any] | None:
     """The metadata of the escalation summary that starts this thread, or None for other threads."""
     response = await ch.client.conversations_replies(
         channel=channel, ts=thread_ts, limit=1, include_all_metadata=True
@@ -165,7 +150,7 @@ async def escalation_of(ch: SlackChannel, channel: str, thread_ts: str) -> dict[
     return payload if isinstance(payload, dict) else None
 
 
-async def on_agent_message(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> None:
+async def on_agent_message(ch: SlackContext, body: dict[str, Any], ctx: Any) -> None:
     """The claiming agent's message in the escalation thread goes to the customer; others stay internal."""
     event = body.get("event") or {}
     escalation = await escalation_of(ch, str(event["channel"]), str(event["thread_ts"]))
@@ -186,60 +171,3 @@ async def on_agent_message(ch: SlackChannel, body: dict[str, Any], ctx: Any) -> 
             blocks=[section(f":bust_in_silhouette: *{escape(name)}:* {escape(text)}")],
             unfurl_links=False,
         )
-
-
-class Relays:
-    """Per claimed conversation: the customer's new messages, from any channel, into the agent's thread."""
-
-    def __init__(self, ch: SlackChannel) -> None:
-        self.ch = ch
-        self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._ready: dict[str, asyncio.Event] = {}
-
-    async def start(self, conversation: str, channel: str, ts: str, customer_thread: Thread | None) -> None:
-        await self.stop(conversation)
-        ready = asyncio.Event()
-        self._ready[conversation] = ready
-        self._tasks[conversation] = self.ch.spawn(
-            self._relay(conversation, channel, ts, ready), name=f"slack-relay-{conversation}", track=False
-        )
-
-    async def wait_ready(self, conversation: str, within: float = 2.0) -> None:
-        """Wait for the subscription to see the claim, so no customer message slips past it."""
-        ready = self._ready.get(conversation)
-        if ready is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ready.wait(), within)
-
-    async def stop(self, conversation: str) -> None:
-        task = self._tasks.pop(conversation, None)
-        self._ready.pop(conversation, None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def stop_all(self) -> None:
-        for conversation in list(self._tasks):
-            await self.stop(conversation)
-
-    async def _relay(self, conversation: str, channel: str, ts: str, ready: asyncio.Event) -> None:
-        async for event in self.ch.service.events.subscribe(conversation):
-            kind = event.get("type")
-            if kind == "status":
-                if event.get("status") == "with_agent":
-                    ready.set()
-                elif ready.is_set():
-                    return  # handed back or closed: the bot answers again
-                continue
-            message = event.get("message") or {}
-            if kind != "message" or message.get("role") != "user":
-                continue
-            await self.ch.client.chat_postMessage(
-                channel=channel,
-                thread_ts=ts,
-                text=f"Customer: {message.get('text', '')}",
-                blocks=[section(f":speech_balloon: *Customer:* {escape(str(message.get('text', '')))}")],
-                unfurl_links=False,
-                unfurl_media=False,
-            )

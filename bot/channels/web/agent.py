@@ -57,7 +57,11 @@ async def message(request: Request) -> Response:
     if refused is not None:
         return refused
     body = parse_object(await request.body(), {**AGENT, "text": Field(MAX_AGENT_TEXT, required=True)})
-    sent = await context(request).service.agent_message(conversation_id, body["agent"], body["text"])
+    ctx = context(request)
+    sent = await ctx.service.agent_message(conversation_id, body["agent"], body["text"])
+    if ctx.continuity is not None and conversation_id not in ctx.present:
+        # Nobody has the conversation open here: the reply also goes out by e-mail, if we have one.
+        ctx.continuity.agent_replied(conversation_id, body["agent"], body["text"])
     out = _plain(sent) or {"role": "agent", "type": "text", "text": body["text"]}
     return json_ok({"conversation": conversation_id, "message": out}, status=201)
 

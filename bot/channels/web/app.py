@@ -18,13 +18,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.channels.web import agent, conversations
+from bot.channels.web import agent, continuity, conversations, openapi_continuity
 from bot.channels.web.context import WebContext, context
-from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders
+from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders, origin_allowed
 from bot.channels.web.metrics import Metrics
 from bot.channels.web.openapi import document
 from bot.channels.web.ratelimit import RateLimits
 from bot.channels.web.replies import database_errors, error, on_bot_error, on_http_exception, on_unexpected
+from bot.continuity.service import Continuity
 from bot.errors import BotError
 from bot.service import ConversationService
 from bot.settings import Settings
@@ -53,6 +54,14 @@ async def healthz(request: Request) -> Response:
     body: dict[str, object] = {"status": "ok"}
     if ctx.details is not None:
         body.update(ctx.details())  # a refused flow file shows here; the old version keeps serving
+        if not body.get("flows"):
+            # Up but useless: customers would only see "no flow is loaded". Not ready, and why.
+            body["status"] = "not_ready"
+            body["reason"] = (
+                f"No flow is loaded from SUPPORTBOT_FLOWS={str(ctx.settings.flows_dir)!r}; point it at the "
+                "directory of flow YAML files (supportbot flows check DIR lists their problems)."
+            )
+            return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-store"})
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
@@ -77,6 +86,29 @@ async def widget_js(request: Request) -> Response:
     )
 
 
+async def widget_config(request: Request) -> Response:
+    """What the loader and the panel need to know before they show anything: is this page's origin
+    allowed (so a misconfigured site shows no launcher and a console message instead of a broken
+    frame), and can the bot e-mail customers."""
+    ctx = context(request)
+    origin = request.headers.get("origin") or request.query_params.get("origin", "")
+    same = not origin or origin == f"{request.url.scheme}://{request.url.netloc}"
+    allowed = same or origin_allowed(origin, ctx.settings.widget_origins)
+    body: dict[str, object] = {
+        "allowed": allowed,
+        "mail": ctx.continuity is not None and ctx.continuity.mailer is not None,
+    }
+    if not allowed:
+        body["message"] = (
+            f"supportbot: this page's origin {origin} may not embed the widget; add it to "
+            "SUPPORTBOT_WIDGET_ORIGINS on the bot's server (comma-separated origins)."
+        )
+    # Public facts about one origin; readable from any page so the loader can explain a refusal.
+    return JSONResponse(
+        body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store", "Vary": "Origin"}
+    )
+
+
 def create_app(
     settings: Settings,
     service: ConversationService,
@@ -88,6 +120,7 @@ def create_app(
     background: Sequence[Job] = (),
     on_close: Sequence[Job] = (),
     routes: Sequence[BaseRoute] = (),
+    continuity_service: Continuity | None = None,
 ) -> Starlette:
     """Build the web app around `service`; `background` jobs run for the app's lifetime."""
     ctx = WebContext(
@@ -97,6 +130,7 @@ def create_app(
         limits=limits or RateLimits(),
         health=health,
         details=details,
+        continuity=continuity_service,
     )
 
     @contextlib.asynccontextmanager
@@ -114,12 +148,16 @@ def create_app(
             for close in on_close:
                 with contextlib.suppress(Exception):
                     await close()
+            if ctx.continuity is not None:
+                await ctx.continuity.drain()
 
     app = Starlette(
         routes=[
             *conversations.routes,  # first: nearly every request is a customer's turn
+            *continuity.routes,
             Route("/", demo, methods=["GET", "HEAD"]),
             Route("/widget.js", widget_js, methods=["GET", "HEAD"]),
+            Route("/widget/config.json", widget_config, methods=["GET"]),
             Mount("/widget", StaticFiles(directory=STATIC), name="widget"),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
@@ -142,4 +180,5 @@ def create_app(
     )
     app.state.web = ctx
     app.state.openapi = document(_version())
+    app.state.openapi["paths"].update(openapi_continuity.paths())
     return app

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from bot.channels.web.clientip import client_ip
 from bot.channels.web.metrics import Metrics
 from bot.channels.web.ratelimit import Limiter, RateLimits
+from bot.continuity.service import Continuity
 from bot.service import ConversationService
 from bot.settings import Settings
 
@@ -28,11 +29,21 @@ class WebContext:
     health: Callable[[], Awaitable[None]] | None = None
     details: Callable[[], dict[str, object]] | None = None  # e.g. loaded and refused flow files
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    continuity: Continuity | None = None  # contact e-mail, resume links, mail in and out
+    # Open event streams per conversation in this process: a customer with none has left the page.
+    present: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.per_ip = Limiter(self.limits.ip_requests)
         self.starts = Limiter(self.limits.ip_starts)
         self.per_conversation = Limiter(self.limits.conversation_messages)
+
+    def here(self, conversation_id: str, delta: int) -> None:
+        count = self.present.get(conversation_id, 0) + delta
+        if count > 0:
+            self.present[conversation_id] = count
+        else:
+            self.present.pop(conversation_id, None)
 
     def ip(self, request: Request) -> str:
         return client_ip(request.scope, self.settings.trusted_proxies)

@@ -35,14 +35,14 @@ def _limited(ctx: WebContext, name: str, wait: float) -> Response:
     )
 
 
-def _json_type(request: Request) -> Response | None:
+def json_type(request: Request) -> Response | None:
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if kind != "application/json":
         return error(415, f"Send the body as application/json, not {kind or 'nothing'}.")
     return None
 
 
-async def _authorised(request: Request, ctx: WebContext) -> tuple[str, Response | None]:
+async def authorised(request: Request, ctx: WebContext) -> tuple[str, Response | None]:
     """The conversation id from the path, or the 429/401/404 response to send instead."""
     conversation_id = request.path_params["conversation_id"]
     wait = ctx.per_ip.hit(ctx.ip(request))
@@ -69,7 +69,7 @@ async def start(request: Request) -> Response:
         wait = limiter.hit(ip)
         if wait:
             return _limited(ctx, name, wait)
-    if (refused := _json_type(request)) is not None:
+    if (refused := json_type(request)) is not None:
         return refused
     body = parse_object(await request.body(), START_FIELDS)
     began = time.perf_counter()
@@ -87,13 +87,13 @@ async def start(request: Request) -> Response:
 
 async def message(request: Request) -> Response:
     ctx = context(request)
-    conversation_id, refused = await _authorised(request, ctx)
+    conversation_id, refused = await authorised(request, ctx)
     if refused is not None:
         return refused
     wait = ctx.per_conversation.hit(conversation_id)
     if wait:
         return _limited(ctx, "conversation", wait)
-    if (refused := _json_type(request)) is not None:
+    if (refused := json_type(request)) is not None:
         return refused
     body = parse_object(await request.body(), MESSAGE_FIELDS)
     if ("text" in body) == ("choice" in body):
@@ -111,7 +111,7 @@ async def message(request: Request) -> Response:
 
 async def transcript(request: Request) -> Response:
     ctx = context(request)
-    conversation_id, refused = await _authorised(request, ctx)
+    conversation_id, refused = await authorised(request, ctx)
     if refused is not None:
         return refused
     return json_ok(await ctx.service.transcript(conversation_id))
@@ -119,16 +119,18 @@ async def transcript(request: Request) -> Response:
 
 async def events(request: Request) -> Response:
     ctx = context(request)
-    conversation_id, refused = await _authorised(request, ctx)
+    conversation_id, refused = await authorised(request, ctx)
     if refused is not None:
         return refused
 
     async def body() -> Any:
         ctx.metrics.streams.inc()
+        ctx.here(conversation_id, +1)
         try:
             async for frame in sse.stream(ctx.service.events, conversation_id, ctx.stopping):
                 yield frame
         finally:
+            ctx.here(conversation_id, -1)
             ctx.metrics.streams.dec()
 
     return StreamingResponse(

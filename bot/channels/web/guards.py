@@ -110,6 +110,10 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def origin_allowed(origin: str, origins: Sequence[str]) -> bool:
+    return "*" in origins or origin in origins
+
+
 class Cors:
     """Lets the widget API be called from SUPPORTBOT_WIDGET_ORIGINS and refuses other foreign origins."""
 
@@ -121,7 +125,7 @@ class Cors:
         self.prefix = prefix
 
     def allowed(self, origin: str) -> bool:
-        return "*" in self.origins or origin in self.origins
+        return origin_allowed(origin, self.origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):

@@ -13,7 +13,8 @@ from bot.channels.slack.wiring import slack_mount
 from bot.channels.web.admin.wiring import admin_mount
 from bot.channels.web.app import create_app
 from bot.channels.web.ratelimit import RateLimits
-from bot.flows.watch import flows_health, watch_flows
+from bot.continuity.service import Continuity, MailSettings
+from bot.engine.watch import flows_health, watch_flows
 from bot.settings import Settings
 
 
@@ -28,7 +29,14 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
     if settings.database_url.startswith("sqlite"):
         background.append(parts.delivery_loop)
     slack = slack_mount(parts, settings)  # empty unless Slack is configured (SLACK_* settings)
-    admin = admin_mount(parts, settings)  # /admin pages and the sweep that closes idle conversations
+    admin = admin_mount(parts, settings)
+    mail = MailSettings(
+        smtp_url=settings.smtp_url,
+        sender=settings.mail_from,
+        public_url=settings.public_url,
+        reply_address=settings.reply_address,
+        inbound_secret=settings.inbound_secret,
+    )  # /admin pages and the sweep that closes idle conversations
     return create_app(
         settings,
         parts.service,
@@ -39,4 +47,5 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
         background=[*background, *slack.background, *admin.background],
         on_close=[*slack.on_close, parts.close],
         routes=[*slack.routes, *admin.routes],
+        continuity_service=Continuity(parts.service, mail),
     )

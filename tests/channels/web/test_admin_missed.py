@@ -11,7 +11,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
 from tests.support.admin import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed, sign_in
 from tests.support.web import FLOWS, build_app, live_server
 

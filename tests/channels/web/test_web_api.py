@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from bot.channels.web.ratelimit import Rate, RateLimits
-from tests.support.web import AGENT_KEY
-
-
-@contextlib.asynccontextmanager
-async def client(app: Starlette, ip: str = "198.51.100.1") -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client calling the app in-process, with the app's lifespan running around it."""
-    transport = httpx.ASGITransport(app=app, client=(ip, 50000))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://bot.test") as c,
-    ):
-        yield c
-
-
-async def start(c: httpx.AsyncClient) -> tuple[str, dict[str, str], dict[str, Any]]:
-    r = await c.post("/api/conversations", json={"flow": "cant-send-email"})
-    assert r.status_code == 201, r.text
-    data = r.json()
-    return data["conversation"], {"Authorization": f"Bearer {data['token']}"}, data
+from tests.support.web import AGENT_KEY, client, start
 
 
 async def test_start_reply_and_transcript(make_app: Callable[..., Awaitable[Starlette]]) -> None:

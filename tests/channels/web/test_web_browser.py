@@ -136,7 +136,7 @@ async def test_widget_end_to_end_on_another_origin(make_app: Callable[..., Await
             r = await api.post(f"{base}/messages", json={"agent": "Sam", "text": f"Hi, Sam here. {HOSTILE}"})
             assert r.status_code == 201
         await expect(frame.locator(".msg.agent")).to_contain_text(f"Hi, Sam here. {HOSTILE}")
-        await expect(frame.get_by_role("status")).to_contain_text("chatting with a person")
+        await expect(frame.get_by_role("status")).to_contain_text("chatting with Sam")
 
         assert fired == []
         await context.close()

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute, Mount, Route
 
 from bot.channels.web.admin.views import Admin
-from bot.flows.registry import FlowRegistry
+from bot.engine.registry import FlowRegistry
 
 
 def admin_routes(db: AsyncEngine, registry: FlowRegistry, admin_token: str | None) -> list[BaseRoute]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from bot.flows.compile import CompiledFlow
+from bot.engine.compile import CompiledFlow
 from bot.flows.diagram import KIND_COLOURS, arrows
 
 WIDTH, HEIGHT, GAP_X, GAP_Y, MARGIN = 186, 50, 18, 56, 20

@@ -19,9 +19,9 @@ from bot.analytics.stats import STATUSES, Filters, compute, missed_messages
 from bot.channels.web.admin import queries
 from bot.channels.web.admin.diagram import SCALE, UNVISITED, drop_fill, funnel_svg
 from bot.channels.web.admin.session import COOKIE, LIFETIME, Session, Signer
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound, InputError, NotFound
 from bot.escalation import outbox
-from bot.flows.registry import FlowRegistry
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50

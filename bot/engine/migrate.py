@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from bot.engine.compile import CompiledFlow
 from bot.engine.model import Conversation
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound
-from bot.flows.compile import CompiledFlow
-from bot.flows.registry import FlowRegistry
 
 log = logging.getLogger(__name__)
 

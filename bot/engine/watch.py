@@ -9,7 +9,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.flows.registry import FlowRegistry, LoadReport
+from bot.engine.registry import FlowRegistry, LoadReport
 
 log = logging.getLogger(__name__)
 

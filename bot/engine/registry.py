@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.engine.compile import CompiledFlow
 from bot.errors import FlowError, FlowNotFound
-from bot.flows.compile import CompiledFlow
 from bot.flows.lint import lint_flow
 from bot.flows.loader import default_catalogue, parse_flow, read_text
 from bot.flows.validate import Catalogue, validate_flow

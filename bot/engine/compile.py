@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path as FsPath
 from typing import Any
 
 from transitions import EventData, Machine
 
-from bot.engine.matcher import Option
 from bot.engine.model import Awaiting, Choice
+from bot.errors import FlowError, Location
 from bot.flows.graph import Edge, flow_edges
+from bot.flows.loader import default_catalogue, parse_flow, read_text
 from bot.flows.model import FlowSpec, StepSpec
-from bot.flows.templates import Predicate, Renderer, compile_condition, compile_text
+from bot.flows.templates import Predicate, Renderer, TemplateProblem, compile_condition, compile_text
+from bot.flows.validate import Catalogue, validate_flow
+from bot.nlu.matcher import Option
 from bot.nlu.policy import UNCLEAR, Example, Thresholds, Understander
 from bot.nlu.signals import SignalTable
 
@@ -177,3 +181,19 @@ def _understander(spec: StepSpec, step: CompiledStep) -> Understander:
     return Understander(
         options, signals, examples, thresholds, numbered=len(step.shown), direct_for=direct_for
     )
+
+
+def load_flow(text: str, file: str, catalogue: Catalogue | None = None) -> CompiledFlow:
+    """Parse, validate and compile one flow; raise FlowError listing every problem."""
+    spec, doc = parse_flow(text, file)
+    problems = validate_flow(spec, doc, catalogue or default_catalogue())
+    if problems:
+        raise FlowError(problems)
+    try:
+        return CompiledFlow(spec, file)
+    except TemplateProblem as exc:  # validation compiles every template, so this is a safety net
+        raise FlowError.at(Location(file), str(exc)) from None
+
+
+def load_file(path: FsPath, catalogue: Catalogue | None = None) -> CompiledFlow:
+    return load_flow(read_text(path), str(path), catalogue)

@@ -12,13 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.engine.compile import CompiledFlow
 from bot.engine.engine import Engine
 from bot.engine.model import Incoming, Turn
 from bot.engine.probing import FixtureProbes, ProbeResult
+from bot.engine.registry import FlowRegistry
 from bot.errors import FlowError
-from bot.flows.compile import CompiledFlow
 from bot.flows.graph import Edge
-from bot.flows.registry import FlowRegistry
 from bot.flows.yamlsafe import read_document
 
 

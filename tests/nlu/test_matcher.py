@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.matcher import Option, match, normalize
+from bot.nlu.matcher import Option, match, normalize
 
 SYMPTOMS = [
     Option("cannot_connect", ("It can't connect to the server", "cannot connect", "timeout", "port 25")),

@@ -1,0 +1,32 @@
+"""The hand-over of an escalated turn: the packet stored with the turn and one delivery per sink."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.engine.model import Conversation, Turn
+from bot.escalation.packet import build_packet
+from bot.storage import store
+from bot.storage.driver import Session
+
+
+async def escalate(
+    s: Session,
+    sinks: Sequence[str],
+    conv: Conversation,
+    turn: Turn,
+    channel: str,
+    customer: dict[str, Any],
+    flow_title: str,
+) -> None:
+    """Store the handoff packet and queue its deliveries in the turn's own transaction (the outbox)."""
+    reason = str((turn.escalated or {}).get("reason", "escalated"))
+    history = await store.transcript(s, conv.id)
+    for m in history:
+        m.pop("at", None)
+    packet = build_packet(
+        conv, reason=reason, channel=channel, customer=customer, transcript=history, flow_title=flow_title
+    )
+    escalation_id = await store.add_escalation(s, conv.id, reason, packet)
+    await store.enqueue_deliveries(s, escalation_id, sinks)

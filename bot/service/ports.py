@@ -1,0 +1,33 @@
+"""What the service's parts share: the live-event bus port and the dependencies they are built on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.engine.engine import Engine
+from bot.service.locks import TurnLocks
+from bot.storage.driver import Driver
+
+
+class Bus(Protocol):
+    """Live events of a conversation (agent replies, probe progress), across processes when shared."""
+
+    def subscribe(
+        self, conversation_id: str, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def publish(self, conversation_id: str, event: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class Deps:
+    """The storage, engine, bus and sinks every part of the service uses, and this process's locks."""
+
+    driver: Driver
+    engine: Engine
+    events: Bus
+    sinks: list[str] = field(default_factory=list)
+    locks: TurnLocks = field(default_factory=TurnLocks)

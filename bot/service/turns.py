@@ -1,0 +1,219 @@
+"""Customers' turns: start a conversation and take one turn in one transaction, optimistic across processes."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.engine.model import Conversation, Incoming, Turn
+from bot.engine.probing import ProbeResult, ProgressCallback
+from bot.errors import Conflict, Duplicate
+from bot.redaction import redact, was_redacted
+from bot.service import events
+from bot.service.handoff import escalate
+from bot.service.ports import Deps
+from bot.service.retry import retry_conflicts
+from bot.service.tokens import TokenCheck
+from bot.storage import store
+from bot.storage.driver import Session
+
+PRIVACY_NOTICE = (
+    "I've hidden what looked like a password or key in your message. Please never share passwords "
+    "here; I will never ask for one."
+)
+
+
+@dataclass(frozen=True)
+class Started:
+    conversation_id: str
+    token: str
+    turn: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A computed turn: its answer, the writes for the turn's transaction, the events for after it."""
+
+    data: dict[str, Any]
+    write: Callable[[Session], Awaitable[None]]
+    publish: list[dict[str, Any]]
+
+
+class CustomerTurns:
+    """Starts conversations and runs customers' turns; an agent's conversation gets the message instead."""
+
+    def __init__(self, deps: Deps, tokens: TokenCheck) -> None:
+        self.deps = deps
+        self.tokens = tokens
+
+    async def start(
+        self,
+        flow_id: str | None,
+        channel: str,
+        customer: dict[str, str] | None = None,
+        thread_key: str | None = None,
+    ) -> Started:
+        customer = {k: redact(str(v)) for k, v in (customer or {}).items()}
+        conversation_id = "c_" + secrets.token_hex(12)
+        token = secrets.token_urlsafe(32)
+        slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
+        conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
+        data = turn.to_json()
+        try:
+            async with self.deps.driver.write() as s:
+                await store.insert_conversation(
+                    s,
+                    conversation_id=conversation_id,
+                    flow_id=conv.flow_id,
+                    flow_version=conv.version,
+                    channel=channel,
+                    thread_key=thread_key,
+                    status=conv.status,
+                    token=token,
+                    customer=customer,
+                    state=conv.dump(),
+                    awaiting=data["awaiting"],
+                )
+                await store.add_messages(s, conversation_id, data["messages"])
+                await store.add_events(s, events.turn_events(conv, turn, conv.path, None, started=True))
+                if turn.escalated:
+                    await self._escalate(s, conv, turn, channel, customer)
+        except Duplicate:
+            # Only (channel, thread_key) can collide: another process started this thread first.
+            raise Conflict(f"{channel} thread {thread_key} already has a conversation") from None
+        self.tokens.remember(conversation_id, store.token_hash(token))
+        return Started(conversation_id, token, data)
+
+    async def reply(
+        self,
+        conversation_id: str,
+        incoming: Incoming,
+        idempotency_key: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> dict[str, Any]:
+        """Take one customer turn; a retried request with the same idempotency key is not applied twice."""
+        text = incoming.text
+        hidden = False
+        if text is not None:
+            cleaned = redact(text)
+            hidden = was_redacted(text, cleaned)
+            incoming = Incoming(text=cleaned)
+
+        async def once() -> dict[str, Any]:
+            # Duplicate too: a racing retry stored this idempotency key first; the redo answers from it.
+            return await self._reply_once(conversation_id, incoming, idempotency_key, progress, hidden)
+
+        async with self.deps.locks.hold(conversation_id):
+            return await retry_conflicts(conversation_id, once)
+
+    async def _reply_once(
+        self,
+        conversation_id: str,
+        incoming: Incoming,
+        idempotency_key: str | None,
+        progress: ProgressCallback | None,
+        hidden: bool,
+    ) -> dict[str, Any]:
+        # Optimistic on both databases: read, run the engine (probes may take seconds, holding
+        # nothing), then write only if the row is unchanged (store.save); a turn that lost a race is
+        # redone on the new state by reply(), or answered from the stored turn if it was a retry.
+        async with self.deps.driver.read() as s:
+            row, done = await store.load_for_turn(s, conversation_id, idempotency_key)
+        if done is not None:
+            return done
+        pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
+        async with self.deps.driver.write() as s:
+            await pending.write(s)
+        for event in pending.publish:  # after the commit: nobody hears of a turn that was rolled back
+            await self.deps.events.publish(conversation_id, event)
+        return pending.data
+
+    async def _compute(
+        self,
+        row: store.Row,
+        incoming: Incoming,
+        idempotency_key: str | None,
+        progress: ProgressCallback | None,
+        hidden: bool,
+    ) -> _Pending:
+        """Run the engine on a loaded row; what to write (in the caller's transaction) and publish."""
+        conversation_id = row.id
+        conv = Conversation.load(row.state)
+        if conv.status == "with_agent":
+            return self._to_agent(row, conv, incoming, idempotency_key, hidden)
+
+        async def report(result: ProbeResult) -> None:
+            await self.deps.events.publish(conversation_id, {"type": "probe", "probe": result.to_json()})
+            if progress is not None:
+                await progress(result)
+
+        entered_from, previous = len(conv.path), conv.status
+        turn = await self.deps.engine.handle(conv, incoming, progress=report)
+        data = turn.to_json()
+        if hidden:
+            data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
+
+        async def write(s: Session) -> None:
+            await store.save(
+                s,
+                row,
+                state=conv.dump(),
+                status=conv.status,
+                awaiting=data["awaiting"],
+                domain=_domain(conv),
+            )
+            user = [turn.user_message.to_json()] if turn.user_message else []
+            await store.add_messages(s, conversation_id, user + data["messages"])
+            # The idle sweep had closed it as abandoned and the customer came back: count that.
+            before = conv.path[entered_from - 1 : entered_from]
+            came_back = events.resumed(conv, before) if row.status == "abandoned" else []
+            entered = conv.path[entered_from:]
+            await store.add_events(
+                s, came_back + events.turn_events(conv, turn, entered, previous, incoming=incoming)
+            )
+            if turn.escalated:
+                await self._escalate(s, conv, turn, row.channel, row.customer)
+            if idempotency_key:
+                await store.remember_turn(s, conversation_id, idempotency_key, data)
+
+        publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
+        return _Pending(data, write, publish)
+
+    def _to_agent(
+        self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool
+    ) -> _Pending:
+        """While an agent has the conversation the bot stays quiet; the message goes to the agent."""
+        message = {
+            "role": "user",
+            "type": "text",
+            "text": incoming.text if incoming.text is not None else str(incoming.choice),
+        }
+        data: dict[str, Any] = {
+            "conversation": conv.id,
+            "status": "with_agent",
+            "messages": [],
+            "awaiting": {"kind": "text", "hint": ""},
+        }
+        if hidden:
+            data["messages"].append({"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
+
+        async def write(s: Session) -> None:
+            await store.save(s, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
+            await store.add_messages(s, conv.id, [message, *data["messages"]])
+            if key:
+                await store.remember_turn(s, conv.id, key, data)
+
+        return _Pending(data, write, [{"type": "message", "message": message}])
+
+    async def _escalate(
+        self, s: Session, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]
+    ) -> None:
+        title = self.deps.engine.registry.get(conv.flow_id, conv.version).title
+        await escalate(s, self.deps.sinks, conv, turn, channel, customer, title)
+
+
+def _domain(conv: Conversation) -> str | None:
+    value = conv.slots.get("domain")
+    return value if isinstance(value, str) else None
