@@ -15,8 +15,10 @@ from bot.engine.probing import ProbePort
 from bot.engine.registry import FlowRegistry
 from bot.errors import StorageError
 from bot.escalation import outbox, worker
+from bot.escalation.freshdesk import freshdesk_sink
 from bot.escalation.outbox import Policy
 from bot.escalation.sinks import EmailSink, Sink, WebhookSink
+from bot.escalation.zendesk import zendesk_sink
 from bot.redaction import install_log_redaction
 from bot.service import ConversationService
 from bot.settings import Settings
@@ -64,12 +66,16 @@ class Parts:
 
 
 def build_sinks(settings: Settings) -> dict[str, Sink]:
-    """The sinks configured in the environment: webhook, e-mail, then each channel's (Slack)."""
+    """The sinks configured in the environment: webhook, e-mail, Zendesk, Freshdesk, then each channel's
+    (Slack, Chatwoot)."""
     sinks: dict[str, Sink] = {}
     if settings.escalation_webhook_url:
         sinks["webhook"] = WebhookSink(settings.escalation_webhook_url, settings.webhook_secret)
     if settings.escalation_email and settings.smtp_url:
         sinks["email"] = EmailSink(settings.smtp_url, settings.escalation_email)
+    for helpdesk in (zendesk_sink(settings), freshdesk_sink(settings)):
+        if helpdesk is not None:
+            sinks[helpdesk.name] = helpdesk
     for entry in sorted(entry_points(group=CHANNEL_SINKS), key=lambda e: e.name):
         # A channel that delivers hand-overs (Slack) registers its sink here, so wiring needs no channel.
         sink = entry.load()(settings)

@@ -5,6 +5,7 @@ BotError
 ├── FlowError          a flow file cannot be loaded (carries file, line, column)
 │   └── FlowNotFound   no flow with that id is loaded
 ├── InputError         a customer's or caller's input is malformed (bad JSON, unknown choice id)
+│   └── KeyReused      an Idempotency-Key sent again with a different message (422)
 ├── ProbeError         a probe could not run at all (refused target, bad domain)
 ├── StorageError       the database is unreachable or refused the change
 │   ├── NotFound       no such conversation (or the token does not match)
@@ -56,6 +57,10 @@ class FlowNotFound(BotError):
 
 class InputError(BotError):
     """Input from a customer or an API caller is malformed."""
+
+
+class KeyReused(InputError):
+    """An Idempotency-Key sent again with a different request: the client must use a new key."""
 
 
 class ProbeError(BotError):

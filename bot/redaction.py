@@ -7,6 +7,7 @@ import binascii
 import itertools
 import logging
 import re
+import unicodedata
 
 REDACTED = "[redacted]"
 
@@ -81,7 +82,32 @@ _PATTERNS = [
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*"),
     re.compile(r"(?i)\bAUTH\s+(?:PLAIN|LOGIN)\s+[A-Za-z0-9+/]{4,}={0,2}"),  # SMTP AUTH with credentials
     re.compile(r"(?i)(?<=://)[^/\s:@]+:[^@\s/]+(?=@)"),  # user:password@ in a URL (smtp://, https://)
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),  # GitHub fine-grained tokens
+    re.compile(r"\bgl(?:pat|dt|rt|ptt|oas|cbt|imt|agent|soat|ft)-[A-Za-z0-9_-]{16,}"),  # GitLab tokens
+    re.compile(r"\bGR1348941[A-Za-z0-9_-]{16,}"),  # GitLab runner registration tokens
+    re.compile(r"\bwhsec_[A-Za-z0-9+/=]{16,}"),  # Stripe webhook signing secrets
+    re.compile(r"\b(?:AC|SK)[0-9a-f]{32}\b"),  # Twilio account and API key SIDs
+    # Slack incoming-webhook and workflow URLs: whoever has one can post into the channel.
+    re.compile(r"(?i)(?<=hooks\.slack\.com/)(?:services|workflows|triggers)/[A-Za-z0-9_/+-]+"),
+    # Azure connection strings: AccountKey=…;, SharedAccessKey=…, SharedAccessSignature=sv=…&sig=…
+    re.compile(r"(?i)(?:(?<=accountkey=)|(?<=sharedaccesskey=)|(?<=sharedaccesssignature=))[^;\s\"']+"),
+    re.compile(r"(?i)(?<=[?&;]sig=)[A-Za-z0-9%+/=_-]+"),  # an Azure SAS signature in a URL
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}"),  # Google API keys
 ]
+# `aws_secret_access_key = x`, `"private_key_id": "x"`, `TWILIO_AUTH_TOKEN=x`, `client_secret: x`: a
+# name made of identifier characters with a secret word in it, then = or :, then the value. The name
+# is read at most 40 characters either side of the word, so a long identifier costs a bounded scan.
+_ASSIGNED = re.compile(
+    r"(?i)(?<![\w.-])((?:[\w.-]{0,40}?)"
+    r"(?:secret|passw|passwd|pwd|token|api_?key|access_?key|private_?key|account_?key|auth_?key|credential)"
+    r"[\w.-]{0,40}[\"']?\s{0,3}[:=]\s{0,3})(\"[^\"\n]{1,1000}\"|'[^'\n]{1,1000}'|[^\s,;&\"'}]+)"
+)
+# An e-mail address and, right after it, something shaped like a password: "jo@example.com Hunter2!",
+# "jo@example.com / s3cret", "jo@example.com:Tr0ub4dor" (how credentials get pasted, no keyword at all).
+_EMAIL_THEN_VALUE = re.compile(
+    r"(?i)(?<![\w.+-])([\w.+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8}"
+    r"(?:\s{1,5}(?:[/|,:;]\s{0,5})?|[/|:;]))(\S{4,128})"
+)
 _KEYWORD = (
     r"(pass(?:word|wd|phrase|code)?|pwd|pw|secret|api[_ -]?key|access[_ -]?key|token"
     r"|passwort|kennwort|wachtwoord|mot de passe|mdp|contrase[nñ]a|senha|l[oö]senord|salasana|has[lł]o)"
@@ -104,7 +130,9 @@ _PASSWORD_LATER = re.compile(
 # Base64 of SMTP AUTH PLAIN ("\0user\0password") pasted from a log without the AUTH PLAIN prefix.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])")
 # A run of digit groups; the card inside may have other numbers next to it ("4111 1111 1111 1111 12 25").
-_DIGIT_RUN = re.compile(r"\b\d+(?:[ -]\d+)*\b")
+# Separators people and programs put in card numbers: spaces (no-break and thin ones too), hyphens and
+# dashes, dots, slashes, underscores.
+_DIGIT_RUN = re.compile(r"\b\d+(?:[ \t\-.\u00a0\u2007\u2009\u202f\u2010-\u2015_/]{1,3}\d+)*\b")
 
 
 def _luhn(digits: str) -> bool:
@@ -166,6 +194,15 @@ _GATED = [
     (("bearer",), True, _PATTERNS[7]),
     (("auth",), True, _PATTERNS[8]),
     (("://",), False, _PATTERNS[9]),
+    (("github_pat_",), False, _PATTERNS[10]),
+    (("gl",), False, _PATTERNS[11]),
+    (("GR1348941",), False, _PATTERNS[12]),
+    (("whsec_",), False, _PATTERNS[13]),
+    (("AC", "SK"), False, _PATTERNS[14]),
+    (("hooks.slack.com",), True, _PATTERNS[15]),
+    (("accountkey", "sharedaccess"), True, _PATTERNS[16]),
+    (("sig=",), True, _PATTERNS[17]),
+    (("AIza",), False, _PATTERNS[18]),
 ]
 assert len(_GATED) == len(_PATTERNS)
 # Every keyword of _KEYWORD contains one of these.
@@ -174,16 +211,42 @@ _KEYWORD_STEMS = (
     "access key", "access-key", "token", "kennwort", "wachtwoord", "mdp", "contrase", "senha", "senord",
     "salasana", "hasl", "has\u0142",
 )  # fmt: skip
+# Every secret word of _ASSIGNED contains one of these.
+_ASSIGNED_STEMS = ("secret", "pass", "pwd", "token", "key", "credential")
+# Characters that change nothing a reader sees (zero-width spaces and joiners, soft hyphens, bidi
+# marks): dropped before the second look, so "pass\u200bword: x" is read as the keyword it shows.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def redact(text: str) -> str:
     """`text` with anything that looks like a password, token, key or card number replaced."""
-    return _redact(text, gated=True)
+    return _redact_forms(text, gated=True)
 
 
 def redact_ungated(text: str) -> str:
     """redact() trying every pattern on every text: the reference the gates are tested against."""
-    return _redact(text, gated=False)
+    return _redact_forms(text, gated=False)
+
+
+def _redact_forms(text: str, *, gated: bool) -> str:
+    """Redact the text as written and, when it differs, its NFKC form without invisible characters.
+
+    "PASSWORD\uff1ax" (a full-width colon), full-width digits and letters, no-break spaces and
+    zero-width characters hide a secret from patterns written in ASCII; their NFKC form does not.
+    When that form reveals more, it is what is kept (the customer's text normalised, secrets out).
+    """
+    out = _redact(text, gated=gated)
+    if not text or text.isascii():
+        return out
+    plain = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    if plain == text:
+        return out
+    deep = _redact(plain, gated=gated)
+    return deep if _hidden(plain, deep) > _hidden(text, out) else out
+
+
+def _hidden(before: str, after: str) -> int:
+    return after.count(REDACTED) - before.count(REDACTED)
 
 
 def _redact(text: str, *, gated: bool) -> str:
@@ -200,10 +263,41 @@ def _redact(text: str, *, gated: bool) -> str:
     if not gated or any(stem in folded for stem in _KEYWORD_STEMS):
         out = _PASSWORD.sub(_password, out)
         out = _PASSWORD_LATER.sub(_password, out)
+    if not gated or (("=" in out or ":" in out) and any(stem in folded for stem in _ASSIGNED_STEMS)):
+        out = _ASSIGNED.sub(_assigned, out)
+    if not gated or "@" in out:
+        out = _EMAIL_THEN_VALUE.sub(_after_email, out)
     if gated and len(out) < 12:
         return out  # shorter than any base64 credential (12) or card number (13 digits)
     out = _BASE64.sub(_auth_plain, out)
     return _DIGIT_RUN.sub(_cards, out)
+
+
+def _assigned(match: re.Match[str]) -> str:
+    if match.group(2) == REDACTED:
+        return match.group(0)
+    return match.group(1) + REDACTED
+
+
+# What may follow an address without being a secret: a host (with port or path), a link, an error
+# code, another address.
+_NOT_SECRET_AFTER_EMAIL = re.compile(
+    r"(?i)(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d{1,5})?(?:/\S*)?|0x[0-9a-f]+|\S*(?:@|://)\S*|\[redacted\]"
+)
+
+
+def _after_email(match: re.Match[str]) -> str:
+    """Keep the address; hide the word after it when it is shaped like a password."""
+    value = match.group(2)
+    core = value.strip("()[]{}<>\"'.,!?;:")
+    if (
+        len(core) < 6
+        or not any(c.isalpha() for c in core)
+        or not any(not c.isalpha() for c in core)
+        or _NOT_SECRET_AFTER_EMAIL.fullmatch(core)
+    ):
+        return match.group(0)
+    return match.group(1) + REDACTED
 
 
 def _cards(match: re.Match[str]) -> str:
@@ -250,8 +344,12 @@ class RedactingFilter(logging.Filter):
             address, method, target, version, status = args
             record.args = (address, _clean(str(method)), _clean(str(target)), version, status)
             return True
-        # Anything else: the whole message at once, so a secret split between the format string and
-        # an argument ("password: %s") is still seen whole.
+        # Each text argument alone first: "%r" would turn a no-break or zero-width space inside a
+        # secret into an escape sequence that hides it from the second look.
+        if isinstance(args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        # Then the whole message at once, so a secret split between the format string and an
+        # argument ("password: %s") is still seen whole.
         record.msg = _clean(record.getMessage())
         record.args = None
         return True

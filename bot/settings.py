@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.errors import ConfigError
 
@@ -46,17 +47,36 @@ class Settings:
     admin_token: str | None = None
     idle_minutes: float = 30.0  # a conversation with no reply for this long is closed as abandoned
     access_log: bool = False  # uvicorn's line per request; the platform's router usually logs them
+    # How long a client may take, and how many connections it may hold (bot/channels/web/connections.py).
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 5.0
+    max_connections: int = 1000
+    max_connections_per_address: int = 64
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_escalation_channel: str | None = None
     slack_api_url: str | None = None
+    zendesk_subdomain: str | None = None  # a bare subdomain, a host name, or a full http(s) URL
+    zendesk_email: str | None = None
+    zendesk_api_token: str | None = None
+    freshdesk_domain: str | None = None  # "acme", "acme.freshdesk.com", or a full http(s) URL
+    freshdesk_api_key: str | None = None
+    chatwoot_url: str | None = None
+    chatwoot_bot_token: str | None = None
+    chatwoot_account_id: int | None = None
+    chatwoot_secret: str | None = None
 
     def escalation_sinks(self) -> tuple[str, ...]:
-        """The names of the sinks these settings deliver hand-overs to: webhook, email, slack."""
+        """The names of the sinks these settings deliver hand-overs to, in bootstrap.build_sinks' order
+        (webhook, email, zendesk, freshdesk, then the channels' by name: chatwoot, slack)."""
         configured = {
             "webhook": bool(self.escalation_webhook_url),
             "email": bool(self.escalation_email and self.smtp_url),
+            "zendesk": bool(self.zendesk_subdomain),
+            "freshdesk": bool(self.freshdesk_domain),
+            "chatwoot": bool(self.chatwoot_url),
             "slack": bool(self.slack_bot_token and self.slack_escalation_channel),
         }
         return tuple(name for name, on in configured.items() if on)
@@ -95,11 +115,31 @@ class Settings:
             admin_token=opt("SUPPORTBOT_ADMIN_TOKEN"),
             idle_minutes=_minutes("SUPPORTBOT_IDLE_MINUTES", opt("SUPPORTBOT_IDLE_MINUTES") or "30"),
             access_log=_switch("SUPPORTBOT_ACCESS_LOG", opt("SUPPORTBOT_ACCESS_LOG")),
+            header_timeout=_seconds("SUPPORTBOT_HEADER_TIMEOUT", opt("SUPPORTBOT_HEADER_TIMEOUT") or "10"),
+            body_timeout=_seconds("SUPPORTBOT_BODY_TIMEOUT", opt("SUPPORTBOT_BODY_TIMEOUT") or "30"),
+            keepalive_timeout=_seconds(
+                "SUPPORTBOT_KEEPALIVE_TIMEOUT", opt("SUPPORTBOT_KEEPALIVE_TIMEOUT") or "5"
+            ),
+            max_connections=_count("SUPPORTBOT_MAX_CONNECTIONS", opt("SUPPORTBOT_MAX_CONNECTIONS") or "1000"),
+            max_connections_per_address=_count(
+                "SUPPORTBOT_MAX_CONNECTIONS_PER_ADDRESS",
+                opt("SUPPORTBOT_MAX_CONNECTIONS_PER_ADDRESS") or "64",
+            ),
             slack_bot_token=opt("SLACK_BOT_TOKEN"),
             slack_signing_secret=opt("SLACK_SIGNING_SECRET"),
             slack_app_token=opt("SLACK_APP_TOKEN"),
             slack_escalation_channel=opt("SLACK_ESCALATION_CHANNEL"),
             slack_api_url=_url("SLACK_API_URL", opt("SLACK_API_URL")),
+            **_together(
+                e,
+                ("zendesk_subdomain", "ZENDESK_SUBDOMAIN"),
+                ("zendesk_email", "ZENDESK_EMAIL"),
+                ("zendesk_api_token", "ZENDESK_API_TOKEN"),
+            ),
+            **_together(
+                e, ("freshdesk_domain", "FRESHDESK_DOMAIN"), ("freshdesk_api_key", "FRESHDESK_API_KEY")
+            ),
+            **_chatwoot(e),
         )
 
 
@@ -143,6 +183,22 @@ def _minutes(name: str, value: str) -> float:
     if not minutes > 0:
         raise ConfigError(f"{name}={value!r} must be more than 0 minutes")
     return minutes
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} must be a number of seconds such as 10") from None
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"{name}={value!r} must be more than 0 and at most 3600 seconds")
+    return seconds
+
+
+def _count(name: str, value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) <= 1_000_000:
+        raise ConfigError(f"{name}={value!r} must be a whole number from 1 to 1000000")
+    return int(value)
 
 
 def _nameservers(value: str | None) -> tuple[tuple[str, int], ...]:
@@ -215,6 +271,44 @@ def _url(name: str, value: str | None) -> str | None:
     if value and not value.startswith(("http://", "https://")):
         raise ConfigError(f"{name}={value!r} must be an http:// or https:// URL")
     return value
+
+
+def _together(env: Mapping[str, str], *pairs: tuple[str, str]) -> dict[str, Any]:
+    """Variables that only make sense as a set (a helpdesk's address and credentials): all or none."""
+    names = dict(pairs)  # settings field -> environment variable
+    values = {field: (env.get(var, "").strip() or None) for field, var in names.items()}
+    given = [names[f] for f, v in values.items() if v]
+    if given and len(given) < len(names):
+        missing = ", ".join(var for f, var in names.items() if not values[f])
+        raise ConfigError(f"{', '.join(given)} is set but {missing} is not; set all of them or none")
+    return values
+
+
+def _chatwoot(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = dict(
+        _together(
+            env,
+            ("chatwoot_url", "CHATWOOT_URL"),
+            ("chatwoot_bot_token", "CHATWOOT_BOT_TOKEN"),
+            ("chatwoot_account_id", "CHATWOOT_ACCOUNT_ID"),
+            ("chatwoot_secret", "SUPPORTBOT_CHATWOOT_SECRET"),
+        )
+    )
+    url, account = values["chatwoot_url"], values["chatwoot_account_id"]
+    if url is None:
+        return values
+    values["chatwoot_url"] = _url("CHATWOOT_URL", str(url).rstrip("/"))
+    if not str(account).isdigit():
+        raise ConfigError(
+            f"CHATWOOT_ACCOUNT_ID={account!r} must be the number in your Chatwoot URL (/app/accounts/<N>/...)"
+        )
+    values["chatwoot_account_id"] = int(str(account))
+    if len(str(values["chatwoot_secret"])) < 16:
+        raise ConfigError(
+            "SUPPORTBOT_CHATWOOT_SECRET must be at least 16 characters; make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(24))'`"
+        )
+    return values
 
 
 def _address(name: str, value: str | None) -> str | None:

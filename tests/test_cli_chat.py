@@ -189,6 +189,20 @@ def test_settings_name_the_same_sinks_the_service_delivers_to() -> None:
         {"SUPPORTBOT_ESCALATION_EMAIL": "help@example.com", "SMTP_URL": "smtp://127.0.0.1:9"},
         {"SLACK_ESCALATION_CHANNEL": "C123"},  # no bot token: no Slack sink
         {"SLACK_ESCALATION_CHANNEL": "C123", "SLACK_BOT_TOKEN": "xoxb-test"},
+        {  # every sink at once, in the order bootstrap builds them
+            "SUPPORTBOT_ESCALATION_WEBHOOK_URL": "https://example.com/hook",
+            "SLACK_ESCALATION_CHANNEL": "C123",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "ZENDESK_SUBDOMAIN": "acme",
+            "ZENDESK_EMAIL": "bot@acme.example",
+            "ZENDESK_API_TOKEN": "t",
+            "FRESHDESK_DOMAIN": "acme",
+            "FRESHDESK_API_KEY": "k",
+            "CHATWOOT_URL": "https://chat.acme.example",
+            "CHATWOOT_BOT_TOKEN": "t",
+            "CHATWOOT_ACCOUNT_ID": "1",
+            "SUPPORTBOT_CHATWOOT_SECRET": "s" * 20,
+        },
     ]
     for env in cases:
         settings = Settings.from_env(env)

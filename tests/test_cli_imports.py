@@ -6,8 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
+import click
 import pytest
+
+from bot.cli import COMMANDS, main
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("slack_bolt", "slack_sdk", "aiohttp", "sqlalchemy", "starlette", "uvicorn", "sklearn")
@@ -62,3 +66,12 @@ def test_a_command_that_needs_the_stack_still_gets_it() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "stateDiagram" in done.stdout
     assert "transitions" in modules
+
+
+def test_each_command_is_found_by_the_name_it_has() -> None:
+    """The lazy group registers a command under its key in COMMANDS; that key is the command's own name."""
+    group = cast(click.Group, main)
+    ctx = click.Context(group)
+    for name in COMMANDS:
+        command = group.get_command(ctx, name)
+        assert command is not None and command.name == name

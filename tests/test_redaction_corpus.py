@@ -51,6 +51,57 @@ SECRETS = [
     ("4111-1111-1111-1111", "4111-1111-1111-1111"),
     ("5500005555555559", "5500005555555559"),
     ("api_key=sk_live_abcdefghijklmnop", "sk_live_abcdefghijklmnop"),
+    # Cloud and chat-service keys, as they are pasted from config files and consoles.
+    ("aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
+    ("AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
+    ('"SecretAccessKey": "wJalrXUtnFEMI/K7MDENG"', "wJalrXUtnFEMI"),
+    (
+        '{"private_key_id": "5f1c0a9e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39", "type": "service_account"}',
+        "5f1c0a9e8d",
+    ),
+    ('"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQ\\n"', "MIIEvQIBADAN"),
+    (
+        "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsu"
+        "Fq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net",
+        "Eby8vdM02xNOcq",
+    ),
+    (
+        "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=q2UVErCz4I6tq=",
+        "q2UVErCz",
+    ),
+    ("https://acme.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig=ZmFrZXNpZ25hdHVyZQ%3D%3D", "ZmFrZXNpZ25h"),
+    ("github_pat_11ABCDEFG0abcdefghij_KLMNOPQRSTUVWXYZ0123456789abcdef", "github_pat_11ABCDEFG0"),
+    ("gho_16C7e42F292c6912E7710c838347Ae178B4a", "gho_16C7e42F292c"),
+    ("glpat-xYz12_AbCdEfGhIjKlMn", "glpat-xYz12_AbCdEfGhIjKlMn"),
+    ("rk_live_51HxYzAbCdEfGhIjKl", "rk_live_51HxYzAbCdEfGhIjKl"),
+    ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_MfKQ9r8GK"),
+    (
+        "post to https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "B00000000/XXXX",
+    ),
+    ("SK2a0747eba6abf96b7e3c3ff0b4530f6e with secret", "SK2a0747eba6abf96b7e3c3ff0b4530f6e"),
+    ("TWILIO_AUTH_TOKEN=9f86d081884c7d659a2feaa0c55ad015", "9f86d081884c7d65"),
+    ("twilio auth token: 9f86d081884c7d659a2feaa0c55ad015", "9f86d081884c7d65"),
+    ("AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", "AIzaSyD-9tSrke72"),
+    # Card numbers with any common separator.
+    ("4111.1111.1111.1111", "4111.1111.1111.1111"),
+    ("card: 4111\u00a01111\u00a01111\u00a01111", "1111\u00a01111"),
+    ("4111\u202f1111\u202f1111\u202f1111", "1111\u202f1111"),
+    ("4111 - 1111 - 1111 - 1111", "1111 - 1111"),
+    ("4111/1111/1111/1111", "4111/1111"),
+    (
+        "\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11",
+        "\uff11\uff11\uff11\uff11",
+    ),
+    # Keywords written with Unicode look-alikes: full-width colon and letters, zero-width space.
+    ("PASSWORD\uff1ahunter2", "hunter2"),
+    ("\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44: hunter2", "hunter2"),
+    ("pass\u200bword = hunter2", "hunter2"),
+    # A password with no keyword, next to the address it belongs to.
+    ("jo@example.com Hunter2!", "Hunter2"),
+    ("login: jo@example.com / s3cr3t-pw", "s3cr3t-pw"),
+    ("jo@example.com:Tr0ub4dor&3", "Tr0ub4dor"),
+    ("user jo@example.com\nZebra#77", "Zebra#77"),
 ]
 
 # Sentences about passwords and numbers that hide nothing.
@@ -67,6 +118,14 @@ ORDINARY = [
     "port 587 and 25 are blocked",
     "I can't send email from jo@example.com",
     "It says 535 authentication failed",
+    "I can't send from jo@example.com to bob@example.org since Monday",
+    "jo@example.com mail.example.com:587 times out",
+    "jo@example.com: 550 5.7.1 rejected",
+    "write to jo@example.com (Outlook) please",
+    "the error is jo@example.com 0x800CCC0F",
+    "version 2.4.1.12345 of the app",
+    "192.168.100.200 and 10.0.0.1 are my addresses",
+    "\uff29 \uff43\uff41\uff4e't \uff53\uff45\uff4e\uff44 \uff4d\uff41\uff49\uff4c",  # full-width letters
 ]
 
 
@@ -106,6 +165,27 @@ def test_log_lines_cannot_be_forged_or_leak() -> None:
     assert "hunter2" not in output
 
 
+def test_hostile_input_finishes() -> None:
+    # Long runs built to make the new patterns scan back and forth: identifiers around a secret word,
+    # address-shaped runs, digit groups with every separator, full-width text. A hang guard: each is
+    # linear (about a millisecond per 10 KB, bench/nlu.py's redaction line), not a timing target.
+    attacks = [
+        "a_" * 50_000 + "secret",
+        "x" * 100_000 + "token=",
+        "a@" * 50_000,
+        "a@b." * 25_000 + " Hunter2!",
+        "1." * 50_000,
+        "1\u00a0" * 50_000,
+        "4111 - " * 20_000,
+        "password: " * 10_000,
+        "\uff50\uff41\uff53\uff53\uff1a" * 20_000,
+        "hooks.slack.com/" * 10_000,
+        "sig=" * 25_000,
+    ]
+    for attack in attacks:
+        assert isinstance(redact(attack), str)
+
+
 CANARY = "Canary7f3a9Zq"
 CANARY_AUTH = base64.b64encode(b"\0jo@example.com\0" + CANARY.encode()).decode()
 PLANTED = [
@@ -114,8 +194,19 @@ PLANTED = [
     f"xoxb-{CANARY}-1234567890",
     f"AUTH PLAIN {CANARY_AUTH}",
     f"my card is 4111 1111 1111 1111 and the password={CANARY}",
+    f"aws_secret_access_key={CANARY}/bPxRfiCY",
+    f"https://hooks.slack.com/services/T0/B0/{CANARY}",
+    "card 4111\u00a01111\u00a01111\u00a01111 or 4111.1111.1111.1111",
+    f"PASSWORD\uff1a{CANARY}",
+    f"jo@example.com {CANARY}!",
 ]
-CANARIES = [CANARY, CANARY_AUTH, "4111 1111 1111 1111"]
+CANARIES = [
+    CANARY,
+    CANARY_AUTH,
+    "4111 1111 1111 1111",
+    "4111\u00a01111\u00a01111\u00a01111",
+    "4111.1111.1111.1111",
+]
 
 
 @pytest.fixture
@@ -160,9 +251,11 @@ async def test_a_planted_canary_goes_nowhere(
             # A channel that logs what came in (many do, at debug level): the filter must catch it.
             channel_log = logging.getLogger("bot.channels.canary")
             turns = []
-            for text in PLANTED:
+            for n, text in enumerate(PLANTED):
                 channel_log.info("customer %s wrote %r", cid, text)
-                turns.append(await svc.reply(cid, Incoming(text=text)))
+                # Every other one as a "choice": clients can post anything there.
+                incoming = Incoming(text=text) if n % 2 == 0 else Incoming(choice=text)
+                turns.append(await svc.reply(cid, incoming))
                 if turns[-1]["status"] == "escalated":
                     break
             # Told gently, every time something was hidden.

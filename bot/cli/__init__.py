@@ -10,22 +10,34 @@ import click
 
 from bot.errors import BotError
 
-# "module:attribute" of every command; a module adds itself with one line here.
-COMMANDS = [
-    "bot.cli.chat:chat",
-    "bot.cli.flows:flows",
-    "bot.cli.probe:probe",
-    "bot.cli.serve:serve",
-    "bot.cli.db:db",
-    "bot.cli.worker:worker",
-    "bot.cli.worker:outbox_group",
-    "bot.cli.stats:stats",
-    "bot.cli.export:export",
-]
+# Every command by name, as "module:attribute"; a module adds itself with one line here. A command's
+# module is imported when that command runs (or --help lists them all), so `flows check` loads no
+# other command's imports.
+COMMANDS = {
+    "chat": "bot.cli.chat:chat",
+    "flows": "bot.cli.flows:flows",
+    "probe": "bot.cli.probe:probe",
+    "serve": "bot.cli.serve:serve",
+    "db": "bot.cli.db:db",
+    "worker": "bot.cli.worker:worker",
+    "outbox": "bot.cli.worker:outbox_group",
+    "stats": "bot.cli.stats:stats",
+    "export": "bot.cli.export:export",
+}
 
 
 class _Group(click.Group):
-    """Turns a BotError anywhere below into one clear line and exit status 2."""
+    """Loads each command when it is asked for, and turns a BotError anywhere below into one clear
+    line and exit status 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, _, attribute = COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -42,8 +54,3 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # transitions logs every state change at INFO; that is noise in a chat or a server log.
     logging.getLogger("transitions").setLevel(logging.WARNING)
-
-
-for _spec in COMMANDS:
-    _module, _, _attr = _spec.partition(":")
-    main.add_command(getattr(importlib.import_module(_module), _attr))

@@ -13,7 +13,12 @@ from bot.settings import Settings
 
 @click.command()
 @click.argument("domain")
-@click.option("--ip", default=None, metavar="IP", help="Also check this IP address against the blocklists.")
+@click.option(
+    "--ip",
+    default=None,
+    metavar="IP",
+    help="The address mail is sent from: checked against the blocklists and the SPF record.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 def probe(domain: str, ip: str | None, as_json: bool) -> None:
     """Check DOMAIN's mail setup: MX, mail host, SMTP ports, TLS, SPF, DMARC, DKIM, blocklists.

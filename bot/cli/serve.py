@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import math
 from collections.abc import Callable
 
 import click
@@ -38,6 +39,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 async def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
+    from bot.channels.web.connections import ConnectionLimits, Gate, guarded_protocol, usable_connections
     from bot.channels.web.wiring import build_app
     from bot.redaction import install_log_redaction
 
@@ -45,12 +47,22 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     # Everything built so far (modules, compiled flows, the app) lives as long as the process: moved
     # out of the collector's generations, it is not rescanned by every full collection under load.
     gc.freeze()
+    limits = ConnectionLimits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        keepalive_timeout=settings.keepalive_timeout,
+        max_connections=usable_connections(settings.max_connections),
+        max_per_address=settings.max_connections_per_address,
+    )
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         # X-Forwarded-For is read by the app, and only from SUPPORTBOT_TRUSTED_PROXIES.
         proxy_headers=False,
+        # Deadlines for headers and bodies and caps on connections, per address and overall.
+        http=guarded_protocol(Gate(limits, settings.trusted_proxies)),
+        timeout_keep_alive=math.ceil(settings.keepalive_timeout),  # uvicorn counts whole seconds
         server_header=False,
         # Open event streams must not hold a restart up for long.
         timeout_graceful_shutdown=5,

@@ -13,6 +13,7 @@ from bot.nlu.matcher import _NEGATIVE, _POSITIVE, normalize
 
 Validator = Callable[[str], Any]
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+LARGEST_NUMBER = 1e15  # beyond this floats stop counting whole numbers exactly
 
 
 def domain(text: str) -> str:
@@ -64,6 +65,10 @@ def number(text: str) -> float | int:
         raise ValueError("Please answer with a number, e.g. 25.")
     raw = found.group().replace(",", ".")
     value = float(raw)
+    # "999…9" (hundreds of digits) is a float of infinity: no answer means that, and templates
+    # would show it as "inf".
+    if not abs(value) < LARGEST_NUMBER:
+        raise ValueError("That number is too large to be right; please answer with a number such as 25.")
     return int(value) if value.is_integer() else value
 
 

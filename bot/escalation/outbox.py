@@ -29,15 +29,21 @@ class Job:
         return self.leased_until - now()
 
 
-async def lease(engine: AsyncEngine, limit: int = 10, lease_seconds: float = LEASE_SECONDS) -> list[Job]:
-    """Take up to `limit` due rows for this worker; other workers skip them (SKIP LOCKED on PostgreSQL)."""
+async def lease(
+    engine: AsyncEngine,
+    limit: int = 10,
+    lease_seconds: float = LEASE_SECONDS,
+    skip_sinks: Sequence[str] = (),
+) -> list[Job]:
+    """Take up to `limit` due rows for this worker; other workers skip them (SKIP LOCKED on PostgreSQL).
+
+    Rows for `skip_sinks` (busy in this worker) stay for later or for another worker.
+    """
     t = now()
-    due = (
-        select(outbox.c.id)
-        .where(and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= t, outbox.c.locked_until <= t))
-        .order_by(outbox.c.id)
-        .limit(limit)
-    )
+    condition = and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= t, outbox.c.locked_until <= t)
+    if skip_sinks:
+        condition = and_(condition, outbox.c.sink.not_in(list(skip_sinks)))
+    due = select(outbox.c.id).where(condition).order_by(outbox.c.id).limit(limit)
     async with engine.begin() as conn:
         if is_postgres(engine):
             due = due.with_for_update(skip_locked=True)

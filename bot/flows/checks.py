@@ -10,7 +10,7 @@ CHECK_ARGUMENTS: dict[str, frozenset[str]] = {
     "smtp_465": frozenset({"domain"}),
     "smtp_587": frozenset({"domain"}),
     "tls": frozenset({"domain"}),
-    "spf": frozenset({"domain", "sending_host"}),
+    "spf": frozenset({"domain", "ip", "sending_host"}),
     "dmarc": frozenset({"domain"}),
     "dkim": frozenset({"domain", "selector"}),
     "ip_blocklist": frozenset({"domain", "ip"}),

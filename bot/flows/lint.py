@@ -10,7 +10,6 @@ from pathlib import Path as FsPath
 
 import re2
 from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -18,6 +17,7 @@ from bot.errors import FlowError, Location
 from bot.flows.graph import flow_edges
 from bot.flows.loader import parse_flow, read_text
 from bot.flows.model import OUTCOMES, ChoiceSpec, FlowSpec
+from bot.flows.templates import parse
 from bot.flows.validate import _cycles
 from bot.flows.yamlsafe import Document, Path
 from bot.nlu.signals import PATTERN_FLAGS, SignalError, compile_pattern, normalize_code
@@ -48,10 +48,8 @@ _VAGUE_WORDS = frozenset(
     }
 )
 
+
 # Parsing only, never rendering: the same syntax as bot.flows.templates.
-_ENV = ImmutableSandboxedEnvironment()
-
-
 @dataclass(frozen=True)
 class LintWarning:
     """One warning: where, what and how to fix it; `rule` names it for `# lint: ignore <rule>`."""
@@ -417,8 +415,11 @@ def _texts(flow: FlowSpec) -> Iterator[tuple[Path, str, bool]]:
 
 
 def _parse(source: str, condition: bool) -> nodes.Template | None:
+    """The tree of a text or condition; None for plain text (it reads nothing) and for syntax errors."""
+    if not condition and "{" not in source:
+        return None
     try:
-        return _ENV.parse("{{ (" + source + ") }}" if condition else source)
+        return parse(source, condition=condition)
     except TemplateSyntaxError:
         return None  # validate.py reports it as an error
 

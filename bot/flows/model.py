@@ -21,13 +21,13 @@ Text = Annotated[str, Field(min_length=1, description="Text; {{ slot }} and {{ v
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class SignalSpec(_Strict):
     """Error signatures that name a choice with near certainty when they appear in what a customer typed."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True, defer_build=True)
 
     codes: list[str] = Field(
         default_factory=list,
@@ -50,7 +50,7 @@ class SignalSpec(_Strict):
 class ChoiceSpec(_Strict):
     """One button of a question; typed answers match its label, id or synonyms."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True, defer_build=True)
 
     label: Text
     id: Annotated[str, Field(pattern=SLOT_NAME)] | None = Field(
@@ -83,7 +83,7 @@ class ChoiceSpec(_Strict):
 class BranchCase(_Strict):
     """One arm of a branch: `if` a condition holds go to `next`; a final arm has `else` instead."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     if_: str | None = Field(default=None, alias="if", description="Condition, e.g. port25.status == 'pass'")
     else_: StepId | None = Field(default=None, alias="else", description="Where to go when nothing matched")
@@ -164,7 +164,7 @@ class StepSpec(_Strict):
     max_visits: int | None = Field(default=None, ge=1, le=100, description="Loop cap for this step")
     on_max_visits: StepId | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> StepSpec:

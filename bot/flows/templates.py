@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -102,12 +103,19 @@ def compile_condition(source: str) -> Predicate:
     return predicate
 
 
+@functools.lru_cache(maxsize=4096)
+def parse(source: str, *, condition: bool = False) -> nodes.Template:
+    """The syntax tree of a text or a condition, parsed once however many checks read it (validation
+    and each lint rule); raises TemplateSyntaxError. Callers only read the tree."""
+    return _ENV.parse("{{ (" + source + ") }}" if condition else source)
+
+
 def names_in_text(source: str) -> set[str]:
     """Top-level names a template reads (slots or variables)."""
     if "{" not in source:
         return set()
     try:
-        return set(meta.find_undeclared_variables(_ENV.parse(source)))
+        return set(meta.find_undeclared_variables(parse(source)))
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template error: {exc.message}") from None
 
@@ -115,7 +123,7 @@ def names_in_text(source: str) -> set[str]:
 def names_in_condition(source: str) -> set[str]:
     """Top-level names a condition reads."""
     try:
-        tree = _ENV.parse("{{ (" + source + ") }}")
+        tree = parse(source, condition=True)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"condition error: {exc.message}") from None
     return set(meta.find_undeclared_variables(tree))

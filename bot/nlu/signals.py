@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import re2
 
-from bot.nlu.entities import Entities
+if TYPE_CHECKING:  # only named in annotations; `flows check` compiles no entity patterns
+    from bot.nlu.entities import Entities
 
 _SPACES = re.compile(r"\s+")
 MAX_PATTERN_CHARS = 500

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 import time
 from dataclasses import dataclass
@@ -13,7 +15,16 @@ EXPIRY_WARNING_DAYS = 14
 
 
 def tls_context() -> ssl.SSLContext:
-    """Chain verification against the default store (honours SSL_CERT_FILE); names are checked by us."""
+    """Chain verification against the default store (honours SSL_CERT_FILE); names are checked by us.
+
+    One context per trust-store setting for the whole process: loading the store takes tens of
+    milliseconds, and a context serves any number of connections.
+    """
+    return _context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     # Off because the socket is opened to the checked IP address: `match_name` does the name check.
     context.check_hostname = False

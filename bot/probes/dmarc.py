@@ -1,25 +1,26 @@
-"""The `dmarc` check: `_dmarc.<domain>` with fallback to the organisational domain (RFC 7489)."""
+"""The `dmarc` check: `_dmarc.<domain>`, else the organisational domain's record with its sp= (RFC 7489)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.engine.probing import ProbeResult
-from bot.probes.dnsclient import Lookup
+from bot.probes.dmarc_record import (
+    DmarcRecord,
+    load_public_suffixes,
+    looks_like_dmarc,
+    organisational_domain,
+    parse,
+)
 from bot.probes.run import Run
 from bot.probes.untrusted import TXT_CHARS, clip
 
-# Second-level labels under which registrations happen (a small stand-in for the Public Suffix List).
-_PUBLIC_SECOND_LEVEL = {"co", "com", "net", "org", "gov", "ac", "edu", "ltd", "plc", "me", "sch", "nhs"}
-
-
-def organisational_domain(domain: str) -> str:
-    labels = domain.split(".")
-    keep = 3 if len(labels) >= 3 and labels[-2] in _PUBLIC_SECOND_LEVEL and len(labels[-1]) == 2 else 2
-    return ".".join(labels[-keep:])
+__all__ = ["check_dmarc", "organisational_domain", "parse_tags"]
 
 
 def parse_tags(record: str) -> dict[str, str]:
+    """tag=value pairs of a DKIM or DMARC record, first occurrence of each, names lower-cased."""
     tags: dict[str, str] = {}
     for part in record.split(";"):
         key, sep, value = part.partition("=")
@@ -28,22 +29,23 @@ def parse_tags(record: str) -> dict[str, str]:
     return tags
 
 
-def dmarc_records(lookup: Lookup) -> list[str]:
-    return [r for r in lookup.records if r.replace(" ", "").lower().startswith("v=dmarc1")]
-
-
 async def check_dmarc(run: Run) -> ProbeResult:
     d = run.d.unicode
-    name = run.d.sub("_dmarc")
-    lookup = await run.lookup(name, "TXT")
+    domain = run.d.ascii
+    lookup = await run.lookup(run.d.sub("_dmarc"), "TXT")
     details: dict[str, Any] = {"lookup": lookup.evidence()}
-    records = dmarc_records(lookup)
-    org = organisational_domain(run.d.ascii)
-    if not records and not lookup.failed and org != run.d.ascii:
+    records = [r for r in lookup.records if looks_like_dmarc(r)]
+    await load_public_suffixes()
+    org = organisational_domain(domain)
+    details["organisational_domain"] = org
+    inherited = False
+    if not records and not lookup.failed and org != domain:
         lookup = await run.lookup("_dmarc." + org, "TXT")
         details["organisational_lookup"] = lookup.evidence()
-        records = dmarc_records(lookup)
-        details["inherited_from"] = org
+        records = [r for r in lookup.records if looks_like_dmarc(r)]
+        inherited = bool(records)
+        if inherited:
+            details["inherited_from"] = org
     if lookup.failed:
         return ProbeResult(
             "dmarc",
@@ -66,33 +68,68 @@ async def check_dmarc(run: Run) -> ProbeResult:
             f"{d} has {len(records)} DMARC records, so receivers ignore them all: keep just one in your DNS settings.",
             details,
         )
-    tags = parse_tags(records[0])
-    details["tags"] = {k: clip(v, 120) for k, v in list(tags.items())[:12]}
-    policy = tags.get("p", "").lower()
-    if tags.get("v", "").upper() != "DMARC1" or not records[0].lstrip().lower().startswith("v"):
+    record = parse(records[0])
+    details["tags"] = {k: clip(v, 120) for k, v in list(record.tags.items())[:12]}
+    if record.unknown_tags:
+        details["unknown_tags"] = record.unknown_tags[:10]
+    owner = org if inherited else domain
+    if record.mistakes:
+        first = record.mistakes[0]
+        details["mistakes"] = [
+            {"tag": m.tag, "problem": m.problem, "fix": m.fix} for m in record.mistakes[:10]
+        ]
         return ProbeResult(
             "dmarc",
             "fail",
-            f"The DMARC record of {d} must start with v=DMARC1, so correct it in your DNS settings.",
+            f"The DMARC record of {owner} has a mistake in {first.tag} ({first.problem}), so receivers may ignore it: {first.fix}.",
             details,
         )
-    if policy not in ("none", "quarantine", "reject"):
-        return ProbeResult(
-            "dmarc",
-            "fail",
-            f"The DMARC record of {d} has no valid policy (p=none, quarantine or reject), so receivers ignore it: correct it in your DNS settings.",
-            details,
-        )
+    unauthorised = await _unauthorised_reports(run, owner, record)
+    # A subdomain without its own record is governed by the parent's sp= (or p= when there is no sp=).
+    key = "sp" if inherited and "sp" in record.tags else "p"
+    policy = record.tags[key].lower()
+    details.update(policy=policy, policy_tag=key, pct=record.pct)
+    applies = f"{d} (as a subdomain of {org}, by {key}=)" if inherited else d
     if policy == "none":
         return ProbeResult(
             "dmarc",
             "warn",
-            f"The DMARC record of {d} only monitors (p=none), which is fine for now; once your mail passes SPF and DKIM, consider p=quarantine.",
+            f"The DMARC policy for {applies} only monitors ({key}=none), which is fine for now; once your mail passes SPF and DKIM, consider {key}=quarantine.",
             details,
         )
+    if record.pct == 0:
+        return ProbeResult(
+            "dmarc",
+            "warn",
+            f"The DMARC policy for {applies} says {policy} but pct=0 applies it to no mail at all, so raise pct (or remove it) once your mail passes SPF and DKIM.",
+            details,
+        )
+    if unauthorised:
+        details["unauthorised_report_domains"] = unauthorised
+        return ProbeResult(
+            "dmarc",
+            "warn",
+            f"The DMARC record of {owner} sends reports to {unauthorised[0]}, which hasn't authorised them, so you won't get those reports: ask its owner to publish {owner}._report._dmarc.{unauthorised[0]} (v=DMARC1).",
+            details,
+        )
+    partly = f" to {record.pct}% of failing mail" if record.pct < 100 else ""
     return ProbeResult(
         "dmarc",
         "pass",
-        f"The DMARC record of {d} is set up with a {policy} policy, so there's nothing to change there.",
+        f"The DMARC policy for {applies} is {policy}{partly}, so there's nothing to change there.",
         details,
     )
+
+
+async def _unauthorised_reports(run: Run, owner: str, record: DmarcRecord) -> list[str]:
+    """Report domains outside the owner's organisation without the authorisation record (RFC 7489 §7.1)."""
+    org = organisational_domain(owner)
+    outside = sorted({dom for _, dom in record.rua + record.ruf if organisational_domain(dom) != org})[:5]
+    lookups = await asyncio.gather(*(run.lookup(f"{owner}._report._dmarc.{dom}", "TXT") for dom in outside))
+    # A failed lookup is not proof of a missing authorisation, so only a clear "no record" counts.
+    return [
+        dom
+        for dom, lookup in zip(outside, lookups, strict=True)
+        if not lookup.failed
+        and not any(r.replace(" ", "").lower().startswith("v=dmarc1") for r in lookup.records)
+    ]

@@ -126,6 +126,8 @@ class DnsClient:
 
 def _text(rdata: object) -> str:
     if rdata.rdtype == dns.rdatatype.TXT:  # type: ignore[attr-defined]
-        # A TXT record is several strings that mean one text when joined (RFC 7208 §3.3).
-        return clip(b"".join(rdata.strings), RECORD_CHARS)  # type: ignore[attr-defined]
+        # A TXT record is several strings that mean one text when joined. Control characters stay
+        # so a record check can name them; anything shown to people goes through `clip` first.
+        text = b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
+        return text[:RECORD_CHARS]
     return str(rdata.to_text())  # type: ignore[attr-defined]

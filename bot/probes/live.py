@@ -75,6 +75,7 @@ class LiveProbes:
             serial=lock,
             answers=TTLCache[Lookup](cache_ttl, clock=clock, keep=lambda lookup: not lookup.failed),
         )
+        self.config.tls()  # loaded now rather than inside the first diagnosis
         self.cache = TTLCache[ProbeResult](
             cache_ttl, clock=clock, keep=lambda result: result.status != "unknown"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -48,6 +49,13 @@ class ProbeConfig:
     serial: asyncio.Lock | None = None
     # DNS answers shared by the runs of one LiveProbes (a flow's checks, one after another).
     answers: TTLCache[Lookup] | None = None
+    _tls: ssl.SSLContext | None = field(default=None, init=False, repr=False)
+
+    def tls(self) -> ssl.SSLContext:
+        """One client TLS context for every run: loading the trust store takes tens of milliseconds."""
+        if self._tls is None:
+            self._tls = tls_context()
+        return self._tls
 
 
 CheckFunction = Callable[["Run"], Coroutine[Any, Any, ProbeResult]]
@@ -72,7 +80,6 @@ class Run:
         self.selector = selector or config.default_selector
         self._checks = checks
         self._memo: dict[Hashable, asyncio.Task[Any]] = {}
-        self._tls = tls_context()
 
     @property
     def d(self) -> Domain:
@@ -117,7 +124,7 @@ class Run:
                 port,
                 connect_port=self.config.smtp_ports.get(port, port),
                 implicit_tls=port == 465,
-                tls_context=self._tls,
+                tls_context=self.config.tls(),
                 connect_timeout=timeouts.connect,
                 session_timeout=timeouts.smtp,
             )

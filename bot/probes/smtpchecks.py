@@ -6,13 +6,27 @@ import asyncio
 from typing import Any
 
 from bot.engine.probing import ProbeResult, ProbeStatus
+from bot.probes.addresses import parse_address
+from bot.probes.certs import match_name
 from bot.probes.mail import Host, mail_host, mx_info
 from bot.probes.run import Run
-from bot.probes.smtp import SmtpSession
+from bot.probes.smtp import SmtpSession, TlsFacts
 
 # How bad a status is, to pick the worst of several findings.
 SEVERITY: dict[ProbeStatus, int] = {"pass": 0, "skipped": 1, "unknown": 2, "warn": 3, "fail": 4}
 TLS_PORTS = (465, 587)
+
+
+def matching_host(tls: TlsFacts, provider: str) -> str:
+    """The host to type instead when a certificate isn't made out to `mail.<domain>`.
+
+    The provider's own host when the certificate covers it (shared hosting), else the first plain
+    host name on the certificate, else the provider's host.
+    """
+    names = tls.cert.names if tls.cert else []
+    if match_name(provider, names):
+        return provider
+    return next((n for n in names if "*" not in n and parse_address(n) is None), provider)
 
 
 def _why(session: SmtpSession) -> str:
@@ -158,6 +172,19 @@ async def _check_submission(run: Run, port: int) -> ProbeResult:
             f"{name} answers on port {port}, but its security certificate isn't valid, so your mail program may refuse it: use {provider} as your outgoing server instead.",
             details,
         )
+    tls = session.tls
+    if tls is not None and tls.verified and not tls.name_ok:
+        # The port works, but a mail program checks the certificate against the name typed in it.
+        better = matching_host(tls, provider)
+        details["use_instead"] = better
+        names = tls.cert.names if tls.cert else []
+        details["certificate_names"] = names[:5]
+        return ProbeResult(
+            check,
+            "warn",
+            f"{name} answers on port {port}, but its security certificate is made out to {better}, so your mail program would refuse {name}: set your outgoing server to {better} on port {port} instead.",
+            details,
+        )
     if port == 587 and not session.starttls_offered:
         return ProbeResult(
             check,
@@ -243,7 +270,7 @@ async def check_tls(run: Run) -> ProbeResult:
                 )
         elif not tls.name_ok:
             names = tls.cert.names if tls.cert else []
-            better = next((n for n in names if "*" not in n and not n[0].isdigit()), provider)
+            better = matching_host(tls, provider)
             details["use_instead"] = better
             findings.append(
                 (

@@ -1,165 +1,41 @@
-"""The `spf` check: one v=spf1 record, its syntax, and the 10-lookup and 2-void-lookup limits (RFC 7208)."""
+"""The `spf` check: the record audited as receivers evaluate it, and check_host() for the customer's sending IP."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine.probing import ProbeResult
-from bot.probes.addresses import IPNetwork, parse_address
-from bot.probes.dnsclient import Lookup
-from bot.probes.names import normalise_host
 from bot.probes.run import Run
+from bot.probes.spf_eval import LOOKUP_LIMIT, Evaluator, Verdict
+from bot.probes.spf_macros import Sender
+from bot.probes.spf_syntax import is_spf, near_miss
 from bot.probes.untrusted import TXT_CHARS, clip
 
-LOOKUP_LIMIT = 10
-VOID_LIMIT = 2
-MAX_DEPTH = 12
-_TERM = re.compile(
-    r"^(?P<q>[+\-~?]?)(?P<name>[a-z0-9][a-z0-9_.\-]*)(?P<sep>[:=/]?)(?P<arg>.*)$", re.IGNORECASE
-)
-_MECHANISMS = {"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"}
-_DOMAIN_ARG = re.compile(r"^[^\s/]+$")
-_CIDR = re.compile(r"^(/\d{1,2})?(//\d{1,3})?$")
-
-
-def spf_records(lookup: Lookup) -> list[str]:
-    return [r for r in lookup.records if r.lower() == "v=spf1" or r.lower().startswith("v=spf1 ")]
-
-
-@dataclass
-class Walk:
-    """What following the record and its includes found."""
-
-    lookups: int = 0
-    voids: int = 0
-    errors: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    records: dict[str, str] = field(default_factory=dict)
-    includes: set[str] = field(default_factory=set)
-    networks: list[IPNetwork] = field(default_factory=list)
-    all_qualifier: str | None = None
-
-
-async def walk(run: Run, domain: str, record: str, state: Walk, depth: int = 0, top: bool = True) -> None:
-    """Parse `record` (of `domain`) and follow its lookups concurrently, counting them as an evaluator would."""
-    state.records[domain] = clip(record, TXT_CHARS)
-    followers = []
-    terms = record.split()[1:]
-    for index, term in enumerate(terms):
-        match = _TERM.match(term)
-        if match is None:
-            state.errors.append(f"{domain}: {clip(term, 60)!r} is not a valid SPF term")
-            continue
-        qualifier, name, sep, arg = match["q"], match["name"].lower(), match["sep"], match["arg"]
-        if sep == "=":
-            if qualifier:
-                state.errors.append(f"{domain}: modifier {name!r} cannot have a qualifier")
-            if name == "redirect":
-                if any(t.split(":")[0].lstrip("+-~?").lower() == "all" for t in terms):
-                    continue  # RFC 7208 §6.1: redirect is ignored when there is an "all"
-                state.lookups += 1
-                followers.append(_follow(run, arg, state, depth))
-                if top:
-                    state.all_qualifier = state.all_qualifier or "redirect"
-            continue
-        if name not in _MECHANISMS:
-            state.errors.append(f"{domain}: unknown mechanism {clip(term, 60)!r}")
-            continue
-        if name == "all":
-            if sep or arg:
-                state.errors.append(f"{domain}: 'all' takes no value")
-            if top:
-                state.all_qualifier = qualifier or "+"
-                if index != len(terms) - 1:
-                    state.errors.append(f"{domain}: terms after 'all' are never used")
-        elif name in ("ip4", "ip6"):
-            try:
-                network = ipaddress.ip_network(arg, strict=False)
-                if network.version != int(name[-1]):
-                    raise ValueError(name)
-                state.networks.append(network)
-            except ValueError:
-                state.errors.append(f"{domain}: {clip(term, 60)!r} is not a valid {name} range")
-        elif name in ("include", "exists"):
-            if sep != ":" or not _DOMAIN_ARG.match(arg):
-                state.errors.append(f"{domain}: {name} needs a domain, like {name}:spf.example.com")
-                continue
-            state.lookups += 1
-            if name == "include":
-                followers.append(_follow(run, arg, state, depth))
-        else:  # a, mx, ptr: optional domain and CIDR lengths
-            target, cidr = arg, ""
-            if sep == "/":
-                target, cidr = "", "/" + arg
-            elif "/" in arg:
-                target, _, rest = arg.partition("/")
-                cidr = "/" + rest
-            if not _CIDR.match(cidr):
-                state.errors.append(f"{domain}: {clip(term, 60)!r} has a bad prefix length")
-            state.lookups += 1
-            if name in ("a", "mx") and "%" not in target:
-                followers.append(_count_void(run, target or domain, "A" if name == "a" else "MX", state))
-    if depth < MAX_DEPTH and state.lookups <= LOOKUP_LIMIT * 2:
-        await asyncio.gather(*followers)
-    else:
-        for coroutine in followers:
-            coroutine.close()
-
-
-async def _follow(run: Run, target: str, state: Walk, depth: int) -> None:
-    if "%" in target:  # macros depend on the sender; nothing to follow without one
-        return
-    name = normalise_host(target)
-    state.includes.add(name)
-    if name in state.records:
-        state.errors.append(f"{name} is included twice or in a loop")
-        return
-    lookup = await run.lookup(name, "TXT")
-    if lookup.failed:
-        state.failures.append(f"{name}: {lookup.status}")
-        return
-    if lookup.missing:
-        state.voids += 1
-    records = spf_records(lookup)
-    if len(records) != 1:
-        state.errors.append(f"{name} has {len(records) or 'no'} SPF record{'s' if len(records) != 1 else ''}")
-        return
-    await walk(run, name, records[0], state, depth + 1, top=False)
-
-
-async def _count_void(run: Run, target: str, rdtype: str, state: Walk) -> None:
-    lookup = await run.lookup(normalise_host(target), rdtype)
-    if lookup.failed:
-        state.failures.append(f"{target}: {lookup.status}")
-    elif lookup.missing:
-        state.voids += 1
-
-
-def _permits(state: Walk, sending_host: str) -> bool:
-    address = parse_address(sending_host)
-    if address is not None:
-        return any(address.version == n.version and address in n for n in state.networks)
-    host = normalise_host(sending_host)
-    return host in state.includes
+__all__ = ["check_spf"]
 
 
 async def check_spf(run: Run) -> ProbeResult:
     d = run.d.unicode
-    lookup = await run.lookup(run.d.ascii, "TXT")
+    domain = run.d.ascii
+    lookup = await run.lookup(domain, "TXT")
     details: dict[str, Any] = {"lookup": lookup.evidence()}
     if lookup.failed:
+        return _unknown(d, details)
+    records = [r for r in lookup.records if is_spf(r)]
+    details["records"] = [clip(r, TXT_CHARS) for r in records]
+    if lookup.aliased:
+        details["canonical_name"] = lookup.canonical
+    misses = [m for m in (near_miss(r) for r in lookup.records) if m is not None]
+    if not records and misses:
+        miss = misses[0]
+        details["error"] = {"term": miss.term, "domain": domain, "problem": miss.problem, "fix": miss.fix}
         return ProbeResult(
             "spf",
-            "unknown",
-            f"I couldn't read the SPF record of {d} just now, so please try again in a few minutes.",
+            "fail",
+            f"The SPF record of {d} has a mistake at its start ({miss.term}: it {miss.problem}): {miss.fix}.",
             details,
         )
-    records = spf_records(lookup)
-    details["records"] = [clip(r, TXT_CHARS) for r in records]
     if not records:
         return ProbeResult(
             "spf",
@@ -167,63 +43,36 @@ async def check_spf(run: Run) -> ProbeResult:
             f"{d} has no SPF record, so receivers may treat your mail as spam: add the SPF record your provider recommends in your DNS settings.",
             details,
         )
-    if len(records) > 1:
-        return ProbeResult(
-            "spf",
-            "fail",
-            f"{d} has {len(records)} SPF records, which makes receivers ignore them all, so merge them into one record in your DNS settings.",
-            details,
-        )
-    state = Walk()
-    await walk(run, run.d.ascii, records[0], state)
+    audit = Evaluator(run.lookup, None)
+    own = None
+    if run.ip is not None:
+        own = Evaluator(run.lookup, Sender(run.ip, f"postmaster@{domain}", domain))
+    # Each walk is ordered on its own; running both at once only overlaps their waiting.
+    verdicts = await asyncio.gather(audit.check_host(domain), *([own.check_host(domain)] if own else []))
+    stranger = verdicts[0]
+    trace = audit.trace
     details.update(
-        lookups=state.lookups,
-        void_lookups=state.voids,
-        all=state.all_qualifier,
-        chain={k: v for k, v in list(state.records.items())[:15]},
+        lookups=trace.lookups,
+        void_lookups=trace.voids,
+        default_result=stranger.result,
+        decided_by=stranger.term,
+        chain=dict(list(trace.records.items())[:15]),
     )
-    if state.errors:
-        details["errors"] = state.errors[:10]
-    if state.failures:
-        details["lookup_failures"] = state.failures[:10]
-    if lookup.aliased:
-        details["canonical_name"] = lookup.canonical
-    if state.errors:
-        return ProbeResult(
-            "spf",
-            "fail",
-            f"The SPF record of {d} has a mistake ({state.errors[0]}), so receivers may ignore it: correct it in your DNS settings.",
-            details,
-        )
-    if state.lookups > LOOKUP_LIMIT:
-        return ProbeResult(
-            "spf",
-            "fail",
-            f"The SPF record of {d} needs {state.lookups} DNS lookups, more than the limit of {LOOKUP_LIMIT}, so receivers treat it as broken: remove the includes you no longer use.",
-            details,
-        )
-    if state.voids > VOID_LIMIT:
-        return ProbeResult(
-            "spf",
-            "fail",
-            f"The SPF record of {d} points to {state.voids} names that don't exist (the limit is {VOID_LIMIT}), so receivers treat it as broken: remove those entries.",
-            details,
-        )
-    if state.failures:
-        return ProbeResult(
-            "spf",
-            "unknown",
-            f"I couldn't follow every part of the SPF record of {d}, so please try again in a few minutes.",
-            details,
-        )
-    if state.all_qualifier == "+":
-        return ProbeResult(
-            "spf",
-            "fail",
-            f"The SPF record of {d} ends in +all, which lets anyone send email as you, so change it to ~all or -all in your DNS settings.",
-            details,
-        )
-    if run.sending_host and not _permits(state, run.sending_host):
+    if trace.unfollowed:
+        details["needs_sender"] = trace.unfollowed[:10]
+    if stranger.result == "permerror":
+        details["error"] = _error(stranger)
+    if own is not None:
+        return _for_sender(run, d, verdicts[1], stranger, details)
+    if stranger.result == "permerror":
+        return _mistake(d, stranger, details)
+    if stranger.result == "temperror":
+        details["lookup_failure"] = stranger.problem
+        return _unknown(d, details)
+    open_result = _open(d, stranger, trace.broad, details)
+    if open_result is not None:
+        return open_result
+    if run.sending_host and run.sending_host not in trace.targets:
         details["sending_host"] = run.sending_host
         return ProbeResult(
             "spf",
@@ -231,7 +80,7 @@ async def check_spf(run: Run) -> ProbeResult:
             f"The SPF record of {d} doesn't include {run.sending_host}, so mail you send through us may land in spam: add include:{run.sending_host} to it.",
             details,
         )
-    if state.all_qualifier in (None, "?"):
+    if stranger.result in ("neutral", "none"):
         return ProbeResult(
             "spf",
             "warn",
@@ -242,5 +91,93 @@ async def check_spf(run: Run) -> ProbeResult:
         "spf",
         "pass",
         f"The SPF record of {d} is set up correctly, so there's nothing to change there.",
+        details,
+    )
+
+
+def _for_sender(
+    run: Run, d: str, verdict: Verdict, stranger: Verdict, details: dict[str, Any]
+) -> ProbeResult:
+    """The verdict for the customer's own sending address: what receivers decide for it, and what to add."""
+    ip = run.ip
+    assert ip is not None
+    details["ip"] = str(ip)
+    details["ip_result"] = verdict.result
+    details["ip_decided_by"] = verdict.term
+    if verdict.result == "permerror":
+        details["error"] = _error(verdict)
+        return _mistake(d, verdict, details)
+    if verdict.result == "temperror":
+        details["lookup_failure"] = verdict.problem
+        return _unknown(d, details)
+    open_result = _open(d, stranger, [], details)
+    if open_result is not None:
+        return open_result
+    if verdict.result != "pass":
+        add = f"ip{ip.version}:{ip}"
+        details["add"] = add
+        return ProbeResult(
+            "spf",
+            "warn",
+            f"The SPF record of {d} gives {verdict.result} for your sending address {ip}, so receivers may reject or junk your mail: add {add} to the record, before its last term.",
+            details,
+        )
+    if stranger.result == "permerror":
+        return ProbeResult(
+            "spf",
+            "warn",
+            f"Mail from {ip} passes the SPF record of {d}, but for other senders it hits a mistake ({stranger.term}: {stranger.problem}), so {stranger.fix}.",
+            details,
+        )
+    return ProbeResult(
+        "spf",
+        "pass",
+        f"Your sending address {ip} passes the SPF record of {d} ({verdict.term} matches it), so there's nothing to change there.",
+        details,
+    )
+
+
+def _open(d: str, stranger: Verdict, broad: list[str], details: dict[str, Any]) -> ProbeResult | None:
+    # A warning, not a failure: the record works (mail passes), it just vouches for everyone.
+    if stranger.result == "pass":
+        return ProbeResult(
+            "spf",
+            "warn",
+            f"The SPF record of {d} lets any server send email as you ({stranger.term} in the record of {stranger.domain}), so change it to ~all or -all and list only your own senders.",
+            details,
+        )
+    if broad:
+        details["broad_ranges"] = broad[:5]
+        return ProbeResult(
+            "spf",
+            "warn",
+            f"The SPF record of {d} allows a huge range of addresses ({broad[0]}), so almost anyone could send email as you: list only your own servers' addresses.",
+            details,
+        )
+    return None
+
+
+def _error(verdict: Verdict) -> dict[str, str]:
+    return {"term": verdict.term, "domain": verdict.domain, "problem": verdict.problem, "fix": verdict.fix}
+
+
+def _mistake(d: str, verdict: Verdict, details: dict[str, Any]) -> ProbeResult:
+    where = (
+        ""
+        if verdict.domain == details.get("lookup", {}).get("name")
+        else f" (in the record of {verdict.domain})"
+    )
+    if verdict.problem.startswith("it needs more than"):
+        summary = f"The SPF record of {d} needs more than {LOOKUP_LIMIT} DNS lookups (at {verdict.term}{where}), so receivers treat it as broken: {verdict.fix}."
+    else:
+        summary = f"The SPF record of {d} has a mistake in {verdict.term}{where} ({verdict.problem}), so receivers treat it as broken: {verdict.fix}."
+    return ProbeResult("spf", "fail", summary, details)
+
+
+def _unknown(d: str, details: dict[str, Any]) -> ProbeResult:
+    return ProbeResult(
+        "spf",
+        "unknown",
+        f"I couldn't read every part of the SPF record of {d} just now, so please try again in a few minutes.",
         details,
     )

@@ -8,7 +8,10 @@ from typing import Any
 from bot.engine.model import Conversation, Turn
 from bot.escalation.packet import build_packet
 from bot.storage import store
+from bot.storage.database import now
 from bot.storage.driver import Session
+
+REPEAT_WINDOW = 3600.0  # seconds in which a conversation's new escalations join its last one
 
 
 async def escalate(
@@ -28,5 +31,12 @@ async def escalate(
     packet = build_packet(
         conv, reason=reason, channel=channel, customer=customer, transcript=history, flow_title=flow_title
     )
+    # Asking again ("human", "restart", "human"…) adds to the escalation already made: its packet
+    # gets the longer transcript, and no new packet goes to the sinks (one address looping this
+    # way posted 108 times to a support channel in 26 s).
+    recent = await store.recent_escalation(s, conv.id, since=now() - REPEAT_WINDOW)
+    if recent is not None:
+        await store.update_escalation(s, recent, packet)
+        return
     escalation_id = await store.add_escalation(s, conv.id, reason, packet)
     await store.enqueue_deliveries(s, escalation_id, sinks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Any
 
 from bot.engine.model import Conversation, Incoming, Turn
 from bot.engine.probing import ProbeResult, ProgressCallback
-from bot.errors import Conflict, Duplicate
+from bot.errors import Conflict, Duplicate, KeyReused
 from bot.redaction import redact, was_redacted
 from bot.service import events
 from bot.service.handoff import escalate
@@ -94,12 +95,14 @@ class CustomerTurns:
         progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
         """Take one customer turn; a retried request with the same idempotency key is not applied twice."""
-        text = incoming.text
+        # Both fields are what the client sent: a "choice" is any string a client cares to post, and
+        # one the flow doesn't offer is stored as the customer's words.
+        sent = incoming.text if incoming.text is not None else incoming.choice
         hidden = False
-        if text is not None:
-            cleaned = redact(text)
-            hidden = was_redacted(text, cleaned)
-            incoming = Incoming(text=cleaned)
+        if sent is not None:
+            cleaned = redact(sent)
+            hidden = was_redacted(sent, cleaned)
+            incoming = Incoming(text=cleaned) if incoming.text is not None else Incoming(choice=cleaned)
 
         async def once() -> dict[str, Any]:
             # Duplicate too: a racing retry stored this idempotency key first; the redo answers from it.
@@ -122,7 +125,7 @@ class CustomerTurns:
         async with self.deps.driver.read() as s:
             row, done = await store.load_for_turn(s, conversation_id, idempotency_key)
         if done is not None:
-            return done
+            return _replayed(done, incoming, idempotency_key)
         pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
         async with self.deps.driver.write() as s:
             await pending.write(s)
@@ -176,7 +179,7 @@ class CustomerTurns:
             if turn.escalated:
                 await self._escalate(s, conv, turn, row.channel, row.customer)
             if idempotency_key:
-                await store.remember_turn(s, conversation_id, idempotency_key, data)
+                await store.remember_turn(s, conversation_id, idempotency_key, _with_request(data, incoming))
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
         return _Pending(data, write, publish)
@@ -203,7 +206,7 @@ class CustomerTurns:
             await store.save(s, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
             await store.add_messages(s, conv.id, [message, *data["messages"]])
             if key:
-                await store.remember_turn(s, conv.id, key, data)
+                await store.remember_turn(s, conv.id, key, _with_request(data, incoming))
 
         return _Pending(data, write, [{"type": "message", "message": message}])
 
@@ -217,3 +220,28 @@ class CustomerTurns:
 def _domain(conv: Conversation) -> str | None:
     value = conv.slots.get("domain")
     return value if isinstance(value, str) else None
+
+
+# A stored turn carries a digest of the (already redacted) message it answered, so a key sent again
+# with another message is refused instead of answering the first one and dropping the second.
+_REQUEST = "request_digest"
+
+
+def _digest(incoming: Incoming) -> str:
+    kind, value = ("text", incoming.text) if incoming.text is not None else ("choice", incoming.choice)
+    return hashlib.sha256(f"{kind}\0{value}".encode()).hexdigest()
+
+
+def _with_request(data: dict[str, Any], incoming: Incoming) -> dict[str, Any]:
+    return {**data, _REQUEST: _digest(incoming)}
+
+
+def _replayed(done: dict[str, Any], incoming: Incoming, key: str | None) -> dict[str, Any]:
+    """The stored answer to a retried request; KeyReused when the key came with another message."""
+    sent = done.pop(_REQUEST, None)
+    if sent is not None and sent != _digest(incoming):
+        raise KeyReused(
+            f"Idempotency-Key {key!r} was already used for a different message in this conversation; "
+            "send each new message with a new key (and a retry with the same key and the same body)."
+        )
+    return done

@@ -214,6 +214,20 @@ async def add_escalation(s: Session, conversation_id: str, reason: str, packet: 
     return int(found[0])
 
 
+async def recent_escalation(s: Session, conversation_id: str, since: float) -> int | None:
+    """The id of this conversation's newest escalation made at or after `since`, if any."""
+    found = await s.one(
+        "SELECT id FROM escalations WHERE conversation_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT 1",
+        conversation_id,
+        since,
+    )
+    return int(found[0]) if found is not None else None
+
+
+async def update_escalation(s: Session, escalation_id: int, packet: dict[str, Any]) -> None:
+    await s.run("UPDATE escalations SET packet = $1 WHERE id = $2", _json(packet), escalation_id)
+
+
 async def enqueue_deliveries(s: Session, escalation_id: int, sinks: Sequence[str]) -> None:
     """The outbox rows of an escalation, in its turn's transaction: one per sink, so each is delivered
     (and retried) on its own; bot.escalation.outbox leases and marks them."""

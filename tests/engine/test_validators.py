@@ -109,6 +109,13 @@ def test_number_refuses(typed: str) -> None:
         number(typed)
 
 
+@pytest.mark.parametrize("typed", ["9" * 400, "-" + "9" * 400, "1" + "0" * 15, "9" * 20 + ".5"])
+def test_number_refuses_what_is_out_of_range(typed: str) -> None:
+    # 400 nines used to be a float of infinity, and the bot told the customer "about inf MB".
+    with pytest.raises(ValueError, match="too large to be right; please answer with a number such as 25"):
+        number(typed)
+
+
 @pytest.mark.parametrize(
     ("typed", "value"),
     [

@@ -14,6 +14,7 @@ import pytest
 
 from bot.engine.model import Incoming
 from bot.escalation import outbox
+from bot.escalation.policy import PER_SINK
 from tests.support.escalation import SECRET, Answer, WebhookReceiver
 from tests.support.serving import stop
 from tests.support.storage import PYTHON, ROOT, child_env, running_parts
@@ -100,8 +101,9 @@ async def test_every_escalation_arrives_once_in_effect_despite_kills_and_errors(
     assert all(d.packet["idempotency_key"] == d.key for d in deliveries)
     assert {r["status"] for r in rows} == {"delivered"}
     assert refused > 0 and kills, "the test did not exercise errors and kills; raise the rates"
-    # A key arrives twice only when a worker died after the receiver accepted it but before the mark.
-    assert sum(duplicates.values()) <= len(kills)
+    # A key arrives twice only when a worker died after the receiver accepted it but before the mark,
+    # which can catch as many rows as a worker delivers to one sink at once.
+    assert sum(duplicates.values()) <= len(kills) * PER_SINK
     for key in duplicates:
         times = sorted(d.at for d in accepted if d.key == key)
         for first, second in itertools.pairwise(times):

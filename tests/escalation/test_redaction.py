@@ -8,9 +8,13 @@ import logging
 from pathlib import Path
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import text
 
+from bot.analytics.export import records
+from bot.analytics.stats import Filters
 from bot.bootstrap import Parts
+from bot.channels.slack.sink import SlackSink
 from bot.engine.model import Incoming
 from bot.escalation.packet import render_html, render_markdown, render_text
 from bot.escalation.sinks import EmailSink, Sink, WebhookSink
@@ -18,10 +22,12 @@ from bot.escalation.worker import deliver_due
 from bot.redaction import REDACTED, RedactingFilter, redact
 from bot.service import PRIVACY_NOTICE
 from bot.storage.schema import metadata
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.support.escalation import SECRET, WebhookReceiver, body_text, mail_receiver
 from tests.support.storage import running_parts
 
 CANARY = "Zq9CANARY41ab"
+ESCALATIONS = "C0ESCALATE"
 AUTH_PLAIN = base64.b64encode(f"\0jo@example.com\0{CANARY}".encode()).decode()
 CARD = "4111 1111 1111 1111"
 PEM = f"-----BEGIN RSA PRIVATE KEY-----\nMIIEow{CANARY}IBAAKCAQEA\n-----END RSA PRIVATE KEY-----"
@@ -42,8 +48,37 @@ CORPUS = [
     f"smtp://jo:{CANARY}@mail.example.com:587",
     PEM,
     f"pay with {CARD} please",
+    # Cloud and chat-service keys.
+    f"aws_secret_access_key = {CANARY}/K7MDENG/bPxRfiCYEXAMPLE",
+    f'{{"type": "service_account", "private_key_id": "{CANARY}0f3e", "private_key": "-----BEGIN PRIVATE'
+    f' KEY-----\\nMIIEv{CANARY}\\n-----END PRIVATE KEY-----\\n"}}',
+    f"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={CANARY}+abc==;EndpointSuffix=core.windows.net",
+    f"Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey={CANARY}=",
+    f"github_pat_11AB{CANARY}_0123456789abcdef",
+    f"glpat-{CANARY}xyz12345",
+    f"sk_live_{CANARY}0000",
+    f"https://hooks.slack.com/services/T0123/B0456/{CANARY}",
+    f"TWILIO_AUTH_TOKEN={CANARY}",
+    # Card numbers written with dots, no-break and thin spaces.
+    CARD.replace(" ", "."),
+    CARD.replace(" ", "\u00a0"),
+    CARD.replace(" ", "\u202f"),
+    # Unicode spellings of a keyword's punctuation, and a password with no keyword at all.
+    f"PASSWORD\uff1a{CANARY}",
+    f"pass\u200bword: {CANARY}",
+    f"login jo@example.com {CANARY}9!",
 ]
-FORMS = [CANARY, CANARY.lower(), CANARY.upper(), AUTH_PLAIN, CARD, CARD.replace(" ", "")]
+FORMS = [
+    CANARY,
+    CANARY.lower(),
+    CANARY.upper(),
+    AUTH_PLAIN,
+    CARD,
+    CARD.replace(" ", ""),
+    CARD.replace(" ", "."),
+    CARD.replace(" ", "\u00a0"),
+    CARD.replace(" ", "\u202f"),
+]
 # Ordinary support talk that must reach the agent untouched.
 KEPT = [
     "my password is wrong",
@@ -106,7 +141,7 @@ async def _dump_database(parts: Parts, database_url: str, tmp_path: Path) -> byt
     return "\n".join(rows).encode()
 
 
-async def test_a_planted_canary_never_reaches_database_logs_packets_or_mail(
+async def test_a_planted_canary_never_reaches_database_logs_packets_or_sinks(
     database_url: str, tmp_path: Path
 ) -> None:
     log_file = tmp_path / "supportbot.log"
@@ -116,21 +151,33 @@ async def test_a_planted_canary_never_reaches_database_logs_packets_or_mail(
     root.addHandler(handler)
     old_level = root.level
     root.setLevel(logging.INFO)
+    fake_slack = FakeSlackAPI()
     try:
-        async with mail_receiver() as (smtp_url, inbox):
+        async with mail_receiver() as (smtp_url, inbox), fake_slack.running():
             with WebhookReceiver() as receiver:
                 sinks: dict[str, Sink] = {
                     "webhook": WebhookSink(receiver.url, SECRET),
                     "email": EmailSink(smtp_url, "support@example.com"),
+                    "slack": SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url), ESCALATIONS),
                 }
                 async with running_parts(database_url, sinks=sinks) as parts:  # installs the log filter
                     svc = parts.service
+                    # Every field a channel hands over is customer input: the contact details too.
                     started = await svc.start(
-                        None, "web", {"name": f"Jo pw={CANARY}", "email": "jo@example.com"}
+                        None,
+                        "web",
+                        {
+                            "name": f"Jo pw={CANARY}",
+                            "email": f"jo@example.com {CANARY}7!",
+                            "note": CORPUS[-4],
+                        },
                     )
                     cid = started.conversation_id
                     await svc.reply(cid, Incoming(choice="cannot_connect"))
                     turn = await svc.reply(cid, Incoming(text=f"example.com and my password is {CANARY}"))
+                    assert turn["messages"][0]["text"] == PRIVACY_NOTICE
+                    # A "choice" is whatever the client posts: a secret sent there is hidden too.
+                    turn = await svc.reply(cid, Incoming(choice=f"token={CANARY}"))
                     assert turn["messages"][0]["text"] == PRIVACY_NOTICE
                     for line in CORPUS:
                         # A channel that logs what customers type (it shouldn't, but one day it will).
@@ -143,14 +190,17 @@ async def test_a_planted_canary_never_reaches_database_logs_packets_or_mail(
                     if (await svc.transcript(cid))["status"] != "escalated":
                         await svc.reply(cid, Incoming(text="human"))
                     await svc.claim(cid, "Alex")
+                    # With an agent, both fields still go through redaction.
                     await svc.reply(cid, Incoming(text=CORPUS[-1]))
+                    await svc.reply(cid, Incoming(choice=CORPUS[-3]))
                     await svc.agent_message(cid, "Alex", f"thanks, never send pw: {CANARY} again")
-                    assert await deliver_due(parts.db, sinks) == 2
+                    assert await deliver_due(parts.db, sinks) == 3
 
                     stored = await _dump_database(parts, database_url, tmp_path)
                     transcript = await svc.transcript(cid)
                     async with parts.db.connect() as conn:
                         packets = [r[0] for r in await conn.execute(text("SELECT packet FROM escalations"))]
+                    exported = [json.dumps(r, default=str) async for r in records(parts.db, Filters())]
         for handler_ in root.handlers:
             handler_.flush()
     finally:
@@ -164,18 +214,25 @@ async def test_a_planted_canary_never_reaches_database_logs_packets_or_mail(
     rendered = [json.dumps(packet), render_markdown(packet), render_html(packet), render_text(packet)]
     mails = [body_text(m) for m in inbox]
     hooks = [d.body for d in receiver.deliveries]
+    slack_posts = [json.dumps(c.args) for c in fake_slack.calls] + [
+        u["content"].decode("utf-8", "replace") for u in fake_slack.uploads.values()
+    ]
     logged = log_file.read_text()
     assert len(mails) == 1 and len(hooks) == 1 and "customer typed" in logged
+    assert fake_slack.calls_to("chat.postMessage") and len(exported) == 1
 
     # The canary went in (redacted) everywhere we look, so the checks below are not vacuous.
     said = [m["text"] for m in transcript["messages"] if m["role"] in ("user", "agent")]
     assert sum(REDACTED in t for t in said) >= 5
     assert logged.count(REDACTED) >= len(CORPUS) - 1
     assert REDACTED in mails[0] and REDACTED.encode() in hooks[0] and REDACTED.encode() in stored
+    assert any(REDACTED in p for p in slack_posts) and REDACTED in exported[0]
 
     assert leaks(stored) == []
     assert leaks(json.dumps(transcript)) == []
     assert [leaks(r) for r in rendered] == [[]] * 4
     assert [leaks(m) for m in mails] == [[]]
     assert [leaks(h) for h in hooks] == [[]]
+    assert [leaks(p) for p in slack_posts if leaks(p)] == []
+    assert leaks(exported[0]) == []
     assert leaks(logged) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,20 +18,25 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 import dns.rrset
 import pytest
 
 from tests.fakes import BackgroundLoop
 
+# One record in presentation form; for TXT and SPF a tuple gives the record's separate strings exactly.
+Record = str | tuple[str, ...]
 # name -> {"A": ["192.0.2.1"], "MX": ["10 mail.example.com"], "TXT": ["v=spf1 -all"], "CNAME": "x.example"}
-Zones = Mapping[str, Mapping[str, Sequence[str] | str]]
+Zones = Mapping[str, Mapping[str, Sequence[Record] | str]]
 # "servfail" | "refused" | "nxdomain" | "drop" | "delay:SECONDS" (then answered normally)
 Fault = str
 TTL = 60
 
 
 def _norm(name: str) -> str:
-    return name.strip().rstrip(".").lower()
+    # Through dnspython's own text form, so names with odd characters (spaces, "%") match queries.
+    text = name.strip().rstrip(".")
+    return dns.name.from_text(text).to_text(omit_final_dot=True).lower() if text else ""
 
 
 def dnsbl_zone(
@@ -65,9 +71,10 @@ class FakeDNS:
         *,
         faults: Mapping[str | tuple[str, str], Fault] | None = None,
         delay: float = 0.0,
+        jitter: float = 0.0,
         host: str = "127.0.0.1",
     ) -> None:
-        self.zones: dict[str, dict[str, Sequence[str] | str]] = {}
+        self.zones: dict[str, dict[str, Sequence[Record] | str]] = {}
         for name, node in (zones or {}).items():
             self.zones[_norm(name)] = {k.upper(): v for k, v in node.items()}
         self.faults: dict[str | tuple[str, str], Fault] = {}
@@ -76,6 +83,8 @@ class FakeDNS:
                 key if isinstance(key, str) else key[0], fault, None if isinstance(key, str) else key[1]
             )
         self.delay = delay
+        # Up to this many seconds more per answer, at random: answers arrive in a different order each run.
+        self.jitter = jitter
         self.host = host
         self.port = 0
         self.queries: list[tuple[str, str, str]] = []  # (name, type, "udp"|"tcp")
@@ -84,9 +93,10 @@ class FakeDNS:
         self._tcp: asyncio.AbstractServer | None = None
 
     # --- scripting -------------------------------------------------------------------------------
-    def add(self, name: str, rdtype: str, *records: str) -> FakeDNS:
+    def add(self, name: str, rdtype: str, *records: Record) -> FakeDNS:
         node = self.zones.setdefault(_norm(name), {})
         if rdtype.upper() == "CNAME":
+            assert isinstance(records[0], str)
             node["CNAME"] = records[0]
         else:
             node[rdtype.upper()] = [*node.get(rdtype.upper(), []), *records]
@@ -176,7 +186,7 @@ class FakeDNS:
         rdtype = dns.rdatatype.to_text(question.rdtype)
         self.queries.append((name, rdtype, transport))
         fault = self.faults.get((name, rdtype)) or self.faults.get(name) or ""
-        delay = self.delay
+        delay = self.delay + (random.uniform(0, self.jitter) if self.jitter else 0.0)
         if fault.startswith("delay:"):
             delay += float(fault.split(":", 1)[1])
             fault = ""
@@ -221,26 +231,29 @@ class FakeDNS:
             return
 
 
-def _rrset(owner: str, rdtype: str, records: Sequence[str] | str) -> dns.rrset.RRset:
+def _rrset(owner: str, rdtype: str, records: Sequence[Record] | str) -> dns.rrset.RRset:
     items = [records] if isinstance(records, str) else list(records)
-    rrset = dns.rrset.RRset(dns.name.from_text(owner), dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
+    kind = dns.rdatatype.from_text(rdtype)
+    rrset = dns.rrset.RRset(dns.name.from_text(owner), dns.rdataclass.IN, kind)
     rrset.update_ttl(TTL)
-    for text in items:
-        if rdtype == "TXT" and not text.startswith('"'):
-            text = _quote_txt(text)
+    for record in items:
+        if rdtype in ("TXT", "SPF") and not (isinstance(record, str) and record.startswith('"')):
+            # Built from bytes, so control characters and non-ASCII reach the wire as they are.
+            rrset.add(dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, kind, _txt_strings(record)))
+            continue
+        assert isinstance(record, str)
         rrset.add(
-            dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.root, relativize=False)
+            dns.rdata.from_text(dns.rdataclass.IN, rdtype, record, origin=dns.name.root, relativize=False)
         )
     return rrset
 
 
-def _quote_txt(text: str) -> str:
+def _txt_strings(record: Record) -> list[bytes]:
+    if isinstance(record, tuple):
+        return [s.encode() for s in record] or [b""]
     # A TXT string holds at most 255 bytes; longer texts become several strings (joined by readers).
-    raw = text.encode()
-    chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
-    return " ".join(
-        '"' + c.decode("utf-8", "replace").replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks
-    )
+    raw = record.encode()
+    return [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
 
 
 class _Udp(asyncio.DatagramProtocol):

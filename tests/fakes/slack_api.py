@@ -16,10 +16,14 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from tests.fakes import serve_app, wait_until
+
 TEAM_ID = "T0SUPPORT"
 BOT_USER_ID = "U0SUPBOT"
 BOT_ID = "B0SUPBOT"
 BOT_TOKEN = "xoxb-test-token"
+MAX_BLOCKS = 50  # Slack refuses a message with more blocks (invalid_blocks)
+APP_TOKEN = "xapp-1-A0SUPBOT-test-token"  # app-level, for Socket Mode's apps.connections.open
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
 # Methods a bot token may call here; anything else answers unknown_method like Slack does.
@@ -29,9 +33,11 @@ _METHODS = (
     "chat.update",
     "chat.postEphemeral",
     "conversations.replies",
+    "conversations.history",
     "users.info",
     "files.getUploadURLExternal",
     "files.completeUploadExternal",
+    "apps.connections.open",
 )
 
 
@@ -81,8 +87,11 @@ class FakeMessage:
 class FakeSlackAPI:
     """Records every call in `calls` and keeps the messages it was asked to post, per channel."""
 
-    def __init__(self, token: str = BOT_TOKEN) -> None:
+    def __init__(self, token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_mode_url = ""  # where apps.connections.open sends clients (tests.fakes.slack_socket)
+        self.connections_opened = 0
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], FakeMessage] = {}
         self.users: dict[str, dict[str, Any]] = {}
@@ -90,7 +99,6 @@ class FakeSlackAPI:
         self._rate_limits: dict[str, list[int]] = {}
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
         self.url = ""
 
     # -- scripting -----------------------------------------------------------------------------
@@ -128,20 +136,12 @@ class FakeSlackAPI:
 
     async def wait_for(self, predicate: Callable[[], Any], within: float = 10.0) -> Any:
         """Wait until `predicate()` is truthy (re-checked after every call); a guard, not a timing test."""
-
-        async def until() -> Any:
-            async with self._changed:
-                while not (value := predicate()):
-                    await self._changed.wait()
-                return value
-
-        try:
-            return await asyncio.wait_for(until(), within)
-        except TimeoutError:
-            raise AssertionError(
-                f"the fake Slack API never saw what the test waited for; calls: "
-                f"{[(c.method, c.args.get('text')) for c in self.calls]}"
-            ) from None
+        return await wait_until(
+            self._changed,
+            predicate,
+            within,
+            lambda: f"calls {[(c.method, c.args.get('text')) for c in self.calls]}",
+        )
 
     # -- server --------------------------------------------------------------------------------
 
@@ -151,18 +151,9 @@ class FakeSlackAPI:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_put("/upload/{file_id}", self._upload)
         app.router.add_post("/upload/{file_id}", self._upload)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server) and server.sockets
-        port = server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/api/"
-        try:
+        async with serve_app(app) as base:
+            self.url = f"{base}/api/"
             yield self
-        finally:
-            await self._runner.cleanup()
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -194,8 +185,11 @@ class FakeSlackAPI:
                     status=429,
                     headers={"Retry-After": str(pending.pop(0))},
                 )
-            if token != self.token:
-                return web.json_response({"ok": False, "error": "invalid_auth"})
+            # apps.connections.open takes only the app-level token; every other method the bot token.
+            expected = self.app_token if method == "apps.connections.open" else self.token
+            if token != expected:
+                error = "not_allowed_token_type" if token in (self.token, self.app_token) else "invalid_auth"
+                return web.json_response({"ok": False, "error": error})
             if method not in _METHODS:
                 return web.json_response({"ok": False, "error": "unknown_method"})
             handler = getattr(self, "_" + method.replace(".", "_"))
@@ -221,12 +215,20 @@ class FakeSlackAPI:
             "is_enterprise_install": False,
         }
 
+    def _apps_connections_open(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        if not self.socket_mode_url:
+            return {"ok": False, "error": "internal_error"}
+        self.connections_opened += 1
+        return {"ok": True, "url": f"{self.socket_mode_url}?ticket=t{self.connections_opened}"}
+
     def _chat_postMessage(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
         channel = args.get("channel")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
+        if len(args.get("blocks") or ()) > MAX_BLOCKS:
+            return {"ok": False, "error": "invalid_blocks"}
         ts = self._next_ts()
         message = FakeMessage(
             channel=channel,
@@ -248,6 +250,8 @@ class FakeSlackAPI:
         message = self.messages.get(key)
         if message is None:
             return {"ok": False, "error": "message_not_found"}
+        if len(args.get("blocks") or ()) > MAX_BLOCKS:
+            return {"ok": False, "error": "invalid_blocks"}
         if "text" in args:
             message.text = args["text"]
         if "blocks" in args:
@@ -269,6 +273,21 @@ class FakeSlackAPI:
             "messages": [m.to_slack(with_metadata) for m in thread[:limit]],
             "has_more": len(thread) > limit,
         }
+
+    def _conversations_history(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        """A channel's top-level messages, newest first, each with its reply_count (as Slack lists them)."""
+        channel = args.get("channel", "")
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(args.get("limit") or 100)
+        top = [m for m in reversed(self.in_channel(channel)) if not m.thread_ts or m.thread_ts == m.ts]
+        listed = []
+        for message in top[:limit]:
+            shown = message.to_slack(with_metadata)
+            replies = len(self.thread(channel, message.ts)) - 1
+            if replies:
+                shown["reply_count"] = replies
+            listed.append(shown)
+        return {"ok": True, "messages": listed, "has_more": len(top) > limit}
 
     def _users_info(self, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))

@@ -89,36 +89,6 @@ async def test_mail_host_missing(make_world: Callable[..., World]) -> None:
     assert {report.check(c).status for c in ("smtp_465", "smtp_587", "tls")} == {"skipped"}
 
 
-async def test_spf_findings(make_world: Callable[..., World]) -> None:
-    chain = {
-        f"s{i}.chain.example": {"TXT": [f"v=spf1 include:s{i + 1}.chain.example -all"]} for i in range(1, 11)
-    }
-    chain["s11.chain.example"] = {"TXT": ["v=spf1 ip4:192.0.2.0/24 -all"]}
-    cases = {
-        "two.example": (["v=spf1 -all", "v=spf1 mx -all"], "fail", "2 SPF records"),
-        "long.example": (["v=spf1 include:s1.chain.example -all"], "fail", "11 DNS lookups"),
-        "open.example": (["v=spf1 mx +all"], "fail", "+all"),
-        "void.example": (
-            ["v=spf1 a:n1.void.example a:n2.void.example a:n3.void.example -all"],
-            "fail",
-            "don't exist",
-        ),
-        "typo.example": (["v=spf1 ipv4:192.0.2.1 -all"], "fail", "unknown mechanism"),
-        "none.example": (["google-site-verification=abc"], "warn", "no SPF record"),
-        "fine.example": (["v=spf1 mx include:spf.provider.example ~all"], "pass", "correctly"),
-    }
-    world = make_world(zones={**chain, **{d: {"TXT": txt} for d, (txt, _, _) in cases.items()}})
-    probes = world.probes()
-    for domain, (_, status, says) in cases.items():
-        result = await probes.run("spf", {"domain": domain})
-        assert (result.status, says in result.summary) == (status, True), (domain, result)
-    assert (await probes.run("spf", {"domain": "long.example"})).details["lookups"] == 11
-    permitted = await probes.run("spf", {"domain": "fine.example", "sending_host": "spf.provider.example"})
-    assert permitted.status == "pass"
-    missing = await probes.run("spf", {"domain": "fine.example", "sending_host": "spf.stackmail.com"})
-    assert missing.status == "warn" and "include:spf.stackmail.com" in missing.summary
-
-
 async def test_dmarc_and_dkim_findings(make_world: Callable[..., World]) -> None:
     world = make_world(
         zones={
@@ -162,6 +132,29 @@ async def test_wrong_name_certificate_names_the_right_host(make_world: Callable[
     assert (
         "mail.other-provider.net" in tls.summary and tls.details["use_instead"] == "mail.other-provider.net"
     )
+
+
+async def test_port_advice_follows_the_certificate(
+    make_world: Callable[..., World], smtp_server: Callable[..., Any], pki: Any
+) -> None:
+    wrong = await diagnose(make_world(cert="wrong_name"))
+    for check in ("smtp_465", "smtp_587"):
+        result = wrong.check(check)
+        assert result.status == "warn" and result.details["use_instead"] == "mail.other-provider.net"
+        assert "use it as your outgoing server" not in result.summary
+        assert "set your outgoing server to mail.other-provider.net" in result.summary
+    # Shared hosting: the certificate is the provider's, so the advice is the provider's host.
+    shared = pki.context("good", ("smtp.stackmail.com", "*.stackmail.com"))
+    servers = {
+        465: smtp_server(tls=shared, implicit_tls=True, auth=True),
+        587: smtp_server(tls=shared, auth=True),
+    }
+    report = await diagnose(make_world(servers=servers))
+    for check in ("smtp_465", "smtp_587", "tls"):
+        result = report.check(check)
+        assert result.details["use_instead"] == "smtp.stackmail.com", result
+        assert "smtp.stackmail.com" in result.summary
+    assert report.check("tls").status == "fail"
 
 
 async def test_self_signed_certificate(make_world: Callable[..., World]) -> None:

@@ -21,7 +21,7 @@ from tests.support.probes import DOMAIN, World
 def test_it_is_a_probe_port() -> None:
     probes: ProbePort = LiveProbes(Settings())
     assert all(probes.known(c) for c in CHECK_ARGUMENTS) and not probes.known("ping")
-    assert probes.arguments("spf") == frozenset({"domain", "sending_host"})
+    assert probes.arguments("spf") == frozenset({"domain", "ip", "sending_host"})
 
 
 async def test_single_check_and_progress(world: World) -> None:

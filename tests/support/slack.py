@@ -113,6 +113,11 @@ class SlackSim:
 
     async def click(self, message: FakeMessage, action_id: str, user: str = CUSTOMER) -> httpx.Response:
         """Click the button `action_id` on a message the bot posted (as Slack shows it now)."""
+        body = urlencode({"payload": json.dumps(self.click_payload(message, action_id, user))})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    def click_payload(self, message: FakeMessage, action_id: str, user: str = CUSTOMER) -> dict[str, Any]:
+        """The block_actions payload Slack sends when `action_id` on `message` is clicked."""
         button = next(
             (
                 element
@@ -144,8 +149,7 @@ class SlackSim:
                 "action_ts": self.next_ts(),
             }
         ]
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self.post(body, "application/x-www-form-urlencoded")
+        return payload
 
 
 # --- the world under test ----------------------------------------------------------------------

@@ -6,7 +6,15 @@ import logging
 import re
 from typing import Any
 
-from bot.channels.slack.blocks import answered, checklist, choice_of, label_of, slack_to_plain, turn_blocks
+from bot.channels.slack.blocks import (
+    answered,
+    checklist,
+    choice_of,
+    clip,
+    label_of,
+    slack_to_plain,
+    turn_blocks,
+)
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.threads import CHANNEL, Thread, customer_of
 from bot.engine.model import Incoming
@@ -14,6 +22,9 @@ from bot.engine.probing import ProbeResult
 
 log = logging.getLogger("bot.channels.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+TYPED_SHOWN = 200  # characters of a typed answer shown in place of the buttons it answered
 
 
 def as_plain(text: str) -> str:
@@ -112,12 +123,35 @@ async def start(ch: SlackContext, thread: Thread, user: str) -> None:
 async def answer(
     ch: SlackContext, conversation: str, thread: Thread, incoming: Incoming, key: str | None
 ) -> None:
+    if incoming.text is not None:
+        await retire_buttons(ch, thread, incoming.text)
     progress = ProbeProgress(ch, thread)
     turn = await ch.service.reply(
         conversation, incoming, idempotency_key=f"slack:{key}" if key else None, progress=progress
     )
     await progress.finish(turn)
     await post_turn(ch, thread, turn, probes=progress.ts is None)
+
+
+async def retire_buttons(ch: SlackContext, thread: Thread, typed: str) -> None:
+    """A typed answer takes the place of the buttons of the question before it, so the thread shows
+    what was answered and an old button cannot answer a question the conversation has left."""
+    try:
+        replies = await ch.client.conversations_replies(channel=thread.channel, ts=thread.ts, limit=1000)
+        for message in reversed(replies.get("messages") or []):
+            blocks = message.get("blocks") or []
+            if message.get("bot_id") and any(b.get("type") == "actions" for b in blocks):
+                await ch.client.chat_update(
+                    channel=thread.channel,
+                    ts=str(message["ts"]),
+                    text=str(message.get("text") or typed),
+                    blocks=answered(blocks, clip(typed, TYPED_SHOWN), None),
+                )
+                return
+            if message.get("bot_id"):
+                return  # the bot's last message asked nothing with buttons
+    except Exception as exc:  # tidying the thread is a courtesy; the answer itself must go on
+        log.warning("could not remove the previous question's buttons: %s", exc)
 
 
 async def post_turn(ch: SlackContext, thread: Thread, turn: dict[str, Any], *, probes: bool = True) -> None:

@@ -12,19 +12,22 @@ from bot.channels.slack.blocks import (
     BLOCKS_PER_MESSAGE,
     SECTION_LIMIT,
     Block,
+    clip,
     context,
     escape,
     probe_blocks,
     section,
 )
 from bot.channels.slack.client import web_client
-from bot.channels.slack.takeover import actions, escalation_metadata
+from bot.channels.slack.takeover import METADATA_TYPE, actions, escalation_metadata
 from bot.channels.slack.threads import Thread, thread_of_customer
 from bot.errors import DeliveryError
 from bot.settings import Settings
 
 # A transcript longer than this goes in the thread as a file (a snippet) rather than as messages.
 SNIPPET_OVER = 6000
+# How far back in the escalation channel a retried delivery looks for the summary it may have posted.
+RECENT_MESSAGES = 200
 # Slack errors a retry will not fix: the operator must change configuration.
 PERMANENT = frozenset(
     {
@@ -128,11 +131,19 @@ class SlackSink:
         customer_thread = thread_of_customer(packet.get("customer"))
         reason = str(_get(packet, "reason", default="escalation"))
         try:
+            # A worker may have died after Slack accepted the post and before the outbox heard:
+            # then the summary is in the channel already, and at most its transcript is missing.
+            earlier = await self._posted(idempotency_key) if idempotency_key else None
+            if earlier is not None:
+                ts, replies = earlier
+                if not replies:
+                    await self._transcript(packet, ts, conversation)
+                return
             posted = await self.client.chat_postMessage(
                 channel=self.channel,
                 text=f"Escalation: {escape(reason)}",
                 blocks=summary_blocks(packet, conversation, customer_thread),
-                metadata=escalation_metadata(conversation, customer_thread),
+                metadata=escalation_metadata(conversation, customer_thread, delivery=idempotency_key or ""),
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -143,6 +154,18 @@ class SlackSink:
             raise DeliveryError(f"Slack could not be reached: {exc}") from exc
         except OSError as exc:
             raise DeliveryError(f"Slack could not be reached: {exc}") from exc
+
+    async def _posted(self, key: str) -> tuple[str, int] | None:
+        """(ts, reply count) of a summary this delivery posted before, from the channel's recent history."""
+        history = await self.client.conversations_history(
+            channel=self.channel, limit=RECENT_MESSAGES, include_all_metadata=True
+        )
+        for message in history.get("messages") or ():
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_TYPE and payload.get("delivery") == key:
+                return str(message["ts"]), int(message.get("reply_count") or 0)
+        return None
 
     async def _transcript(self, packet: Mapping[str, Any], ts: str, conversation: str) -> None:
         lines = transcript_lines(packet)
@@ -169,7 +192,7 @@ class SlackSink:
             if chunks and len(chunks[-1]) + len(line) + 1 <= SECTION_LIMIT:
                 chunks[-1] += "\n" + line
             else:
-                chunks.append(line[:SECTION_LIMIT])
+                chunks.append(clip(line, SECTION_LIMIT))
         await self.client.chat_postMessage(
             channel=self.channel,
             thread_ts=ts,

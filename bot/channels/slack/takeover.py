@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from bot.channels.slack.blocks import button, context, escape, section, slack_to_plain
+from bot.channels.slack.blocks import BLOCKS_PER_MESSAGE, button, context, escape, section, slack_to_plain
 from bot.channels.slack.context import SlackContext
 from bot.channels.slack.customer import post_turn
 from bot.channels.slack.threads import Thread
@@ -25,18 +25,23 @@ def button_value(conversation: str, customer_thread: Thread | None) -> str:
 
 
 def escalation_metadata(
-    conversation: str, customer_thread: Thread | None, agent: str = "", agent_name: str = ""
+    conversation: str,
+    customer_thread: Thread | None,
+    agent: str = "",
+    agent_name: str = "",
+    delivery: str = "",
 ) -> dict[str, Any]:
-    """Message metadata on the escalation summary: any process can tell whose thread it is."""
-    return {
-        "event_type": METADATA_TYPE,
-        "event_payload": {
-            "conversation": conversation,
-            "customer_thread": customer_thread.key if customer_thread else "",
-            "agent": agent,
-            "agent_name": agent_name,
-        },
+    """Message metadata on the escalation summary: any process can tell whose thread it is, and a
+    retried delivery (`delivery` is its idempotency key) can tell it was already posted."""
+    payload = {
+        "conversation": conversation,
+        "customer_thread": customer_thread.key if customer_thread else "",
+        "agent": agent,
+        "agent_name": agent_name,
     }
+    if delivery:
+        payload["delivery"] = delivery
+    return {"event_type": METADATA_TYPE, "event_payload": payload}
 
 
 def actions(conversation: str, customer_thread: Thread | None, *, claimed: bool) -> dict[str, Any]:
@@ -62,7 +67,10 @@ def _clicked(body: dict[str, Any]) -> tuple[str, str, str, Thread | None, list[d
 
 
 def _without(blocks: list[dict[str, Any]], block_id: str) -> list[dict[str, Any]]:
-    return [b for b in blocks if b.get("block_id") not in (block_id, "escalation-state")]
+    """The summary's blocks without its buttons and state, leaving room to add both back within
+    Slack's 50-block limit (the last probe findings give way, never the reason at the top)."""
+    kept = [b for b in blocks if b.get("block_id") not in (block_id, "escalation-state")]
+    return kept[: BLOCKS_PER_MESSAGE - 2]
 
 
 async def on_claim(ch: SlackContext, body: dict[str, Any], ctx: Any) -> None:

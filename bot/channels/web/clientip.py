@@ -45,3 +45,19 @@ def client_ip(scope: Scope, trusted: Sequence[Network]) -> str:
             break
         current = parsed
     return str(current)
+
+
+def client_scheme(scope: Scope, trusted: Sequence[Network]) -> str:
+    """ "https" when the connection was TLS, or a trusted proxy says (X-Forwarded-Proto) it was."""
+    scheme = str(scope.get("scheme", "http"))
+    peer = scope.get("client")
+    current = _parse(peer[0]) if peer else None
+    if current is None or not any(current in net for net in trusted):
+        return scheme
+    for name, value in scope.get("headers", ()):
+        if name == b"x-forwarded-proto":
+            # The proxy next to us wrote the last value; a proxy that overwrites writes the only one.
+            forwarded = value.decode("latin-1").split(",")[-1].strip().lower()
+            if forwarded in ("http", "https"):
+                scheme = forwarded
+    return scheme

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from bot.channels.web.clientip import client_ip
+from bot.channels.web.auththrottle import AuthThrottle
+from bot.channels.web.clientip import client_ip, client_scheme
 from bot.channels.web.metrics import Metrics
 from bot.channels.web.ratelimit import Limiter, RateLimits
 from bot.continuity.service import Continuity
@@ -32,6 +33,8 @@ class WebContext:
     continuity: Continuity | None = None  # contact e-mail, resume links, mail in and out
     # Open event streams per conversation in this process: a customer with none has left the page.
     present: dict[str, int] = field(default_factory=dict)
+    # Wrong admin tokens and agent keys, for every route that checks one (shared: one global budget).
+    auth: AuthThrottle = field(default_factory=AuthThrottle)
 
     def __post_init__(self) -> None:
         self.per_ip = Limiter(self.limits.ip_requests)
@@ -47,6 +50,9 @@ class WebContext:
 
     def ip(self, request: Request) -> str:
         return client_ip(request.scope, self.settings.trusted_proxies)
+
+    def scheme(self, request: Request) -> str:
+        return client_scheme(request.scope, self.settings.trusted_proxies)
 
 
 def context(request: Request) -> WebContext:

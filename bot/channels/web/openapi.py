@@ -44,6 +44,9 @@ _AGENT_ERRORS = {
     "401": _err("Missing or wrong agent API key."),
     "403": _err("The agent API is turned off (SUPPORTBOT_AGENT_API_KEY unset)."),
     "404": _err("No such conversation."),
+    "429": _err(
+        "Too many wrong keys from this address (or from everyone lately); not checked until then.", _RETRY
+    ),
 }
 _TURN = {"$ref": "#/components/schemas/Turn"}
 
@@ -232,6 +235,9 @@ def document(version: str) -> dict[str, Any]:
                         "200": _json(_TURN, "The bot's answer: this turn's messages."),
                         **_TOKEN_ERRORS,
                         "409": _err("Another message was handled at the same moment; send again."),
+                        "422": _err(
+                            "The Idempotency-Key was used before with a different message; use a new key."
+                        ),
                         **_COMMON,
                     },
                 }

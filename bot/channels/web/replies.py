@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.errors import Conflict, FlowNotFound, InputError, NotFound, StorageError
+from bot.errors import Conflict, FlowNotFound, InputError, KeyReused, NotFound, StorageError
 
 log = logging.getLogger("bot.channels.web")
 
@@ -46,6 +47,15 @@ def error(status: int, message: str, headers: Mapping[str, str] | None = None) -
     )
 
 
+def too_many_guesses(what: str, wait: float) -> JSONResponse:
+    seconds = str(max(1, math.ceil(wait)))
+    return error(
+        429,
+        f"Too many wrong {what} from your address (or from everyone lately); wait {seconds} s and try again.",
+        {"Retry-After": seconds},
+    )
+
+
 def not_found() -> JSONResponse:
     # One answer for "no such conversation" and "wrong token", so ids can't be probed.
     return error(404, "No conversation with that id and token.")
@@ -61,6 +71,8 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def on_bot_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, KeyReused):
+        return error(422, str(exc))
     if isinstance(exc, InputError):
         return error(400, str(exc))
     if isinstance(exc, FlowNotFound):

@@ -7,15 +7,33 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import Request
 
 from bot import bootstrap
+from bot.channels.chatwoot.wiring import chatwoot_mount
 from bot.channels.slack.wiring import slack_mount
 from bot.channels.web.admin.wiring import admin_mount
 from bot.channels.web.app import create_app
-from bot.channels.web.ratelimit import RateLimits
+from bot.channels.web.clientip import client_ip
+from bot.channels.web.ratelimit import Limiter, Rate, RateLimits
 from bot.continuity.service import Continuity, MailSettings
 from bot.engine.watch import flows_health, watch_flows
 from bot.settings import Settings
+
+# Requests to /slack/events from one address: Slack's senders share it, and a busy workspace sends a
+# few events a second; anyone else is refused before a signature is computed over their body.
+SLACK_EVENTS = Rate(burst=100, per_second=20)
+
+
+def slack_throttle(settings: Settings, rate: Rate = SLACK_EVENTS) -> Callable[[Request], tuple[str, float]]:
+    """The per-address limit the Slack events route applies first: (address, seconds to wait)."""
+    limiter = Limiter(rate)
+
+    def throttle(request: Request) -> tuple[str, float]:
+        address = client_ip(request.scope, settings.trusted_proxies)
+        return address, limiter.hit(address)
+
+    return throttle
 
 
 async def build_app(settings: Settings, limits: RateLimits | None = None, **overrides: Any) -> Starlette:
@@ -28,7 +46,9 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
     # With SQLite there is usually one process, so it delivers escalations itself.
     if settings.database_url.startswith("sqlite"):
         background.append(parts.delivery_loop)
-    slack = slack_mount(parts, settings)  # empty unless Slack is configured (SLACK_* settings)
+    # Each mount is empty unless its channel is configured (SLACK_*, CHATWOOT_* settings).
+    slack = slack_mount(parts, settings, slack_throttle(settings))
+    chatwoot = chatwoot_mount(parts.service, settings)
     admin = admin_mount(parts, settings)
     mail = MailSettings(
         smtp_url=settings.smtp_url,
@@ -45,7 +65,7 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
         details=functools.partial(flows_health, parts.registry),
         backlog=parts.outbox_backlog,
         background=[*background, *slack.background, *admin.background],
-        on_close=[*slack.on_close, parts.close],
-        routes=[*slack.routes, *admin.routes],
+        on_close=[*slack.on_close, *chatwoot.on_close, parts.close],
+        routes=[*slack.routes, *chatwoot.routes, *admin.routes],
         continuity_service=Continuity(parts.service, mail),
     )

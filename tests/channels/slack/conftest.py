@@ -11,6 +11,7 @@ import pytest
 from bot.bootstrap import build
 from bot.channels.slack import SlackChannel, slack_routes
 from bot.channels.web import create_app
+from bot.channels.web.wiring import slack_throttle
 from bot.engine.probing import FixtureProbes
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.support.slack import PROBES, SlackSim, SlackWorld, slack_settings
@@ -32,7 +33,13 @@ async def slack(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterator[Slack
     probes = FixtureProbes(PROBES)
     parts = await build(settings, probes=probes)
     channel = SlackChannel(parts.service, settings)
-    app = create_app(settings, parts.service, routes=slack_routes(channel.app))
+    app = create_app(
+        settings,
+        parts.service,
+        routes=slack_routes(
+            channel.app, signing_secret=settings.slack_signing_secret, throttle=slack_throttle(settings)
+        ),
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         try:

@@ -106,3 +106,15 @@ async def test_a_probe_step_is_acked_at_once_and_its_result_posted_by_update(sla
     # The banner is evidence, shown in a context block and escaped.
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text
     assert "telnet example.com 25" in shown(after)
+
+
+async def test_a_typed_answer_takes_the_place_of_the_questions_buttons(slack: SlackWorld) -> None:
+    ts = (await slack.sim.dm("hi"))["event"]["ts"]
+    question = await next_reply(slack, DM, ts, 1)
+    assert buttons(question)
+    await slack.sim.reply(DM, ts, "It keeps telling me my password is wrong")
+    answer = await next_reply(slack, DM, ts, 2)
+    retired = slack.fake.messages[(DM, question.ts)]
+    assert buttons(retired) == {}  # an old button can no longer answer a question we have left
+    assert "It keeps telling me my password is wrong" in shown(retired)
+    assert "Email Accounts" in shown(answer) and buttons(answer)  # the new question keeps its own

@@ -185,3 +185,59 @@ async def test_slack_refusals_become_delivery_errors(fake_slack: FakeSlackAPI) -
             packet, "k"
         )
     assert refused.value.permanent
+
+
+def packet(transcript: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "conversation": "c_retry",
+        "reason": "Port 587 is closed",
+        "channel": "web",
+        "customer": {"name": "Jo"},
+        "flow": {"id": "cant-send-email", "version": "1", "title": "I can't send emails"},
+        "transcript": transcript,
+    }
+
+
+async def test_a_delivery_retried_after_slack_accepted_it_posts_once(fake_slack: FakeSlackAPI) -> None:
+    sink = SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url), ESCALATIONS)
+    story = packet([{"role": "user", "text": "my mail times out"}, {"role": "bot", "text": "Checking…"}])
+    await sink.deliver(story, "esc-7-slack")
+    [summary] = [m for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts]
+    # The worker died after Slack took the summary, before the transcript: the retry adds only that.
+    [transcript] = fake_slack.thread(ESCALATIONS, summary.ts)[1:]
+    del fake_slack.messages[(ESCALATIONS, transcript.ts)]
+    await sink.deliver(story, "esc-7-slack")
+    await sink.deliver(story, "esc-7-slack")  # and once everything is there, a retry adds nothing
+    assert [m.ts for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts] == [summary.ts]
+    assert len(fake_slack.thread(ESCALATIONS, summary.ts)) == 2
+    # Another escalation (another key) is posted as usual.
+    await sink.deliver(story, "esc-8-slack")
+    assert len([m for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts]) == 2
+
+
+async def test_long_transcript_lines_are_cut_with_an_ellipsis(fake_slack: FakeSlackAPI) -> None:
+    sink = SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url), ESCALATIONS)
+    await sink.deliver(packet([{"role": "user", "text": "x" * 4000}]), "esc-9-slack")
+    [summary] = [m for m in fake_slack.in_channel(ESCALATIONS) if not m.thread_ts]
+    [transcript] = fake_slack.thread(ESCALATIONS, summary.ts)[1:]
+    [block] = transcript.blocks or []
+    assert len(block["text"]["text"]) == 3000 and block["text"]["text"].endswith("x…")
+
+
+async def test_a_claimed_escalation_with_many_findings_stays_within_slacks_block_limit(
+    slack: SlackWorld,
+) -> None:
+    conversation, _auth = await widget_conversation(slack)
+    findings = [{"id": f"check_{i}", "status": "fail", "summary": f"finding {i}"} for i in range(80)]
+    story = {**packet([{"role": "user", "text": "human"}]), "conversation": conversation, "probes": findings}
+    sink = SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=slack.fake.url), ESCALATIONS)
+    await sink.deliver(story, "esc-50-slack")
+    [summary] = [m for m in slack.fake.in_channel(ESCALATIONS) if not m.thread_ts]
+    assert len(summary.blocks or ()) == 50 and "escalation:claim" in buttons(summary)
+    await slack.sim.click(summary, "escalation:claim", user=AGENT)
+    claimed = await slack.fake.wait_for(
+        lambda: "Claimed by" in shown(m := slack.fake.messages[(ESCALATIONS, summary.ts)]) and m
+    )
+    await slack.channel.idle()
+    assert len(claimed.blocks or ()) <= 50 and set(buttons(claimed)) == {"escalation:hand_back"}
+    assert "Escalation:" in shown(claimed)  # the reason at the top stayed; the last findings gave way

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -10,8 +11,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.web.wiring import SLACK_EVENTS
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.support.slack import DM, SlackWorld, bot_replies, fixture, next_reply
+
+PER_ADDRESS_BURST = int(SLACK_EVENTS.burst)
 
 
 async def test_url_verification_answers_the_challenge(slack: SlackWorld) -> None:
@@ -108,3 +112,51 @@ async def test_the_fake_answers_like_slack(fake_slack: FakeSlackAPI) -> None:
     bad = AsyncWebClient(token="xoxb-wrong", base_url=fake_slack.url)
     with pytest.raises(SlackApiError, match="invalid_auth"):
         await bad.auth_test()
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "1e9", "-5", "17e8", "0x65", "9" * 40, ""])
+async def test_a_malformed_timestamp_is_a_400_that_says_what_is_wrong(
+    slack: SlackWorld, timestamp: str
+) -> None:
+    from tests.fakes.slack_api import signed_headers
+
+    body = json.dumps(slack.sim.event("event_message_im", text="hi"))
+    headers = {**signed_headers(body), "X-Slack-Request-Timestamp": timestamp}
+    response = await slack.http.post("/slack/events", content=body, headers=headers)
+    assert response.status_code in (400, 401)
+    if timestamp:
+        assert response.status_code == 400 and "Unix time in whole seconds" in response.json()["message"]
+    await slack.channel.idle()
+    assert slack.fake.calls_to("chat.postMessage") == []
+
+
+async def test_refused_requests_are_logged_at_debug_without_their_body(
+    slack: SlackWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = json.dumps({"junk": "x" * 60_000})
+    for _ in range(3):
+        response = await slack.http.post(
+            "/slack/events", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 401
+        forged = await slack.sim.send(slack.sim.event("event_message_im", text="hi"), secret="forged-secret")
+        assert forged.status_code == 401
+    # The server's records (the test's own HTTP client logs its requests at INFO).
+    ours = [r for r in caplog.records if not r.name.startswith("httpx")]
+    above_debug = [r for r in ours if r.levelno > logging.DEBUG]
+    assert above_debug == [], [r.getMessage()[:200] for r in above_debug]
+    assert all("x" * 100 not in r.getMessage() for r in ours)
+    assert any("refused a request" in r.getMessage() for r in ours)
+
+
+async def test_one_address_is_limited_before_signatures_are_checked(slack: SlackWorld) -> None:
+    answers: list[int] = []
+    # The bucket refills while the requests go out, so a few more than the burst get through.
+    while 429 not in answers and len(answers) < 20 * PER_ADDRESS_BURST:
+        response = await slack.http.post(
+            "/slack/events", content=b"{}", headers={"Content-Type": "application/json"}
+        )
+        answers.append(response.status_code)
+    assert answers[:PER_ADDRESS_BURST] == [401] * PER_ADDRESS_BURST
+    assert answers[-1] == 429 and int(response.headers["Retry-After"]) >= 1

@@ -151,3 +151,20 @@ def test_session_cookie_expires_and_resists_tampering() -> None:
     assert signer.read("garbage", now=1001.0) is None
     assert Signer("other").read(cookie, now=1001.0) is None
     assert signer.token_ok(ADMIN_TOKEN) and not signer.token_ok(ADMIN_TOKEN[:-1])
+
+
+async def test_out_of_range_numbers_in_the_query_are_400s_that_say_so(site: tuple[str, str]) -> None:
+    url, _ = site
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers) as client:
+        for query in ("page=1" + "0" * 30, "page=0", "page=-1", "page=abc", "page=" + "9" * 5000, "page=1e3"):
+            response = await client.get(f"/admin/conversations?{query}")
+            assert response.status_code == 400, query
+            assert "must be a whole number from 1 to" in response.text, query
+        for query in ("top=" + "9" * 40, "top=x"):
+            response = await client.get(f"/admin/missed?{query}")
+            assert response.status_code == 400 and "top=" in response.text, query
+        assert (await client.get("/admin/conversations?page=2")).status_code == 200
+        assert (
+            await client.get("/admin/conversations?page=999999")
+        ).status_code == 200  # past the end: empty

@@ -345,3 +345,34 @@ def test_client_ip_walks_forwarded_for_through_trusted_proxies_only() -> None:
     assert client_ip(scope("10.0.0.2", "not-an-ip"), proxies) == "10.0.0.2"
     assert client_ip(scope("10.0.0.2", "198.51.100.9"), ()) == "10.0.0.2"
     assert client_ip(scope("10.0.0.2", "[2001:db8::5]:443"), proxies) == "2001:db8::5"
+
+
+async def test_an_idempotency_key_reused_for_another_message_is_a_422(
+    make_app: Callable[..., Awaitable[Starlette]],
+) -> None:
+    app = await make_app()
+    async with client(app) as c:
+        cid, auth, _ = await start(c)
+        url = f"/api/conversations/{cid}/messages"
+        first = await c.post(
+            url, json={"text": "my mail bounces"}, headers={**auth, "Idempotency-Key": "k-1"}
+        )
+        assert first.status_code == 200
+        # The same request again (a client retrying): the same answer, nothing applied twice.
+        again = await c.post(
+            url, json={"text": "my mail bounces"}, headers={**auth, "Idempotency-Key": "k-1"}
+        )
+        assert again.status_code == 200 and again.json() == first.json()
+        # Another message under the same key is refused, and says why, instead of being dropped.
+        for other in ({"text": "it says 550 blocked"}, {"choice": "cannot_connect"}):
+            reused = await c.post(url, json=other, headers={**auth, "Idempotency-Key": "k-1"})
+            assert reused.status_code == 422
+            assert "already used for a different message" in reused.json()["message"]
+        fresh = await c.post(
+            url, json={"text": "it says 550 blocked"}, headers={**auth, "Idempotency-Key": "k-2"}
+        )
+        assert fresh.status_code == 200
+        said = [
+            m["text"] for m in (await c.get(f"/api/conversations/{cid}", headers=auth)).json()["messages"]
+        ]
+        assert said.count("my mail bounces") == 1 and said.count("it says 550 blocked") == 1

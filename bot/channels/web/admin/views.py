@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,15 @@ from bot.analytics.stats import STATUSES, Filters, compute, missed_messages
 from bot.channels.web.admin import queries
 from bot.channels.web.admin.diagram import SCALE, UNVISITED, drop_fill, funnel_svg
 from bot.channels.web.admin.session import COOKIE, LIFETIME, Session, Signer
+from bot.channels.web.context import context
+from bot.channels.web.replies import too_many_guesses
 from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound, InputError, NotFound
 from bot.escalation import outbox
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+MAX_PAGE = 1_000_000  # 50 million conversations: far beyond any list a person pages through
 MOST_MISSED = 100  # the most texts per question the missed-messages page lists (?top=)
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -66,12 +70,41 @@ class Admin:
     def session(self, request: Request) -> Session | None:
         return self.signer.read(request.cookies.get(COOKIE)) if self.signer else None
 
-    def bearer(self, request: Request) -> bool:
-        """Scripts may send the token itself instead of signing in (no cookie, so no CSRF to fear)."""
+    def bearer(self, request: Request) -> bool | None:
+        """Scripts may send the token itself instead of signing in (no cookie, so no CSRF to fear).
+
+        True for the right token, False for a wrong one (a guess), None when none was sent.
+        """
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        return bool(
-            self.signer and scheme.lower() == "bearer" and value and self.signer.token_ok(value.strip())
-        )
+        if not (self.signer and scheme.lower() == "bearer" and value.strip()):
+            return None
+        return self.signer.token_ok(value.strip())
+
+    def throttled(self, request: Request) -> Response | None:
+        """The 429 to send while this address (or everyone) must wait after wrong tokens."""
+        ctx = context(request)
+        wait = ctx.auth.wait(ctx.ip(request))
+        if not wait:
+            return None
+        seconds = str(max(1, math.ceil(wait)))
+        if request.method == "POST" and request.url.path.endswith("/login"):
+            response = self.render(
+                request,
+                "login.html",
+                status=429,
+                error=f"Too many wrong tokens; wait {seconds} s and try again.",
+                next="/admin/",
+            )
+            response.headers["Retry-After"] = seconds
+            return response
+        return too_many_guesses("admin tokens", wait)
+
+    def judged(self, request: Request, right: bool) -> None:
+        ctx = context(request)
+        if right:
+            ctx.auth.succeeded(ctx.ip(request))
+        else:
+            ctx.auth.failed(ctx.ip(request))
 
     def guard(self, handler: Handler, *, form: bool = False) -> Handler:
         """Refuse without a session (or bearer token); POSTs need the session's CSRF token too."""
@@ -79,8 +112,14 @@ class Admin:
         async def guarded(request: Request) -> Response:
             if self.signer is None:
                 return self.render(request, "off.html", status=404)
-            if self.bearer(request):
-                return await handler(request)
+            if request.headers.get("authorization"):
+                if (refused := self.throttled(request)) is not None:
+                    return refused
+                right = self.bearer(request)
+                if right is not None:
+                    self.judged(request, right)
+                if right:
+                    return await handler(request)
             session = self.session(request)
             if session is None:
                 if form:
@@ -118,9 +157,17 @@ class Admin:
     async def login(self, request: Request) -> Response:
         if self.signer is None:
             return self.render(request, "off.html", status=404)
+        if (refused := self.throttled(request)) is not None:
+            return refused  # before the form is read: a right token is not looked at either
         data = await request.form()
         target = _safe_next(str(data.get("next", "/admin/")))
-        if not _same_origin(request) or not self.signer.token_ok(str(data.get("token", ""))):
+        if not _same_origin(request):
+            return self.render(
+                request, "login.html", status=401, error="That token is not right.", next=target
+            )
+        right = self.signer.token_ok(str(data.get("token", "")))
+        self.judged(request, right)
+        if not right:
             return self.render(
                 request, "login.html", status=401, error="That token is not right.", next=target
             )
@@ -133,13 +180,21 @@ class Admin:
             path="/admin",
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            # Behind a TLS-terminating proxy the request reaches us over plain HTTP: believe its
+            # X-Forwarded-Proto when it is one of SUPPORTBOT_TRUSTED_PROXIES.
+            secure=context(request).scheme(request) == "https",
         )
         return response
 
     async def logout(self, request: Request) -> Response:
         response = RedirectResponse("/admin/login", status_code=303)
-        response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="strict")
+        response.delete_cookie(
+            COOKIE,
+            path="/admin",
+            httponly=True,
+            samesite="strict",
+            secure=context(request).scheme(request) == "https",
+        )
         return response
 
     # -- pages -----------------------------------------------------------------------------------
@@ -182,7 +237,7 @@ class Admin:
         q = request.query_params
         try:
             since = parse_when(q["since"]) if q.get("since") else None
-            top = min(MOST_MISSED, max(1, int(q.get("top") or TOP_MISSED)))
+            top = _whole(q.get("top"), "top", TOP_MISSED, MOST_MISSED)
         except (InputError, ValueError) as exc:
             return self.render(request, "error.html", status=400, message=str(exc))
         flow_id = q.get("flow") or None
@@ -215,7 +270,7 @@ class Admin:
         try:
             since = parse_when(q["since"]) if q.get("since") else None
             until = _end_of(q["until"]) if q.get("until") else None
-            number = max(1, int(q.get("page", "1") or 1))
+            number = _whole(q.get("page"), "page", 1, MAX_PAGE)
         except (InputError, ValueError) as exc:
             return self.render(request, "error.html", status=400, message=str(exc))
         filters = Filters(
@@ -295,6 +350,15 @@ def _same_origin(request: Request) -> bool:
     if origin is None or origin == "null":  # no evidence either way: the CSRF token and SameSite decide
         return True
     return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def _whole(value: str | None, name: str, default: int, most: int) -> int:
+    """A query parameter that must be a whole number from 1 to `most` (InputError saying so)."""
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit() and len(value) <= len(str(most)) and 1 <= int(value) <= most):
+        raise InputError(f"{name}={value[:20]!r} must be a whole number from 1 to {most}.")
+    return int(value)
 
 
 def _end_of(value: str) -> float:
