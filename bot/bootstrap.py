@@ -7,7 +7,6 @@ import contextlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.engine import Engine
@@ -45,8 +44,9 @@ class Parts:
     async def health(self) -> None:
         """Raises when the database can't answer; /healthz turns that into 503."""
         try:
-            async with self.db.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            # On the turns' own connection (pool): the one whose health decides whether customers are served.
+            async with self.service.driver.read() as session:
+                await session.one("SELECT 1")
         except Exception as exc:
             raise StorageError(f"database unavailable: {type(exc).__name__}") from exc
 
@@ -109,7 +109,7 @@ async def build(
     driver = open_driver(settings.database_url)
     bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url), driver) if is_postgres(db) else LocalBus()
     sinks = build_sinks(settings) if sinks is None else sinks
-    service = ConversationService(db, driver, engine, bus, sinks=list(sinks))
+    service = ConversationService(db, driver, engine, bus, sinks=list(sinks), hours=settings.office_hours)
     return Parts(settings, registry, engine, db, bus, service, sinks)
 
 

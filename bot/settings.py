@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.hours import OfficeHours, parse
 
 DEFAULT_DNSBL_ZONES = (
     "zen.spamhaus.org",
@@ -43,6 +44,7 @@ class Settings:
     mail_from: str | None = None  # From: of e-mails to customers
     reply_address: str | None = None  # customers' e-mailed replies: support+<conversation>.<tag>@…
     inbound_secret: str | None = None  # signs the inbound e-mail webhook and the reply addresses
+    office_hours: OfficeHours | None = None  # when people answer hand-overs; None: no hours promised
     agent_api_key: str | None = None
     admin_token: str | None = None
     idle_minutes: float = 30.0  # a conversation with no reply for this long is closed as abandoned
@@ -67,6 +69,7 @@ class Settings:
     chatwoot_bot_token: str | None = None
     chatwoot_account_id: int | None = None
     chatwoot_secret: str | None = None
+    redis_url: str | None = None  # rate limits shared by every process through Redis; else per process
 
     def escalation_sinks(self) -> tuple[str, ...]:
         """The names of the sinks these settings deliver hand-overs to, in bootstrap.build_sinks' order
@@ -111,6 +114,9 @@ class Settings:
             mail_from=_address("SUPPORTBOT_MAIL_FROM", opt("SUPPORTBOT_MAIL_FROM")),
             reply_address=_address("SUPPORTBOT_REPLY_ADDRESS", opt("SUPPORTBOT_REPLY_ADDRESS")),
             inbound_secret=opt("SUPPORTBOT_INBOUND_SECRET"),
+            office_hours=_office_hours(
+                opt("SUPPORTBOT_OFFICE_HOURS"), opt("SUPPORTBOT_TIMEZONE"), opt("SUPPORTBOT_REPLY_TIME")
+            ),
             agent_api_key=opt("SUPPORTBOT_AGENT_API_KEY"),
             admin_token=opt("SUPPORTBOT_ADMIN_TOKEN"),
             idle_minutes=_minutes("SUPPORTBOT_IDLE_MINUTES", opt("SUPPORTBOT_IDLE_MINUTES") or "30"),
@@ -140,7 +146,17 @@ class Settings:
                 e, ("freshdesk_domain", "FRESHDESK_DOMAIN"), ("freshdesk_api_key", "FRESHDESK_API_KEY")
             ),
             **_chatwoot(e),
+            redis_url=_redis_url(opt("REDIS_URL")),
         )
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"REDIS_URL={value!r}: use redis://host:port/db (rediss:// for TLS), or unset it to count "
+            "rate limits in each process"
+        )
+    return value
 
 
 def _database_url(value: str) -> str:
@@ -315,6 +331,17 @@ def _address(name: str, value: str | None) -> str | None:
     if value and (value.count("@") != 1 or " " in value or value.startswith("@") or value.endswith("@")):
         raise ConfigError(f"{name}={value!r} must be one e-mail address such as support@example.com")
     return value
+
+
+def _office_hours(spec: str | None, timezone: str | None, reply: str | None) -> OfficeHours | None:
+    if spec is None:
+        if timezone or reply:
+            raise ConfigError(
+                "SUPPORTBOT_TIMEZONE and SUPPORTBOT_REPLY_TIME need SUPPORTBOT_OFFICE_HOURS too, "
+                "e.g. SUPPORTBOT_OFFICE_HOURS='Mon-Fri 09:00-17:00'"
+            )
+        return None
+    return parse(spec, timezone, reply)
 
 
 def _split(value: str) -> list[str]:

@@ -16,15 +16,35 @@ def db() -> None:
 
 @db.command("upgrade")
 def upgrade_command() -> None:
-    """Create the tables, or bring them up to date."""
+    """Create the tables, or migrate them to the newest revision (a database made by an earlier
+    release is upgraded in place, never recreated)."""
     from bot.storage.database import open_engine, upgrade
+    from bot.storage.migrate import Migrated
 
-    async def run() -> int:
+    async def run() -> Migrated:
         engine = open_engine(Settings.from_env().database_url)
         try:
             return await upgrade(engine)
         finally:
             await engine.dispose()
 
-    version = asyncio.run(run())
-    click.echo(f"database schema is at version {version}")
+    click.echo(asyncio.run(run()).describe())
+
+
+@db.command("revision")
+@click.argument("message")
+def revision_command(message: str) -> None:
+    """Write a migration for what changed in bot/storage/schema.py (for developers: review it, then
+    commit it with the change). DATABASE_URL is migrated to the newest revision first and compared."""
+    from bot.storage.database import open_engine
+    from bot.storage.migrate import new_revision
+
+    async def run() -> list[str]:
+        engine = open_engine(Settings.from_env().database_url)
+        try:
+            return await new_revision(engine, message)
+        finally:
+            await engine.dispose()
+
+    for path in asyncio.run(run()):
+        click.echo(f"wrote {path}")

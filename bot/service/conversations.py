@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation
 from bot.errors import Duplicate
+from bot.hours import OfficeHours
 from bot.service.ports import Bus, Deps
 from bot.service.takeover import Takeover
 from bot.service.tokens import TokenCheck
@@ -26,10 +27,16 @@ class ConversationService(CustomerTurns, Takeover):
     """
 
     def __init__(
-        self, db: AsyncEngine, driver: Driver, engine: Engine, events: Bus, sinks: Sequence[str] = ()
+        self,
+        db: AsyncEngine,
+        driver: Driver,
+        engine: Engine,
+        events: Bus,
+        sinks: Sequence[str] = (),
+        hours: OfficeHours | None = None,
     ) -> None:
         self.db = db  # SQLAlchemy, for readers elsewhere (admin, analytics); turns go through `driver`
-        deps = Deps(driver, engine, events, list(sinks))
+        deps = Deps(driver, engine, events, list(sinks), hours=hours)
         CustomerTurns.__init__(self, deps, TokenCheck(driver))
         Takeover.__init__(self, deps)
 
@@ -44,6 +51,10 @@ class ConversationService(CustomerTurns, Takeover):
     @property
     def events(self) -> Bus:
         return self.deps.events
+
+    @property
+    def hours(self) -> OfficeHours | None:
+        return self.deps.hours
 
     @property
     def sinks(self) -> list[str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.engine.engine import Engine
+from bot.hours import OfficeHours
 from bot.service.locks import TurnLocks
 from bot.storage.driver import Driver
 
@@ -31,3 +33,5 @@ class Deps:
     events: Bus
     sinks: list[str] = field(default_factory=list)
     locks: TurnLocks = field(default_factory=TurnLocks)
+    hours: OfficeHours | None = None  # a hand-over says when a person answers
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

@@ -40,6 +40,7 @@ class _Pending:
     data: dict[str, Any]
     write: Callable[[Session], Awaitable[None]]
     publish: list[dict[str, Any]]
+    single: bool = False  # the writes are one store call, atomic by itself (Driver.single)
 
 
 class CustomerTurns:
@@ -62,8 +63,11 @@ class CustomerTurns:
         slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
         conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
         data = turn.to_json()
+        self._hours_notice(turn, data)
         try:
-            async with self.deps.driver.write() as s:
+            driver = self.deps.driver
+            # One statement on PostgreSQL unless the opening already hands over (then a transaction).
+            async with driver.write() if turn.escalated else driver.single() as s:
                 await store.insert_conversation(
                     s,
                     conversation_id=conversation_id,
@@ -76,9 +80,9 @@ class CustomerTurns:
                     customer=customer,
                     state=conv.dump(),
                     awaiting=data["awaiting"],
+                    messages=data["messages"],
+                    events=events.turn_events(conv, turn, conv.path, None, started=True),
                 )
-                await store.add_messages(s, conversation_id, data["messages"])
-                await store.add_events(s, events.turn_events(conv, turn, conv.path, None, started=True))
                 if turn.escalated:
                     await self._escalate(s, conv, turn, channel, customer)
         except Duplicate:
@@ -127,7 +131,8 @@ class CustomerTurns:
         if done is not None:
             return _replayed(done, incoming, idempotency_key)
         pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
-        async with self.deps.driver.write() as s:
+        driver = self.deps.driver
+        async with driver.single() if pending.single else driver.write() as s:
             await pending.write(s)
         for event in pending.publish:  # after the commit: nobody hears of a turn that was rolled back
             await self.deps.events.publish(conversation_id, event)
@@ -155,34 +160,39 @@ class CustomerTurns:
         entered_from, previous = len(conv.path), conv.status
         turn = await self.deps.engine.handle(conv, incoming, progress=report)
         data = turn.to_json()
+        self._hours_notice(turn, data)
         if hidden:
             data["messages"].insert(0, {"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
 
         async def write(s: Session) -> None:
-            await store.save(
+            user = [turn.user_message.to_json()] if turn.user_message else []
+            # The idle sweep had closed it as abandoned and the customer came back: count that.
+            before = conv.path[entered_from - 1 : entered_from]
+            came_back = events.resumed(conv, before) if row.status == "abandoned" else []
+            entered = conv.path[entered_from:]
+            await store.save_turn(
                 s,
                 row,
                 state=conv.dump(),
                 status=conv.status,
                 awaiting=data["awaiting"],
                 domain=_domain(conv),
-            )
-            user = [turn.user_message.to_json()] if turn.user_message else []
-            await store.add_messages(s, conversation_id, user + data["messages"])
-            # The idle sweep had closed it as abandoned and the customer came back: count that.
-            before = conv.path[entered_from - 1 : entered_from]
-            came_back = events.resumed(conv, before) if row.status == "abandoned" else []
-            entered = conv.path[entered_from:]
-            await store.add_events(
-                s, came_back + events.turn_events(conv, turn, entered, previous, incoming=incoming)
+                messages=user + data["messages"],
+                events=came_back + events.turn_events(conv, turn, entered, previous, incoming=incoming),
+                remember=(idempotency_key, _with_request(data, incoming)) if idempotency_key else None,
             )
             if turn.escalated:
                 await self._escalate(s, conv, turn, row.channel, row.customer)
-            if idempotency_key:
-                await store.remember_turn(s, conversation_id, idempotency_key, _with_request(data, incoming))
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
-        return _Pending(data, write, publish)
+        return _Pending(data, write, publish, single=not turn.escalated)
+
+    def _hours_notice(self, turn: Turn, data: dict[str, Any]) -> None:
+        """With office hours set, a hand-over says when a person will answer (stored with the turn)."""
+        hours = self.deps.hours
+        if turn.escalated and hours is not None:
+            text = hours.notice(self.deps.clock())
+            data["messages"].append({"role": "bot", "type": "text", "text": text})
 
     def _to_agent(
         self, row: store.Row, conv: Conversation, incoming: Incoming, key: str | None, hidden: bool
@@ -203,12 +213,17 @@ class CustomerTurns:
             data["messages"].append({"role": "bot", "type": "text", "text": PRIVACY_NOTICE})
 
         async def write(s: Session) -> None:
-            await store.save(s, row, state=conv.dump(), status=conv.status, awaiting=data["awaiting"])
-            await store.add_messages(s, conv.id, [message, *data["messages"]])
-            if key:
-                await store.remember_turn(s, conv.id, key, _with_request(data, incoming))
+            await store.save_turn(
+                s,
+                row,
+                state=conv.dump(),
+                status=conv.status,
+                awaiting=data["awaiting"],
+                messages=[message, *data["messages"]],
+                remember=(key, _with_request(data, incoming)) if key else None,
+            )
 
-        return _Pending(data, write, [{"type": "message", "message": message}])
+        return _Pending(data, write, [{"type": "message", "message": message}], single=True)
 
     async def _escalate(
         self, s: Session, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]

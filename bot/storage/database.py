@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.errors import ConfigError, StorageError
+from bot.errors import ConfigError
 from bot.storage import sqlite_inline
-from bot.storage.schema import SCHEMA_VERSION, metadata, schema_version
+from bot.storage.migrate import Migrated
+from bot.storage.migrate import upgrade as migrate
 
 
 def async_url(url: str) -> str:
@@ -32,11 +33,11 @@ def is_postgres(engine: AsyncEngine) -> bool:
 def open_engine(url: str) -> AsyncEngine:
     target = async_url(url)
     if target.startswith("sqlite"):
-        # One connection per process, run on the event loop (bot.storage.sqlite_inline): SQLite has
-        # one writer anyway, and tasks queueing for it in asyncio is far cheaper than a connection
-        # (a thread) per transaction racing for the write lock in SQLite's sleeping busy handler
-        # (seconds of tail latency under load). A checked-out connection is never shared, so
-        # transactions don't mix; other processes on the same file wait on BEGIN IMMEDIATE.
+        # One connection per process, run on the event loop (bot.storage.sqlite_inline), for the
+        # outbox, admin pages and analytics; turns use bot.storage.driver's own connection. Kept inline
+        # until those move onto the driver: through aiosqlite's thread every statement is a hop to the
+        # thread and back, and the delivery loop's poll (BEGIN IMMEDIATE) held the write lock across
+        # those hops while turns waited for it (SQLite fell from 59 to 52 messages/s in bench/http.py).
         engine = create_async_engine(
             target,
             async_creator=sqlite_inline.creator(make_url(target).database or ":memory:"),
@@ -80,27 +81,9 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-async def upgrade(engine: AsyncEngine) -> int:
-    """Create missing tables and record the schema version; safe to run on every deploy."""
-    try:
-        async with engine.begin() as conn:
-            if is_postgres(engine):
-                # Several processes may start at once; one creates the tables, the others wait.
-                await conn.execute(text("SELECT pg_advisory_xact_lock(7405)"))
-            await conn.run_sync(metadata.create_all)
-            current = (await conn.execute(select(schema_version.c.version))).scalar()
-            if current is None:
-                await conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
-            elif current > SCHEMA_VERSION:
-                raise StorageError(
-                    f"the database schema is version {current}, newer than this supportbot "
-                    f"({SCHEMA_VERSION}); upgrade supportbot"
-                )
-    except StorageError:
-        raise
-    except Exception as exc:
-        raise StorageError(f"cannot prepare the database: {exc}") from exc
-    return SCHEMA_VERSION
+async def upgrade(engine: AsyncEngine) -> Migrated:
+    """Create the tables or migrate them to the newest revision (Alembic); what it did."""
+    return await migrate(engine)
 
 
 def now() -> float:

@@ -46,6 +46,11 @@ class Driver(Protocol):
         """A session in one transaction: committed on leaving, rolled back on an error."""
         ...
 
+    def single(self) -> contextlib.AbstractAsyncContextManager[Session]:
+        """A session for writes made by one statement (atomic by itself): no BEGIN and COMMIT round
+        trips where a statement is its own transaction (PostgreSQL); a transaction where it is not."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -134,6 +139,9 @@ class SqliteDriver:
                 self.connection.execute("ROLLBACK")
                 raise
             self.connection.execute("COMMIT")
+
+    def single(self) -> contextlib.AbstractAsyncContextManager[Session]:
+        return self.write()  # store.save_turn runs several statements here: they need the transaction
 
     async def _begin(self) -> None:
         delay, waited = 0.0005, 0.0
@@ -252,6 +260,9 @@ class PostgresDriver:
 
     def write(self) -> contextlib.AbstractAsyncContextManager[Session]:
         return self._session(transaction=True)
+
+    def single(self) -> contextlib.AbstractAsyncContextManager[Session]:
+        return self._session(transaction=False)
 
     async def close(self) -> None:
         if self._pool is not None:

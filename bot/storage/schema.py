@@ -1,4 +1,4 @@
-"""The tables, in SQLAlchemy Core; `supportbot db upgrade` creates and migrates them."""
+"""The tables, in SQLAlchemy Core: what the migrations in bot/storage/migrations must build."""
 
 from __future__ import annotations
 
@@ -17,13 +17,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
 metadata = MetaData()
 
 # BigInteger ids autoincrement on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
 _Id = BigInteger().with_variant(Integer, "sqlite")
-
-schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
 
 conversations = Table(
     "conversations",

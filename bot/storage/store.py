@@ -98,24 +98,25 @@ async def insert_conversation(
     customer: dict[str, Any],
     state: bytes,
     awaiting: dict[str, Any] | None,
+    messages: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
 ) -> None:
-    t = now()
+    """A new conversation row with its opening transcript lines and events: one statement on PostgreSQL
+    (as store.save_turn), the three inserts in the caller's transaction elsewhere."""
+    row = (conversation_id, flow_id, flow_version, channel, thread_key, now())
+    rest = (status, token_hash(token), _json(customer), state, _json(awaiting))
+    if s.dialect == "postgresql":
+        await s.one(_START, *row, *rest, *_arrays(messages, events))
+        return
     await s.run(
         "INSERT INTO conversations (id, flow_id, flow_version, channel, thread_key, status, token_hash, "
         "customer, state, awaiting, lock_version, turns, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, $11, $11)",
-        conversation_id,
-        flow_id,
-        flow_version,
-        channel,
-        thread_key,
-        status,
-        token_hash(token),
-        _json(customer),
-        state,
-        _json(awaiting),
-        t,
+        "VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, 0, 0, $6, $6)",
+        *row,
+        *rest,
     )
+    await add_messages(s, conversation_id, messages)
+    await add_events(s, events)
 
 
 async def save(
@@ -152,6 +153,108 @@ async def save(
         raise Conflict(f"conversation {row.id} changed while this turn ran")
 
 
+async def save_turn(
+    s: Session,
+    row: Row,
+    *,
+    state: bytes,
+    status: str,
+    awaiting: dict[str, Any] | None,
+    domain: str | None = None,
+    messages: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
+    remember: tuple[str, dict[str, Any]] | None = None,
+) -> None:
+    """A turn's writes: the new state (only if nobody wrote since we read it, else Conflict), its
+    transcript lines and events, and the answer under its idempotency key (`remember`).
+
+    On PostgreSQL this is one statement, atomic by itself: one round trip instead of a transaction's
+    six (BEGIN, four writes, COMMIT), which were most of a turn's time in PostgreSQL (bench/README.md).
+    Elsewhere the same writes run one by one, in the caller's transaction."""
+    if s.dialect != "postgresql":
+        await save(s, row, state=state, status=status, awaiting=awaiting, domain=domain)
+        await add_messages(s, row.id, messages)
+        await add_events(s, events)
+        if remember is not None:
+            await remember_turn(s, row.id, remember[0], remember[1])
+        return
+    key, response = remember if remember is not None else (None, None)
+    found = await s.one(
+        _SAVE_TURN,
+        row.id,
+        row.lock_version,
+        state,
+        status,
+        _json(awaiting),
+        now(),
+        domain[:255] if domain else None,
+        *_arrays(messages, events),
+        key[:200] if key is not None else None,
+        _json(response),
+    )
+    if found is None or found[0] != 1:
+        raise Conflict(f"conversation {row.id} changed while this turn ran")
+
+
+def _rows_after(source: str, first: int) -> str:
+    """CTEs inserting a turn's transcript lines and events for the row `source` returned, from one array
+    per column ($first.. for lines, then events), in their order, stamped with $6."""
+    lines = ", ".join(f"${first + i}::text[]" for i in range(4))
+    happened = ", ".join(f"${first + 4 + i}::text[]" for i in range(5))
+    # Built once at import from this module's literals (table names, parameter numbers): nothing
+    # from outside reaches the SQL text.
+    return (
+        f" lines AS (INSERT INTO messages (conversation_id, role, type, text, payload, created_at)"  # noqa: S608
+        f" SELECT {source}.id, m.role, m.type, m.text, m.payload::json, $6"
+        f" FROM {source}, unnest({lines}) WITH ORDINALITY AS m(role, type, text, payload, n) ORDER BY m.n),"
+        f" happened AS (INSERT INTO events (conversation_id, flow_id, flow_version, kind, step, data, created_at)"
+        f" SELECT {source}.id, e.flow_id, e.flow_version, e.kind, e.step, e.data::json, $6"
+        f" FROM {source}, unnest({happened}) WITH ORDINALITY AS e(flow_id, flow_version, kind, step, data, n)"
+        " ORDER BY e.n)"
+    )
+
+
+def _arrays(messages: Sequence[dict[str, Any]], events: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    lines = [_message_row(m) for m in messages]
+    return [
+        *([line[i] for line in lines] for i in range(4)),
+        [e["flow_id"] for e in events],
+        [e["flow_version"] for e in events],
+        [e["kind"] for e in events],
+        [e["step"] for e in events],
+        [_json(e["data"]) for e in events],
+    ]
+
+
+# Data-modifying CTEs: the inserts happen only when the UPDATE found the row unchanged (`saved`), and
+# the whole statement is one transaction.
+_SAVE_TURN = (
+    "WITH saved AS ("  # noqa: S608 (literals only, as _rows_after)
+    " UPDATE conversations SET state = $3, status = $4, awaiting = $5::json, lock_version = $2 + 1,"
+    " updated_at = $6, turns = turns + 1, domain = COALESCE($7, domain)"
+    " WHERE id = $1 AND lock_version = $2 RETURNING id)," + _rows_after("saved", 8) + ", answered AS ("
+    " INSERT INTO turns (conversation_id, idempotency_key, response, created_at)"
+    " SELECT saved.id, $17::varchar, $18::json, $6 FROM saved WHERE $17::varchar IS NOT NULL)"
+    " SELECT count(*) FROM saved"
+)
+
+# A new conversation with its opening lines and events, as one statement.
+_START = (
+    "WITH started AS ("  # noqa: S608 (literals only, as _rows_after)
+    " INSERT INTO conversations (id, flow_id, flow_version, channel, thread_key, status, token_hash,"
+    " customer, state, awaiting, lock_version, turns, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $7, $8, $9::json, $10, $11::json, 0, 0, $6, $6) RETURNING id),"
+    + _rows_after("started", 12)
+    + " SELECT count(*) FROM started"
+)
+
+
+def _message_row(m: dict[str, Any]) -> tuple[str, str, str, str | None]:
+    """A transcript line's columns: role, type, text, and the rest as JSON."""
+    extra = {k: v for k, v in m.items() if k not in ("role", "type", "text")}
+    return m["role"], m.get("type", "text"), m.get("text", ""), _json(extra or None)
+
+
 async def add_messages(s: Session, conversation_id: str, items: Sequence[dict[str, Any]]) -> None:
     if not items:
         return
@@ -159,17 +262,7 @@ async def add_messages(s: Session, conversation_id: str, items: Sequence[dict[st
     await s.many(
         "INSERT INTO messages (conversation_id, role, type, text, payload, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            (
-                conversation_id,
-                m["role"],
-                m.get("type", "text"),
-                m.get("text", ""),
-                _json({k: v for k, v in m.items() if k not in ("role", "type", "text")} or None),
-                t,
-            )
-            for m in items
-        ],
+        [(conversation_id, *_message_row(m), t) for m in items],
     )
 
 

@@ -57,7 +57,10 @@ async def cross_site(make_app: Callable[..., Awaitable[Starlette]], **changes: A
     bot_url = f"http://{BOT}:{bot_sock.getsockname()[1]}"
 
     async def page(request: Request) -> HTMLResponse:
-        return HTMLResponse(SHOP_PAGE.format(bot=bot_url))
+        # ?lang=de: the same shop in another language (the widget follows the page's lang).
+        lang = request.query_params.get("lang", "en")
+        lang = lang if lang.isalpha() and len(lang) <= 3 else "en"
+        return HTMLResponse(SHOP_PAGE.format(bot=bot_url).replace('lang="en"', f'lang="{lang}"'))
 
     async with mail_receiver() as (smtp_url, inbox):
         settings: dict[str, Any] = {

@@ -64,8 +64,11 @@ async def serve(env: dict[str, str]) -> AsyncIterator[Served]:
         async with asyncio.timeout(30):
             while url is None:
                 line = (await proc.stdout.readline()).decode()
+                output.extend(line.encode())
                 if not line:
-                    raise AssertionError(f"supportbot serve exited with {await proc.wait()}")
+                    raise AssertionError(
+                        f"supportbot serve exited with {await proc.wait()}: {output.decode()}"
+                    )
                 if found := re.search(r"running on (http://127\.0\.0\.1:\d+)", line):
                     url = found.group(1)
         drain = asyncio.create_task(keep_reading())

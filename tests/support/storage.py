@@ -38,6 +38,7 @@ async def running_parts(
     *,
     probes: FixtureProbes | None = None,
     sinks: Mapping[str, Sink] | None = None,
+    migrate: bool = True,
     **changes: Any,
 ) -> AsyncIterator[Parts]:
     """bootstrap.build on `database_url` with fixture probes; closed on the way out."""
@@ -45,6 +46,7 @@ async def running_parts(
         settings_for(database_url, **changes),
         probes=probes or FixtureProbes(REFERENCE_PROBES),
         sinks=None if sinks is None else dict(sinks),
+        migrate=migrate,
     )
     try:
         yield parts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Route
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger("bot.channels.slack")
 # The web app's per-address limit for this route: (the client's address, seconds it must wait; 0 = go).
-Throttle = Callable[[Request], tuple[str, float]]
+Throttle = Callable[[Request], Awaitable[tuple[str, float]]]
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -37,7 +37,7 @@ def slack_routes(
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     async def slack_events(request: Request) -> Response:
-        address, wait = throttle(request) if throttle is not None else ("", 0.0)
+        address, wait = await throttle(request) if throttle is not None else ("", 0.0)
         if wait:
             log.debug("slack: too many requests from %s", address)
             seconds = str(max(1, math.ceil(wait)))

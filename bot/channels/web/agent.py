@@ -56,8 +56,13 @@ async def claim(request: Request) -> Response:
     if refused is not None:
         return refused
     body = parse_object(await request.body(), AGENT)
-    await context(request).service.claim(conversation_id, body["agent"])
-    return json_ok({"conversation": conversation_id, "status": "with_agent", "agent": body["agent"]})
+    ctx = context(request)
+    await ctx.service.claim(conversation_id, body["agent"])
+    # The agent learns at once whether a reply can also reach the customer by e-mail.
+    email = await ctx.continuity.contact(conversation_id) if ctx.continuity is not None else None
+    return json_ok(
+        {"conversation": conversation_id, "status": "with_agent", "agent": body["agent"], "email": email}
+    )
 
 
 async def message(request: Request) -> Response:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import agent, continuity, conversations, openapi_continuity
+from bot.channels.web.assets import Assets
 from bot.channels.web.context import WebContext, context
 from bot.channels.web.guards import BodyLimit, Cors, SecurityHeaders, origin_allowed
 from bot.channels.web.metrics import Metrics
@@ -51,7 +53,10 @@ async def healthz(request: Request) -> Response:
         except Exception as exc:
             log.warning("health check failed: %s", exc)
             return error(503, "The database did not answer.")
-    body: dict[str, object] = {"status": "ok"}
+    # Redis away is no reason to stop serving: the limits are counted per process meanwhile, said here.
+    body: dict[str, object] = {"status": "ok", "rate_limits": ctx.limiter.status()}
+    hours = ctx.settings.office_hours
+    body["office_hours"] = hours.to_json(datetime.now(UTC)) if hours is not None else None
     if ctx.details is not None:
         body.update(ctx.details())  # a refused flow file shows here; the old version keeps serving
         if not body.get("flows"):
@@ -66,24 +71,14 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    body, media_type = await context(request).metrics.render()
+    ctx = context(request)
+    ctx.metrics.observe_limiter(ctx.limiter.shared, ctx.limiter.failures)
+    body, media_type = await ctx.metrics.render()
     return Response(body, media_type=media_type)
 
 
 async def openapi(request: Request) -> Response:
     return JSONResponse(request.app.state.openapi)
-
-
-async def demo(request: Request) -> Response:
-    return FileResponse(STATIC / "demo.html", headers={"Cache-Control": "no-cache"})
-
-
-async def widget_js(request: Request) -> Response:
-    return FileResponse(
-        STATIC / "widget.js",
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
 
 
 async def widget_config(request: Request) -> Response:
@@ -98,6 +93,9 @@ async def widget_config(request: Request) -> Response:
         "allowed": allowed,
         "mail": ctx.continuity is not None and ctx.continuity.mailer is not None,
     }
+    hours = ctx.settings.office_hours
+    if hours is not None:
+        body["hours"] = hours.to_json(datetime.now(UTC))
     if not allowed:
         body["message"] = (
             f"supportbot: this page's origin {origin} may not embed the widget; add it to "
@@ -107,6 +105,10 @@ async def widget_config(request: Request) -> Response:
     return JSONResponse(
         body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store", "Vary": "Origin"}
     )
+
+
+async def _asset(assets: Assets, name: str, request: Request) -> Response:
+    return assets.response(request, name)
 
 
 def create_app(
@@ -133,6 +135,8 @@ def create_app(
         continuity=continuity_service,
     )
 
+    assets = Assets(STATIC)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(job(), name=f"supportbot-bg-{i}") for i, job in enumerate(background)]
@@ -145,7 +149,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            for close in on_close:
+            for close in (*on_close, ctx.limiter.close):
                 with contextlib.suppress(Exception):
                     await close()
             if ctx.continuity is not None:
@@ -155,10 +159,10 @@ def create_app(
         routes=[
             *conversations.routes,  # first: nearly every request is a customer's turn
             *continuity.routes,
-            Route("/", demo, methods=["GET", "HEAD"]),
-            Route("/widget.js", widget_js, methods=["GET", "HEAD"]),
+            Route("/", functools.partial(_asset, assets, "demo.html"), methods=["GET", "HEAD"]),
+            Route("/widget.js", functools.partial(_asset, assets, "widget.js"), methods=["GET", "HEAD"]),
             Route("/widget/config.json", widget_config, methods=["GET"]),
-            Mount("/widget", StaticFiles(directory=STATIC), name="widget"),
+            Mount("/widget", routes=[Route("/{name}", assets.serve, methods=["GET", "HEAD"])], name="widget"),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from bot.channels.web.auththrottle import AuthThrottle
 from bot.channels.web.clientip import client_ip, client_scheme
 from bot.channels.web.metrics import Metrics
-from bot.channels.web.ratelimit import Limiter, RateLimits
+from bot.channels.web.ratelimit import RateLimiter, RateLimits
 from bot.continuity.service import Continuity
 from bot.service import ConversationService
 from bot.settings import Settings
@@ -37,9 +37,7 @@ class WebContext:
     auth: AuthThrottle = field(default_factory=AuthThrottle)
 
     def __post_init__(self) -> None:
-        self.per_ip = Limiter(self.limits.ip_requests)
-        self.starts = Limiter(self.limits.ip_starts)
-        self.per_conversation = Limiter(self.limits.conversation_messages)
+        self.limiter = RateLimiter(self.limits, self.settings.redis_url)
 
     def here(self, conversation_id: str, delta: int) -> None:
         count = self.present.get(conversation_id, 0) + delta

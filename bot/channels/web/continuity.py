@@ -56,7 +56,7 @@ async def transcript_email(request: Request) -> Response:
 
 async def resume(request: Request) -> Response:
     ctx = context(request)
-    wait = ctx.per_ip.hit(ctx.ip(request))
+    wait = await ctx.limiter.hit("ip", ctx.ip(request))
     if wait:
         return error(429, "Too many requests from your address; try again shortly.", {"Retry-After": "5"})
     if (refused := json_type(request)) is not None:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from bot.channels.web import sse
 from bot.channels.web.context import CONVERSATION_ID, WebContext, bearer, context
 from bot.channels.web.inputs import MAX_NAME, MAX_TEXT, Field, parse_object
-from bot.channels.web.ratelimit import retry_after
+from bot.channels.web.ratelimit import Name, retry_after
 from bot.channels.web.replies import error, json_ok, not_found
 from bot.engine.model import Incoming
 
@@ -21,7 +21,7 @@ MESSAGE_FIELDS = {"text": Field(MAX_TEXT), "choice": Field(MAX_NAME)}
 CHANNEL = "web"
 
 
-def _limited(ctx: WebContext, name: str, wait: float) -> Response:
+def _limited(ctx: WebContext, name: Name, wait: float) -> Response:
     ctx.metrics.rejected.labels(name).inc()
     what = {
         "ip": "requests from your address",
@@ -45,7 +45,7 @@ def json_type(request: Request) -> Response | None:
 async def authorised(request: Request, ctx: WebContext) -> tuple[str, Response | None]:
     """The conversation id from the path, or the 429/401/404 response to send instead."""
     conversation_id = request.path_params["conversation_id"]
-    wait = ctx.per_ip.hit(ctx.ip(request))
+    wait = await ctx.limiter.hit("ip", ctx.ip(request))
     if wait:
         return conversation_id, _limited(ctx, "ip", wait)
     token = bearer(request)
@@ -65,8 +65,8 @@ async def authorised(request: Request, ctx: WebContext) -> tuple[str, Response |
 async def start(request: Request) -> Response:
     ctx = context(request)
     ip = ctx.ip(request)
-    for name, limiter in (("ip", ctx.per_ip), ("start", ctx.starts)):
-        wait = limiter.hit(ip)
+    for name in ("ip", "start"):
+        wait = await ctx.limiter.hit(name, ip)
         if wait:
             return _limited(ctx, name, wait)
     if (refused := json_type(request)) is not None:
@@ -90,7 +90,7 @@ async def message(request: Request) -> Response:
     conversation_id, refused = await authorised(request, ctx)
     if refused is not None:
         return refused
-    wait = ctx.per_conversation.hit(conversation_id)
+    wait = await ctx.limiter.hit("conversation", conversation_id)
     if wait:
         return _limited(ctx, "conversation", wait)
     if (refused := json_type(request)) is not None:

@@ -45,6 +45,16 @@ class Metrics:
         self.rejected = Counter(
             "supportbot_rate_limited", "Requests refused with 429.", ["limit"], registry=self.registry
         )
+        self.limits_shared = Gauge(
+            "supportbot_rate_limits_shared",
+            "1 while rate limits are counted in Redis for every process; 0 when counted in this one.",
+            registry=self.registry,
+        )
+        self.limit_store_failures = Gauge(
+            "supportbot_rate_limit_store_failures",
+            "Rate-limit checks that found Redis unavailable and fell back to this process.",
+            registry=self.registry,
+        )
         self.streams = Gauge(
             "supportbot_event_streams", "Open server-sent event streams.", registry=self.registry
         )
@@ -58,6 +68,10 @@ class Metrics:
                 self.probes.labels(str(probe.get("status", "unknown"))).inc()
         if turn.get("status") == "escalated" and before != "escalated":
             self.escalations.inc()
+
+    def observe_limiter(self, shared: bool, failures: int) -> None:
+        self.limits_shared.set(1 if shared else 0)
+        self.limit_store_failures.set(failures)
 
     async def render(self) -> tuple[bytes, str]:
         if self.backlog is not None:

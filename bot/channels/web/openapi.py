@@ -269,7 +269,10 @@ def document(version: str) -> dict[str, Any]:
                     "security": [{"agentKey": []}],
                     "requestBody": _agent_body({}, []),
                     "responses": {
-                        "200": _json({"type": "object"}, "Claimed."),
+                        "200": _json(
+                            {"type": "object"},
+                            "Claimed; `email` is the contact address the customer gave, or null.",
+                        ),
                         **_AGENT_ERRORS,
                         "400": _COMMON["400"],
                         "413": _COMMON["413"],
@@ -294,7 +297,10 @@ def document(version: str) -> dict[str, Any]:
             },
             "/api/agent/conversations/{conversation_id}/handback": {
                 "post": {
-                    "summary": "Give the conversation back to the bot (at a step, or the flow start)",
+                    "summary": (
+                        "Give the conversation back to the bot: at `step` when given, else at the last "
+                        "question the customer was on before the hand-over"
+                    ),
                     "parameters": [_CONV_ID],
                     "security": [{"agentKey": []}],
                     "requestBody": _agent_body({"step": {"type": "string", "maxLength": MAX_NAME}}, []),
@@ -308,9 +314,14 @@ def document(version: str) -> dict[str, Any]:
             },
             "/healthz": {
                 "get": {
-                    "summary": "Health: 200 when the database answers, else 503",
+                    "summary": "Health: 200 when the database answers, else 503; `rate_limits` says whether "
+                    "they are shared through Redis or counted in this process",
                     "responses": {
-                        "200": _json({"type": "object"}, "Healthy."),
+                        "200": _json(
+                            {"type": "object"},
+                            "Healthy. `office_hours` shows SUPPORTBOT_OFFICE_HOURS (hours, timezone, "
+                            "open_now, next_open, reply_minutes) or null when unset.",
+                        ),
                         "503": _err("The database did not answer."),
                     },
                 }

@@ -1,11 +1,22 @@
-"""Token-bucket rate limits kept in memory (per process), keyed by IP or conversation."""
+"""Request rate limits (the `limits` library): shared in Redis when REDIS_URL is set, else per process."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import logging
 import math
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any, Literal
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+
+log = logging.getLogger(__name__)
+Name = Literal["ip", "start", "conversation", "slack"]
 
 
 @dataclass(frozen=True)
@@ -15,6 +26,13 @@ class Rate:
     burst: float
     per_second: float
 
+    def item(self) -> RateLimitItem:
+        # `burst` requests in any window of burst/per_second seconds. The window slides (the counter of
+        # the window before is weighted by how much of it still overlaps), so the budget comes back
+        # gradually rather than all at once at a window's edge: a token bucket's burst and long-run rate.
+        window = max(1, round(self.burst / self.per_second)) if self.per_second > 0 else 86_400
+        return RateLimitItemPerSecond(max(1, int(self.burst)), window, namespace="supportbot")
+
 
 @dataclass(frozen=True)
 class RateLimits:
@@ -23,41 +41,124 @@ class RateLimits:
     ip_requests: Rate = Rate(burst=120, per_second=4)  # every API call from one address
     ip_starts: Rate = Rate(burst=20, per_second=0.2)  # new conversations from one address
     conversation_messages: Rate = Rate(burst=10, per_second=1)  # customer messages per conversation
+    # Requests to /slack/events from one address: Slack's senders share it, and a busy workspace sends
+    # a few events a second; anyone else is refused before a signature is computed over their body.
+    slack_events: Rate = Rate(burst=100, per_second=20)
 
 
-class Limiter:
-    """Buckets for one kind of key, least recently used first; full (idle) ones are forgotten."""
+def client_key(ip: str) -> str:
+    """The budget an address draws on: an IPv4 address, or the /64 of an IPv6 one.
 
-    def __init__(self, rate: Rate, max_keys: int = 100_000) -> None:
-        self.rate = rate
-        self.max_keys = max_keys
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        # After this long without a request a bucket has refilled completely, which is exactly what
-        # a new bucket looks like: keeping it would only cost memory (the soak showed steady growth).
-        self._idle = rate.burst / rate.per_second if rate.per_second > 0 else math.inf
+    One customer's network is given a whole /64 and can pick a new address in it for every request;
+    counted per address, that would be 2**64 budgets."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
-    def __len__(self) -> int:
-        return len(self._buckets)
 
-    def hit(self, key: str, now: float | None = None) -> float:
-        """Take one token for `key`: 0.0 when allowed, else the seconds until the next token."""
-        now = time.monotonic() if now is None else now
-        tokens, stamp = self._buckets.pop(key, (self.rate.burst, now))
-        tokens = min(self.rate.burst, tokens + (now - stamp) * self.rate.per_second)
-        if tokens >= 1:
-            self._buckets[key] = (tokens - 1, now)
-            wait = 0.0
-        else:
-            self._buckets[key] = (tokens, now)
-            wait = (1 - tokens) / self.rate.per_second if self.rate.per_second > 0 else 3600.0
-        while len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)
-        while self._buckets:
-            oldest_key = next(iter(self._buckets))
-            if now - self._buckets[oldest_key][1] < self._idle:
-                break
-            del self._buckets[oldest_key]
-        return wait
+def _redis_storage(url: str, timeout: float) -> RedisStorage:
+    scheme, _, rest = url.partition("://")
+    target = f"async+redis+unix://{rest}" if scheme == "unix" else f"async+{url}"
+    # Short timeouts: while Redis is away a request waits this long once, then counts in this process.
+    return RedisStorage(
+        target,
+        wrap_exceptions=True,
+        implementation="redispy",  # redis-py, Redis' own client
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+    )
+
+
+class RateLimiter:
+    """Counts requests against the budgets of RateLimits, one budget per address or conversation.
+
+    With REDIS_URL every process (and host) draws on the same budget. When Redis does not answer,
+    requests are counted in this process instead (each process then allows the whole rate), `status`
+    says so for /healthz and /metrics, and Redis is tried again every `retry_every` seconds."""
+
+    def __init__(
+        self,
+        limits: RateLimits,
+        redis_url: str | None = None,
+        *,
+        retry_every: float = 5.0,
+        timeout: float = 0.5,
+    ) -> None:
+        self.items: dict[Name, RateLimitItem] = {
+            "ip": limits.ip_requests.item(),
+            "start": limits.ip_starts.item(),
+            "conversation": limits.conversation_messages.item(),
+            "slack": limits.slack_events.item(),
+        }
+        self._memory = MemoryStorage()
+        self._local = SlidingWindowCounterRateLimiter(self._memory)
+        self._redis = _redis_storage(redis_url, timeout) if redis_url else None
+        self._shared = SlidingWindowCounterRateLimiter(self._redis) if self._redis is not None else None
+        self.retry_every = retry_every
+        self.error: str | None = None  # why Redis is not being used, while it isn't
+        self.failures = 0
+        self._retry_at = 0.0
+
+    @property
+    def shared(self) -> bool:
+        """True while the budgets are counted in Redis for every process."""
+        return self._shared is not None and self.error is None
+
+    def status(self) -> dict[str, Any]:
+        if self._shared is None:
+            return {"store": "memory", "shared": False}
+        report: dict[str, Any] = {"store": "redis", "shared": self.error is None}
+        if self.error is not None:
+            report["error"] = f"{self.error}; counting in this process until Redis answers"
+        return report
+
+    async def hit(self, name: Name, key: str) -> float:
+        """Count one request against `name`'s budget for `key`: 0.0 when allowed, else seconds to wait."""
+        item = self.items[name]
+        key = key if name == "conversation" else client_key(key)
+        if self._shared is not None and time.monotonic() >= self._retry_at:
+            if self.error is not None:
+                # One request tries Redis again; the others keep counting here meanwhile.
+                self._retry_at = time.monotonic() + self.retry_every
+            try:
+                wait = await _hit(self._shared, item, name, key)
+            except (StorageError, OSError, TimeoutError) as exc:
+                self._unavailable(exc)
+            else:
+                if self.error is not None:
+                    log.warning("Redis answers again: rate limits are shared by every process again")
+                    self.error, self._retry_at = None, 0.0
+                return wait
+        return await _hit(self._local, item, name, key)
+
+    def _unavailable(self, exc: BaseException) -> None:
+        self.failures += 1
+        cause = exc.storage_error if isinstance(exc, StorageError) else exc
+        reason = f"Redis did not answer ({type(cause).__name__}: {cause})"
+        if self.error is None:
+            log.warning("%s; rate limits are counted in this process until it does", reason)
+        self.error = reason
+        self._retry_at = time.monotonic() + self.retry_every
+
+    async def close(self) -> None:
+        timer = self._memory.timer
+        if timer is not None:
+            timer.cancel()
+            with contextlib.suppress(BaseException):
+                await timer
+
+
+async def _hit(limiter: SlidingWindowCounterRateLimiter, item: RateLimitItem, name: str, key: str) -> float:
+    if await limiter.hit(item, name, key):
+        return 0.0
+    reset_at, _ = await limiter.get_window_stats(item, name, key)
+    return max(reset_at - time.time(), 0.001)
 
 
 def retry_after(wait: float) -> str:

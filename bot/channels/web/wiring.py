@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,25 +15,26 @@ from bot.channels.slack.wiring import slack_mount
 from bot.channels.web.admin.wiring import admin_mount
 from bot.channels.web.app import create_app
 from bot.channels.web.clientip import client_ip
-from bot.channels.web.ratelimit import Limiter, Rate, RateLimits
+from bot.channels.web.ratelimit import RateLimiter, RateLimits
 from bot.continuity.service import Continuity, MailSettings
 from bot.engine.watch import flows_health, watch_flows
 from bot.settings import Settings
 
-# Requests to /slack/events from one address: Slack's senders share it, and a busy workspace sends a
-# few events a second; anyone else is refused before a signature is computed over their body.
-SLACK_EVENTS = Rate(burst=100, per_second=20)
 
+def slack_throttle(
+    settings: Settings, limits: RateLimits | None = None
+) -> tuple[Callable[[Request], Awaitable[tuple[str, float]]], RateLimiter]:
+    """The per-address limit the Slack events route applies first: (address, seconds to wait).
 
-def slack_throttle(settings: Settings, rate: Rate = SLACK_EVENTS) -> Callable[[Request], tuple[str, float]]:
-    """The per-address limit the Slack events route applies first: (address, seconds to wait)."""
-    limiter = Limiter(rate)
+    Counted like the API's limits (in Redis for every process when REDIS_URL is set); the limiter is
+    returned too, for the app to close."""
+    limiter = RateLimiter(limits or RateLimits(), settings.redis_url)
 
-    def throttle(request: Request) -> tuple[str, float]:
+    async def throttle(request: Request) -> tuple[str, float]:
         address = client_ip(request.scope, settings.trusted_proxies)
-        return address, limiter.hit(address)
+        return address, await limiter.hit("slack", address)
 
-    return throttle
+    return throttle, limiter
 
 
 async def build_app(settings: Settings, limits: RateLimits | None = None, **overrides: Any) -> Starlette:
@@ -47,7 +48,8 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
     if settings.database_url.startswith("sqlite"):
         background.append(parts.delivery_loop)
     # Each mount is empty unless its channel is configured (SLACK_*, CHATWOOT_* settings).
-    slack = slack_mount(parts, settings, slack_throttle(settings))
+    throttle, slack_limiter = slack_throttle(settings, limits)
+    slack = slack_mount(parts, settings, throttle)
     chatwoot = chatwoot_mount(parts.service, settings)
     admin = admin_mount(parts, settings)
     mail = MailSettings(
@@ -65,7 +67,7 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
         details=functools.partial(flows_health, parts.registry),
         backlog=parts.outbox_backlog,
         background=[*background, *slack.background, *admin.background],
-        on_close=[*slack.on_close, *chatwoot.on_close, parts.close],
+        on_close=[*slack.on_close, *chatwoot.on_close, slack_limiter.close, parts.close],
         routes=[*slack.routes, *chatwoot.routes, *admin.routes],
         continuity_service=Continuity(parts.service, mail),
     )

@@ -33,12 +33,11 @@ async def slack(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterator[Slack
     probes = FixtureProbes(PROBES)
     parts = await build(settings, probes=probes)
     channel = SlackChannel(parts.service, settings)
+    throttle, limiter = slack_throttle(settings)
     app = create_app(
         settings,
         parts.service,
-        routes=slack_routes(
-            channel.app, signing_secret=settings.slack_signing_secret, throttle=slack_throttle(settings)
-        ),
+        routes=slack_routes(channel.app, signing_secret=settings.slack_signing_secret, throttle=throttle),
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -46,4 +45,5 @@ async def slack(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterator[Slack
             yield SlackWorld(fake_slack, SlackSim(http), channel, parts, settings, probes, http)
         finally:
             await channel.aclose()
+            await limiter.close()
             await parts.close()

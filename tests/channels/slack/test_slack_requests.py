@@ -11,11 +11,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.web.wiring import SLACK_EVENTS
+from bot.channels.web.ratelimit import RateLimits
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.support.slack import DM, SlackWorld, bot_replies, fixture, next_reply
 
-PER_ADDRESS_BURST = int(SLACK_EVENTS.burst)
+PER_ADDRESS_BURST = int(RateLimits().slack_events.burst)
 
 
 async def test_url_verification_answers_the_challenge(slack: SlackWorld) -> None:

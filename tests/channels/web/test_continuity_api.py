@@ -12,7 +12,7 @@ import orjson
 from starlette.applications import Starlette
 
 from bot.continuity.service import Continuity
-from tests.support.web import client, start
+from tests.support.web import AGENT_KEY, client, start
 
 SECRET = "inbound-secret-for-tests"
 
@@ -107,3 +107,26 @@ async def test_healthz_is_not_ready_without_flows_and_names_the_variable(
         r = await c.get("/healthz")
         assert r.status_code == 503
         assert r.json()["status"] == "not_ready" and "SUPPORTBOT_FLOWS" in r.json()["reason"]
+
+
+async def test_admin_pages_and_the_agent_claim_show_the_contact_email(
+    make_app: Callable[..., Awaitable[Starlette]],
+) -> None:
+    admin = {"Authorization": "Bearer admin-token-for-contact"}
+    async with client(await make_app(admin_token="admin-token-for-contact")) as c:
+        cid, auth, _ = await start(c)
+        await c.post(f"/api/conversations/{cid}/messages", json={"choice": "human"}, headers=auth)
+        page = await c.get(f"/admin/conversations/{cid}", headers=admin)
+        assert "Contact e-mail" in page.text and "not given" in page.text
+        r = await c.post(f"/api/conversations/{cid}/contact", json={"email": "pat@example.com"}, headers=auth)
+        assert r.status_code == 200
+        page = await c.get(f"/admin/conversations/{cid}", headers=admin)
+        assert 'href="mailto:pat%40example.com"' in page.text and ">pat@example.com</a>" in page.text
+        listing = await c.get("/admin/conversations", headers=admin)
+        assert "<td>pat@example.com</td>" in listing.text
+        claimed = await c.post(
+            f"/api/agent/conversations/{cid}/claim",
+            json={"agent": "Sam"},
+            headers={"Authorization": f"Bearer {AGENT_KEY}"},
+        )
+        assert claimed.status_code == 200 and claimed.json()["email"] == "pat@example.com"

@@ -13,6 +13,22 @@ from bot.errors import NotFound
 from bot.storage import store
 from bot.storage.schema import conversations, escalations, events, messages
 
+# The list's columns; the customer JSON only for the contact e-mail it may hold.
+_LISTED = tuple(
+    getattr(conversations.c, name)
+    for name in (
+        "id",
+        "flow_id",
+        "channel",
+        "status",
+        "domain",
+        "turns",
+        "created_at",
+        "updated_at",
+        "customer",
+    )
+)
+
 
 async def page(
     engine: AsyncEngine, filters: Filters, limit: int = 50, offset: int = 0
@@ -23,14 +39,14 @@ async def page(
         total = int((await conn.execute(select(func.count()).where(filters.where()))).scalar() or 0)
         rows = (
             await conn.execute(
-                select(c.id, c.flow_id, c.channel, c.status, c.domain, c.turns, c.created_at, c.updated_at)
+                select(*_LISTED)
                 .where(filters.where())
                 .order_by(c.created_at.desc(), c.id)
                 .limit(limit)
                 .offset(offset)
             )
         ).all()
-    return total, [dict(r._mapping) for r in rows]
+    return total, [_with_contact(dict(r._mapping)) for r in rows]
 
 
 async def conversation(engine: AsyncEngine, conversation_id: str) -> dict[str, Any]:
@@ -49,6 +65,7 @@ async def conversation(engine: AsyncEngine, conversation_id: str) -> dict[str, A
                     c.agent,
                     c.turns,
                     c.state,
+                    c.customer,
                     c.created_at,
                     c.updated_at,
                 ).where(c.id == conversation_id)
@@ -84,7 +101,7 @@ async def conversation(engine: AsyncEngine, conversation_id: str) -> dict[str, A
             )
         ).all()
     transcript = [store.message_dict(*line) for line in lines]
-    info = dict(row._mapping)
+    info = _with_contact(dict(row._mapping))
     state = orjson.loads(info.pop("state"))
     info["step"] = state.get("step")
     info["path"] = state.get("path", [])
@@ -95,3 +112,12 @@ async def conversation(engine: AsyncEngine, conversation_id: str) -> dict[str, A
         "escalations": [dict(e._mapping) for e in escalated],
         "probes": [m["probe"] for m in transcript if isinstance(m.get("probe"), dict)],
     }
+
+
+def _with_contact(row: dict[str, Any]) -> dict[str, Any]:
+    """The contact e-mail the customer gave (at the hand-over), from the row's customer JSON."""
+    raw = row.pop("customer", None)
+    customer = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw
+    email = customer.get("email") if isinstance(customer, dict) else None
+    row["email"] = email if isinstance(email, str) else None
+    return row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import math
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -25,6 +26,7 @@ from bot.channels.web.replies import too_many_guesses
 from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound, InputError, NotFound
 from bot.escalation import outbox
+from bot.hours import OfficeHours
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -51,8 +53,15 @@ def _templates() -> Environment:
 class Admin:
     """Holds what the pages read; each public method is one route's endpoint."""
 
-    def __init__(self, db: AsyncEngine, registry: FlowRegistry, admin_token: str | None) -> None:
+    def __init__(
+        self,
+        db: AsyncEngine,
+        registry: FlowRegistry,
+        admin_token: str | None,
+        hours: OfficeHours | None = None,
+    ) -> None:
         self.db = db
+        self.hours = hours
         self.registry = registry
         self.signer = Signer(admin_token) if admin_token else None
         self.env = _templates()
@@ -221,6 +230,9 @@ class Admin:
             since=q.get("since", ""),
             scale=SCALE,
             unvisited=UNVISITED,
+            hours=self.hours.to_json(datetime.now(UTC)) if self.hours is not None else None,
+            hours_text=self.hours.describe() if self.hours is not None else None,
+            reply_text=self.hours.reply_text() if self.hours is not None else None,
         )
 
     async def stats_json(self, request: Request) -> Response:

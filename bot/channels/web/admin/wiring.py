@@ -30,4 +30,7 @@ def admin_mount(parts: Any, settings: Settings) -> AdminMount:
     async def idle_sweep() -> None:
         await sweep_forever(db, settings.idle_minutes)
 
-    return AdminMount(routes=admin_routes(db, registry, settings.admin_token), background=[idle_sweep])
+    return AdminMount(
+        routes=admin_routes(db, registry, settings.admin_token, settings.office_hours),
+        background=[idle_sweep],
+    )

@@ -37,7 +37,7 @@
   var menuItems = $("sb-menu-items");
 
   var conv = null; // {id, token, since, email, skipped}
-  var config = { mail: false };
+  var config = { mail: false, hours: null };
   var rendered = 0; // transcript messages already on screen
   var status = "active";
   var agentName = "";
@@ -259,6 +259,19 @@
     }
   }
 
+  // Outside office hours: when a person will be in, in the customer's own clock; "" when they are in.
+  function awayUntil() {
+    var opens = config.hours && Date.parse(config.hours.next_open);
+    if (!opens || opens <= Date.now()) {
+      return "";
+    }
+    try {
+      return new Date(opens).toLocaleString(lang, { weekday: "long", hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      return new Date(opens).toString().slice(0, 21);
+    }
+  }
+
   // The one line that always says where the conversation stands.
   function renderState() {
     var text;
@@ -266,9 +279,10 @@
       text = t("stateAgent", { agent: agentName || t("agent") });
     } else if (status === "escalated") {
       var since = clock(conv && conv.since ? conv.since : Date.now());
+      var away = awayUntil();
       text = conv && conv.email
-        ? t("stateWaitingMail", { time: since, email: conv.email })
-        : t("stateWaiting", { time: since });
+        ? t(away ? "stateAwayMail" : "stateWaitingMail", { time: since, email: conv.email, when: away })
+        : t(away ? "stateAway" : "stateWaiting", { time: since, when: away });
     } else if (ENDED[status]) {
       text = t("stateDone");
     } else {
@@ -354,7 +368,8 @@
   function renderContactForm() {
     var box = el("form", "contact");
     box.noValidate = true;
-    var label = el("label", "", t("contactAsk"));
+    var away = awayUntil();
+    var label = el("label", "", away ? t("contactAskAway", { when: away }) : t("contactAsk"));
     label.htmlFor = "sb-email";
     var field = el("input");
     field.id = "sb-email";
@@ -839,6 +854,7 @@
     })
     .then(function (data) {
       config.mail = !!(data && data.mail);
+      config.hours = data && data.hours && typeof data.hours.next_open === "string" ? data.hours : null;
     }, function () {
       /* no e-mail features then */
     })
