@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +17,9 @@ from bot.storage.driver import Driver
 class Bus(Protocol):
     """Live events of a conversation (agent replies, probe progress), across processes when shared."""
 
-    def subscribe(self, conversation_id: str) -> AsyncIterator[dict[str, Any]]: ...
+    def subscribe(
+        self, conversation_id: str, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[dict[str, Any]]: ...
 
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> None: ...
 

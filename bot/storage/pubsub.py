@@ -24,11 +24,17 @@ class LocalBus:
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
 
-    async def subscribe(self, conversation_id: str) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(
+        self, conversation_id: str, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The conversation's events as they are published; `ready` is set once nothing published from
+        then on can be missed (the generator only registers when it is first awaited)."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
         self._queues[conversation_id].add(queue)
         try:
             await self._ready()
+            if ready is not None:
+                ready.set()
             while True:
                 yield await queue.get()
         finally:

@@ -30,7 +30,7 @@ def test_the_stored_values_never_change() -> None:
         "abandoned",
         "resumed",
     ]
-    assert EventKind("step") is EventKind.STEP and EventKind.STEP == "step"
+    assert EventKind("step") is EventKind.STEP and EventKind.STEP.value == "step"
 
 
 async def test_service_and_sweep_record_only_kinds_of_the_vocabulary(tmp_path: Path) -> None:

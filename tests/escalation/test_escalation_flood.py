@@ -15,7 +15,7 @@ async def test_repeated_human_and_restart_add_to_the_one_escalation(database_url
     async with running_parts(database_url, escalation_webhook_url="http://127.0.0.1:9/hook") as parts:
         svc = parts.service
         cid = (await svc.start(None, "web", {"name": "Jo"})).conversation_id
-        assert (await svc.reply(cid, Incoming(text="human")))["status"] == "escalated"
+        assert (await svc.reply(cid, Incoming(text="human"))).status == "escalated"
         for n in range(5):
             await svc.reply(cid, Incoming(text="restart"))
             await svc.reply(cid, Incoming(text=f"still broken, attempt {n}"))

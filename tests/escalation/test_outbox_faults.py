@@ -93,7 +93,7 @@ async def test_every_escalation_arrives_once_in_effect_despite_kills_and_errors(
     refused = sum(1 for d in deliveries if d.status >= 300)
     print(
         f"\nseed={seed}: {len(deliveries)} requests, {refused} answered 500/429, {len(kills)} kills, "
-        f"{sum(duplicates.values())} duplicate deliveries (kill between send and mark): {sorted(duplicates)}"
+        f"{sum(duplicates.values())} duplicate deliveries (kill between send and mark): {sorted(map(str, duplicates))}"
     )
 
     assert set(counts) == expected and len(counts) == ESCALATIONS

@@ -6,7 +6,6 @@ import base64
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,10 +13,11 @@ from sqlalchemy import text
 
 from bot.analytics.export import records
 from bot.analytics.stats import Filters
+from bot.bootstrap import Parts
 from bot.channels.slack.sink import SlackSink
 from bot.engine.model import Incoming
 from bot.escalation.packet import render_html, render_markdown, render_text
-from bot.escalation.sinks import EmailSink, WebhookSink
+from bot.escalation.sinks import EmailSink, Sink, WebhookSink
 from bot.escalation.worker import deliver_due
 from bot.redaction import REDACTED, RedactingFilter, redact
 from bot.service import PRIVACY_NOTICE
@@ -129,7 +129,7 @@ def _sqlite_files(folder: Path) -> bytes:
     return b"".join(f.read_bytes() for f in files)
 
 
-async def _dump_database(parts: Any, database_url: str, tmp_path: Path) -> bytes:
+async def _dump_database(parts: Parts, database_url: str, tmp_path: Path) -> bytes:
     """Everything stored: the SQLite files byte for byte, or every PostgreSQL row as JSON."""
     if database_url.startswith("sqlite"):
         return _sqlite_files(tmp_path)
@@ -155,7 +155,7 @@ async def test_a_planted_canary_never_reaches_database_logs_packets_or_sinks(
     try:
         async with mail_receiver() as (smtp_url, inbox), fake_slack.running():
             with WebhookReceiver() as receiver:
-                sinks = {
+                sinks: dict[str, Sink] = {
                     "webhook": WebhookSink(receiver.url, SECRET),
                     "email": EmailSink(smtp_url, "support@example.com"),
                     "slack": SlackSink(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.url), ESCALATIONS),

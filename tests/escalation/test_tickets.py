@@ -34,11 +34,11 @@ from tests.support.storage import PYTHON, ROOT, child_env, running_parts
 FAST = Policy(max_attempts=5, base_delay=0.0)
 
 
-def zendesk_settings(url: str) -> dict[str, str]:
+def zendesk_settings(url: str) -> dict[str, Any]:
     return {"zendesk_subdomain": url, "zendesk_email": ZENDESK_EMAIL, "zendesk_api_token": ZENDESK_TOKEN}
 
 
-def freshdesk_settings(url: str) -> dict[str, str]:
+def freshdesk_settings(url: str) -> dict[str, Any]:
     return {"freshdesk_domain": url, "freshdesk_api_key": FRESHDESK_KEY}
 
 
@@ -234,7 +234,7 @@ async def test_worker_killed_after_the_post_succeeded_makes_no_second_ticket(
     database_url: str, helpdesk: FakeHelpdesk, held: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     zendesk = isinstance(helpdesk, FakeZendesk)
-    if zendesk and "key-expired" in request.node.callspec.id:
+    if isinstance(helpdesk, FakeZendesk) and "key-expired" in request.node.callspec.id:
         helpdesk.honour_idempotency_key = False
     config: dict[str, Any] = zendesk_settings(helpdesk.url) if zendesk else freshdesk_settings(helpdesk.url)
     env_names = {

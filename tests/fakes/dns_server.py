@@ -212,7 +212,7 @@ class FakeDNS:
             response.flags |= dns.flags.AA | dns.flags.TC
             return response.to_wire()
 
-    def _fill(self, response: dns.message.Message, name: str, rdtype: int) -> None:
+    def _fill(self, response: dns.message.Message, name: str, rdtype: dns.rdatatype.RdataType) -> None:
         owner = name
         for _ in range(8):  # follow in-zone CNAMEs as an authoritative server does
             node = self.zones.get(owner)

@@ -127,7 +127,7 @@ class SMTPServer:
         elif tls is not None:
             kwargs["tls_context"] = tls
 
-        class _SMTP(SMTP):  # type: ignore[misc]
+        class _SMTP(SMTP):
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
                 outer.connections += 1
                 super().connection_made(transport)
@@ -137,7 +137,7 @@ class SMTPServer:
                     await asyncio.sleep(outer.greeting_delay)
                 await super()._handle_client()
 
-        class _Controller(Controller):  # type: ignore[misc]
+        class _Controller(Controller):
             def factory(self) -> SMTP:
                 return _SMTP(self.handler, **self.SMTP_kwargs)
 
@@ -248,8 +248,10 @@ class ScriptedSMTP:
                 if index < len(self.greeting) - 1 and self.line_delay:
                     await asyncio.sleep(self.line_delay)
                 # Anything already buffered before the last line was written is the client talking early.
-                if index < len(self.greeting) - 1 and reader._buffer:
-                    self.early_talk += bytes(reader._buffer)
+                # StreamReader has no public peek: its private buffer shows it without consuming it.
+                buffered: bytearray = reader._buffer  # type: ignore[attr-defined]
+                if index < len(self.greeting) - 1 and buffered:
+                    self.early_talk += bytes(buffered)
             while True:
                 line = (await reader.readline()).decode(errors="replace").strip()
                 if not line:

@@ -12,7 +12,7 @@ from bot.cli import main
 from tests.support.flows import REPO
 
 GUIDE = (REPO / "flows" / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```yaml\n(.*?)```", GUIDE, re.DOTALL)
+BLOCKS: list[str] = re.findall(r"```yaml\n(.*?)```", GUIDE, re.DOTALL)
 
 
 def _block(starts: str) -> str:

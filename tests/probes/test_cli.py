@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from click.testing import CliRunner
@@ -38,7 +39,7 @@ def test_json_report(world: World) -> None:
     assert by_id["ip_blocklist"] == "fail" and by_id["smtp_587"] == "pass"
 
 
-def test_text_report_exits_zero_whatever_the_findings(make_world) -> None:  # type: ignore[no-untyped-def]
+def test_text_report_exits_zero_whatever_the_findings(make_world: Callable[..., World]) -> None:
     world = make_world(cert="expired")
     result = CliRunner().invoke(main, ["probe", DOMAIN], env=world.env())
     assert result.exit_code == 0

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.probes.dmarc_record import organisational_domain, parse
-from tests.probes.conftest import World
+from tests.support.probes import World
 
 RECORDS = {
     "parent.example": "v=DMARC1; p=reject; sp=none",

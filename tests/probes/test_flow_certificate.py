@@ -12,7 +12,7 @@ from bot.engine.engine import Engine
 from bot.engine.model import Incoming, Turn
 from bot.engine.registry import FlowRegistry
 from tests.fakes.smtp_servers import SMTPServer, TestPKI
-from tests.probes.conftest import DOMAIN, World
+from tests.support.probes import DOMAIN, World
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 

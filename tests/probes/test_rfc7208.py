@@ -122,7 +122,7 @@ def servers() -> Iterator[list[FakeDNS]]:
     try:
         for doc in _documents():
             zones, timeouts = _zone(doc["zonedata"])
-            server = FakeDNS(zones, jitter=0.004)  # type: ignore[arg-type]
+            server = FakeDNS(zones, jitter=0.004)
             for owner in timeouts:
                 node = zones.get(owner, {})
                 for rdtype in TYPES:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.probes.spf_syntax import SpfSyntaxError, parse_record
-from tests.probes.conftest import World
+from tests.support.probes import World
 
 CHAIN = {
     f"s{i}.chain.example": {"TXT": [f"v=spf1 include:s{i + 1}.chain.example -all"]} for i in range(1, 11)
@@ -68,7 +68,7 @@ MISTAKES = {
 def spf_world(make_world: Callable[..., World]) -> World:
     zones = dict(ZONES)
     for name, (record, _, _) in MISTAKES.items():
-        zones[f"{name}.example"] = {"TXT": list(record) if isinstance(record, tuple) else [record]}
+        zones[f"{name}.example"] = {"TXT": [record] if isinstance(record, str) else list(record)}
     valid = {
         "exp": "v=spf1 ip4:192.0.2.0/24 -all exp=explain.%{d}",
         "two-includes": "v=spf1 include:left.example include:right.example -all",

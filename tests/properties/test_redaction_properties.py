@@ -71,7 +71,7 @@ planted = st.one_of(
 )
 
 # What customers write around it: any text, but a gap (space or newline) on both sides, as in a sentence.
-filler = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=60)
+filler = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\0"), max_size=60)
 gap = st.sampled_from([" ", "\n", " \t", ", "])
 
 

@@ -11,7 +11,7 @@ from bot.storage import store
 from bot.storage.driver import Driver
 from tests.support.storage import running_parts
 
-LINES = [
+LINES: list[dict[str, Any]] = [
     {"role": "user", "type": "text", "text": "it bounces"},
     {
         "role": "bot",

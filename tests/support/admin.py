@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bot.analytics.abandon import sweep
 from bot.bootstrap import build
+from bot.channels.web.admin.session import COOKIE
 from bot.engine.model import Incoming
 from bot.escalation import outbox
 from bot.settings import Settings
@@ -91,3 +95,18 @@ async def seed_missed(settings: Settings) -> list[dict[str, Any]]:
         return items
     finally:
         await parts.close()
+
+
+async def sign_in(client: httpx.AsyncClient) -> str:
+    """Sign in through the form; returns the session's CSRF token as the pages show it."""
+    response = await client.post("/admin/login", data={"token": ADMIN_TOKEN, "next": "/admin/outbox"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin/outbox"
+    cookie = response.headers["set-cookie"]
+    assert f"{COOKIE}=" in cookie
+    for flag in ("HttpOnly", "SameSite=strict", "Path=/admin"):
+        assert flag.lower() in cookie.lower()
+    page = await client.get("/admin/outbox")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)

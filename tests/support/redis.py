@@ -82,7 +82,7 @@ async def private_redis(port: int) -> AsyncIterator[PrivateRedis]:
     )
     assert proc.stdout is not None
     log = bytearray()
-    drain: asyncio.Task[None] | None = None
+    drain: asyncio.Task[bytes] | None = None
     try:
         async with asyncio.timeout(10):
             while b"Ready to accept connections" not in log:

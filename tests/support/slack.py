@@ -4,21 +4,20 @@ test, and what the bot posted as Slack shows it."""
 from __future__ import annotations
 
 import copy
-import inspect
 import itertools
 import json
-import os
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 
+from bot.bootstrap import Parts
 from bot.channels.slack import SlackChannel
 from bot.engine.probing import FixtureProbes, ProbeResult
+from bot.escalation.worker import deliver_due
+from bot.service import ConversationService
 from bot.settings import Settings
 from tests.fakes.slack_api import (
     BOT_TOKEN,
@@ -170,14 +169,19 @@ PROBES = {
 
 @dataclass
 class SlackWorld:
+    """The real Bolt app inside the real web app, bootstrap's parts behind it, a fake Slack in front."""
+
     fake: FakeSlackAPI
     sim: SlackSim
     channel: SlackChannel
-    service: Any
-    parts: Any
+    parts: Parts
     settings: Settings
     probes: FixtureProbes
     http: httpx.AsyncClient
+
+    @property
+    def service(self) -> ConversationService:
+        return self.parts.service
 
 
 def slack_settings(tmp_path: Path, api_url: str, **changes: Any) -> Settings:
@@ -193,36 +197,9 @@ def slack_settings(tmp_path: Path, api_url: str, **changes: Any) -> Settings:
     return replace(base, **changes)
 
 
-async def build_parts(settings: Settings, probes: FixtureProbes) -> Any:
-    """bootstrap's real parts (service on SQLite in tmp_path) with fixture probes."""
-    try:
-        from bot import bootstrap
-    except ImportError:
-        local = os.environ.get("SUPPORTBOT_SLACK_DEV_SERVICE")  # a developer's stand-in, never in CI
-        if not local:
-            pytest.skip("bot.bootstrap (the service layer) is not in this tree yet")
-        sys.path.insert(0, local)
-        from slack_scratch_service import Svc  # type: ignore[import-not-found]
-
-        from bot.channels.slack.client import web_client
-        from bot.channels.slack.sink import SlackSink
-        from bot.engine.engine import Engine
-        from bot.engine.registry import FlowRegistry
-
-        sink = SlackSink(web_client(settings), str(settings.slack_escalation_channel))
-        return Svc(Engine(FlowRegistry.load_dir(settings.flows_dir), probes), [sink])
-    parts = bootstrap.build(settings, probes=probes)
-    return await parts if inspect.isawaitable(parts) else parts
-
-
 async def deliver_escalations(world: SlackWorld) -> None:
     """Run the outbox's delivery once, as the worker (or the web process on SQLite) would."""
-    db, sinks = getattr(world.parts, "db", None), getattr(world.parts, "sinks", None)
-    if db is None or sinks is None:
-        return  # a developer's stand-in service delivers as it escalates
-    from bot.escalation.worker import deliver_due
-
-    assert await deliver_due(db, sinks) >= 1
+    assert await deliver_due(world.parts.db, world.parts.sinks) >= 1
 
 
 # --- reading what the bot posted -------------------------------------------------------------------
@@ -234,7 +211,7 @@ def bot_replies(world: SlackWorld, channel: str, thread_ts: str) -> list[FakeMes
 
 async def next_reply(world: SlackWorld, channel: str, thread_ts: str, count: int) -> FakeMessage:
     """Wait for the bot's `count`-th message in the thread and return it."""
-    replies = await world.fake.wait_for(
+    replies: list[FakeMessage] = await world.fake.wait_for(
         lambda: (r := bot_replies(world, channel, thread_ts)) and len(r) >= count and r
     )
     await world.channel.idle()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from bot.bootstrap import Parts, build
 from bot.engine.probing import FixtureProbes, ProbeResult
 from bot.escalation.sinks import Sink
+from bot.service import Bus
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ async def running_parts(
     database_url: str,
     *,
     probes: FixtureProbes | None = None,
-    sinks: dict[str, Sink] | None = None,
+    sinks: Mapping[str, Sink] | None = None,
     migrate: bool = True,
     **changes: Any,
 ) -> AsyncIterator[Parts]:
@@ -44,7 +45,7 @@ async def running_parts(
     parts = await build(
         settings_for(database_url, **changes),
         probes=probes or FixtureProbes(REFERENCE_PROBES),
-        sinks=sinks,
+        sinks=None if sinks is None else dict(sinks),
         migrate=migrate,
     )
     try:
@@ -66,29 +67,25 @@ PYTHON = sys.executable
 
 
 class Subscriber:
-    """Collects a conversation's live events in a task, through the service's public subscribe()."""
+    """Collects a conversation's live events in a task, through the bus's public subscribe()."""
 
-    def __init__(self, events: Any, conversation_id: str) -> None:
+    def __init__(self, events: Bus, conversation_id: str) -> None:
         self.events = events
         self.conversation_id = conversation_id
         self.seen: list[dict[str, Any]] = []
         self._changed = asyncio.Condition()
+        self._listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Subscriber:
         self._task = asyncio.create_task(self._pump())
-        # subscribe() gives no "listening now" signal, so ping until the subscriber hears one.
+        waiting = asyncio.create_task(self._listening.wait())
         async with asyncio.timeout(20):
-            n = 0
-            while True:
-                n += 1
-                await self.events.publish(self.conversation_id, {"type": "ping", "n": n})
-                try:
-                    async with asyncio.timeout(0.2):
-                        await self.wait_for(lambda e: e.get("type") == "ping")
-                    break
-                except TimeoutError:
-                    continue
+            await asyncio.wait({waiting, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if self._task.done():
+            self._task.result()  # the subscription failed: say why
+            raise AssertionError("the subscription ended before it listened")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -98,7 +95,7 @@ class Subscriber:
             await self._task
 
     async def _pump(self) -> None:
-        async for event in self.events.subscribe(self.conversation_id):
+        async for event in self.events.subscribe(self.conversation_id, ready=self._listening):
             async with self._changed:
                 self.seen.append(event)
                 self._changed.notify_all()
@@ -110,10 +107,6 @@ class Subscriber:
                     if predicate(event):
                         return event
                 await self._changed.wait()
-
-    def real(self) -> list[dict[str, Any]]:
-        """The events the code under test published (without the readiness pings)."""
-        return [e for e in self.seen if e.get("type") != "ping"]
 
 
 async def supportbot_cli(database_url: str, *args: str) -> str:

@@ -1,4 +1,4 @@
-"""Helpers for the web channel tests: real uvicorn on loopback, the app with fixture probes."""
+"""Helpers for the web channel tests: real uvicorn on loopback, the app with fixture probes, an in-process client."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from bot.channels.web import wiring
 from bot.channels.web.ratelimit import RateLimits
 from bot.engine.probing import FixtureProbes, ProbeResult
 from bot.settings import Settings
@@ -99,15 +100,30 @@ def web_settings(tmp_path: Path, **changes: Any) -> Settings:
 
 async def build_app(settings: Settings, limits: RateLimits | None = None) -> Starlette:
     """The real app (bootstrap's service on SQLite in tmp_path) with fixture probes."""
-    try:
-        import bot.bootstrap  # noqa: F401
-    except ImportError:
-        pytest.skip("bot.bootstrap (the service layer) is not in this tree yet")
-    from bot.channels.web.wiring import build_app as real_app
-
-    return await real_app(settings, limits=limits, probes=fixture_probes())
+    return await wiring.build_app(settings, limits=limits, probes=fixture_probes())
 
 
 def chromium_path() -> str | None:
     path = os.environ.get("SUPPORTBOT_CHROMIUM", "/usr/bin/chromium")
     return path if Path(path).exists() else None
+
+
+# --- the API in-process ---------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def client(app: Starlette, ip: str = "198.51.100.1") -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client calling the app in-process, with the app's lifespan running around it."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 50000))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bot.test") as c,
+    ):
+        yield c
+
+
+async def start(c: httpx.AsyncClient) -> tuple[str, dict[str, str], dict[str, Any]]:
+    r = await c.post("/api/conversations", json={"flow": "cant-send-email"})
+    assert r.status_code == 201, r.text
+    data = r.json()
+    return data["conversation"], {"Authorization": f"Bearer {data['token']}"}, data

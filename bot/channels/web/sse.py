@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from bot.service import Bus
@@ -24,10 +24,11 @@ async def stream(
     conversation_id: str,
     stopping: asyncio.Event,
     keepalive: float = KEEPALIVE_SECONDS,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes]:
     """Yield SSE frames; a pump task feeds a queue so keep-alives never cancel the subscription."""
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=1000)
-    subscription = events.subscribe(conversation_id)
+    listening = asyncio.Event()
+    subscription = events.subscribe(conversation_id, ready=listening)
 
     async def pump() -> None:
         try:
@@ -39,6 +40,11 @@ async def stream(
     task = asyncio.create_task(pump())
     stop = asyncio.create_task(stopping.wait())
     try:
+        # ": connected" only once the subscription listens: a client may act on it without missing
+        # an event. A subscription that fails first ends the stream below (the pump queues None).
+        waiting = asyncio.create_task(listening.wait())
+        await asyncio.wait({waiting, task}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
         yield b"retry: 3000\n: connected\n\n"
         while True:
             getter = asyncio.create_task(queue.get())

@@ -45,9 +45,9 @@ async def test_a_whole_path_by_button_clicks(slack: SlackWorld) -> None:
     await slack.sim.click(fixed, yes)
     done = await next_reply(slack, GENERAL, ts, 3)
     assert "glad" in shown(done).lower()
-    transcript = await slack.service.transcript(
-        await slack.service.find_by_thread("slack", f"T0SUPPORT:{GENERAL}:{ts}")
-    )
+    conversation = await slack.service.find_by_thread("slack", f"T0SUPPORT:{GENERAL}:{ts}")
+    assert conversation is not None
+    transcript = await slack.service.transcript(conversation)
     assert transcript.status == "resolved"
 
 

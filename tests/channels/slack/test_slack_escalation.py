@@ -61,13 +61,15 @@ def escalation_thread(world: SlackWorld, summary: FakeMessage) -> str:
 async def collected(world: SlackWorld, conversation: str) -> AsyncIterator[list[dict[str, Any]]]:
     """The events a widget's stream would receive, collected in the background."""
     seen: list[dict[str, Any]] = []
+    listening = asyncio.Event()
 
     async def collect() -> None:
-        async for event in world.service.events.subscribe(conversation):
+        async for event in world.service.events.subscribe(conversation, ready=listening):
             seen.append(event)
 
     task = asyncio.create_task(collect())
-    await asyncio.sleep(0.05)  # let the subscription register before anything is published
+    async with asyncio.timeout(10):
+        await listening.wait()  # nothing published from here on is missed
     try:
         yield seen
     finally:

@@ -12,12 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.bootstrap import build
 from bot.channels.slack import SlackChannel
 from bot.channels.slack.socket import socket_mode_job
 from bot.engine.probing import FixtureProbes
 from tests.fakes.slack_api import APP_TOKEN, FakeMessage, FakeSlackAPI
 from tests.fakes.slack_socket import FakeSocketMode
-from tests.support.slack import CUSTOMER, DM, PROBES, SlackSim, build_parts, slack_settings
+from tests.support.slack import CUSTOMER, DM, PROBES, SlackSim, slack_settings
 
 
 @dataclass
@@ -46,7 +47,7 @@ async def socket_world(tmp_path: Path, fake_slack: FakeSlackAPI) -> AsyncIterato
         settings = slack_settings(
             tmp_path, fake_slack.url, slack_signing_secret=None, slack_app_token=APP_TOKEN
         )
-        parts = await build_parts(settings, FixtureProbes(PROBES))
+        parts = await build(settings, probes=FixtureProbes(PROBES))
         channel = SlackChannel(parts.service, settings)
         job = asyncio.create_task(socket_mode_job(channel.app, APP_TOKEN)())
         try:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.channels.slack.socket import socket_mode_handler
 from bot.channels.slack.wiring import slack_mount
+from bot.channels.web.wiring import build_app
+from bot.engine.probing import FixtureProbes
 from bot.errors import ConfigError
 from bot.settings import Settings
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.support.slack import FLOWS, slack_settings
+from tests.support.slack import FLOWS, PROBES, SlackSim, slack_settings
 
 
 def test_nothing_is_mounted_without_slack_settings() -> None:
@@ -37,11 +40,12 @@ async def test_socket_mode_is_built_when_an_app_token_is_set(tmp_path: Path) -> 
     )
     mount = slack_mount(object(), settings)
     assert mount.routes == [] and len(mount.background) == 1
-    handler = socket_mode_handler(mount.channel.app, "xapp-1-A0SUPBOT-123-abc")  # type: ignore[union-attr]
-    assert handler.app is mount.channel.app  # type: ignore[union-attr]
-    await handler.client.close()
+    assert mount.channel is not None
+    handler = socket_mode_handler(mount.channel.app, "xapp-1-A0SUPBOT-123-abc")
+    assert handler.app is mount.channel.app
+    await handler.client.close()  # type: ignore[no-untyped-call]  # slack_sdk leaves close() unannotated
     with pytest.raises(ConfigError, match="xapp-"):
-        socket_mode_handler(mount.channel.app, "xoxb-not-an-app-token")  # type: ignore[union-attr]
+        socket_mode_handler(mount.channel.app, "xoxb-not-an-app-token")
     for close in mount.on_close:
         await close()
 
@@ -49,13 +53,6 @@ async def test_socket_mode_is_built_when_an_app_token_is_set(tmp_path: Path) -> 
 async def test_serve_mounts_slack_events_when_the_signing_secret_is_set(
     tmp_path: Path, fake_slack: FakeSlackAPI
 ) -> None:
-    pytest.importorskip("bot.bootstrap", reason="the service layer is not in this tree yet")
-    import httpx
-
-    from bot.channels.web.wiring import build_app
-    from bot.engine.probing import FixtureProbes
-    from tests.support.slack import PROBES, SlackSim
-
     app = await build_app(slack_settings(tmp_path, fake_slack.url), probes=FixtureProbes(PROBES))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

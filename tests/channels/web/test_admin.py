@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.channels.web.admin.session import COOKIE, Signer
-from tests.support.admin import ADMIN_TOKEN, admin_settings, seed
+from tests.support.admin import ADMIN_TOKEN, admin_settings, seed, sign_in
 from tests.support.web import build_app, live_server
 
 PAGES = ["/admin/", "/admin/missed", "/admin/conversations", "/admin/outbox", "/admin/stats.json"]
@@ -22,21 +22,6 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
     hostile = await seed(settings, n=24)
     async with live_server(await build_app(settings)) as url:
         yield url, hostile
-
-
-async def sign_in(client: httpx.AsyncClient) -> str:
-    """Sign in through the form; returns the session's CSRF token as the pages show it."""
-    response = await client.post("/admin/login", data={"token": ADMIN_TOKEN, "next": "/admin/outbox"})
-    assert response.status_code == 303
-    assert response.headers["location"] == "/admin/outbox"
-    cookie = response.headers["set-cookie"]
-    assert f"{COOKIE}=" in cookie
-    for flag in ("HttpOnly", "SameSite=strict", "Path=/admin"):
-        assert flag.lower() in cookie.lower()
-    page = await client.get("/admin/outbox")
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
 
 
 async def test_refused_without_the_token(site: tuple[str, str]) -> None:

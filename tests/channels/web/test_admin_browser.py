@@ -7,11 +7,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import async_playwright
 
 from tests.support.admin import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed
 from tests.support.web import build_app, chromium_path, live_server
-
-playwright_api = pytest.importorskip("playwright.async_api")
 
 CHROMIUM = chromium_path()
 DOCS = Path(__file__).resolve().parents[3] / "docs"
@@ -23,7 +22,7 @@ pytestmark = [
 
 @contextlib.asynccontextmanager
 async def chromium() -> AsyncIterator[object]:
-    async with playwright_api.async_playwright() as p:
+    async with async_playwright() as p:
         browser = await p.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],

@@ -10,10 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 from markupsafe import escape
-from test_admin import sign_in
 
 from bot.engine.registry import FlowRegistry
-from tests.support.admin import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed
+from tests.support.admin import ADMIN_TOKEN, SCRIPT, admin_settings, seed, seed_missed, sign_in
 from tests.support.web import FLOWS, build_app, live_server
 
 FLOW = "cant-send-email"

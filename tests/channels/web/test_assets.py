@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from bot.channels.web.assets import Assets
-from tests.channels.web.test_web_api import client
+from tests.support.web import client
 
 GZIP = {"Accept-Encoding": "gzip, br"}
 

@@ -12,8 +12,7 @@ import orjson
 from starlette.applications import Starlette
 
 from bot.continuity.service import Continuity
-from tests.channels.web.test_web_api import client, start
-from tests.support.web import AGENT_KEY
+from tests.support.web import AGENT_KEY, client, start
 
 SECRET = "inbound-secret-for-tests"
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from starlette.applications import Starlette
 
 from bot.hours import DAYS, OfficeHours, parse
-from tests.channels.web.test_web_api import client, start
+from tests.support.web import client, start
 
 
 def closed_now() -> OfficeHours:

@@ -13,8 +13,7 @@ from starlette.applications import Starlette
 from bot.channels.web import bodies
 from bot.channels.web.inputs import fields_of
 from bot.channels.web.openapi import OPERATIONS, document
-from tests.channels.web.test_web_api import client, start
-from tests.support.web import AGENT_KEY
+from tests.support.web import AGENT_KEY, client, start
 
 
 def test_the_document_is_valid_openapi_and_every_body_is_a_model() -> None:

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import async_playwright, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from tests.support.web import AGENT_KEY, HOSTILE, chromium_path, live_server
-
-playwright_api = pytest.importorskip("playwright.async_api")
 
 CHROMIUM = chromium_path()
 DOCS = Path(__file__).resolve().parents[3] / "docs"
@@ -58,7 +57,7 @@ async def site(make_app: Callable[..., Awaitable[Starlette]]) -> AsyncIterator[t
 
 @contextlib.asynccontextmanager
 async def chromium() -> AsyncIterator[object]:
-    async with playwright_api.async_playwright() as p:
+    async with async_playwright() as p:
         browser = await p.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -83,7 +82,6 @@ async def watch(page: object) -> list[str]:
 
 
 async def test_widget_end_to_end_on_another_origin(make_app: Callable[..., Awaitable[Starlette]]) -> None:
-    expect = playwright_api.expect
     async with site(make_app) as (bot_url, page_url), chromium() as browser:
         context = await browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
         page = await context.new_page()
@@ -145,7 +143,6 @@ async def test_widget_end_to_end_on_another_origin(make_app: Callable[..., Await
 
 
 async def test_widget_with_the_keyboard_only(make_app: Callable[..., Awaitable[Starlette]]) -> None:
-    expect = playwright_api.expect
     async with site(make_app) as (_, page_url), chromium() as browser:
         page = await browser.new_page()  # type: ignore[attr-defined]
         fired = await watch(page)
@@ -188,7 +185,6 @@ async def test_widget_with_the_keyboard_only(make_app: Callable[..., Awaitable[S
 
 
 async def test_widget_on_a_phone_sized_screen(make_app: Callable[..., Awaitable[Starlette]]) -> None:
-    expect = playwright_api.expect
     async with site(make_app) as (_, page_url), chromium() as browser:
         context = await browser.new_context(  # type: ignore[attr-defined]
             viewport={"width": 375, "height": 667}, device_scale_factor=2, has_touch=True

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from bot.channels.web import sse
+from bot.storage.pubsub import LocalBus
 from tests.support.web import AGENT_KEY, live_server
 
 
@@ -69,3 +71,30 @@ async def test_server_stops_with_a_stream_open(make_app: Callable[..., Awaitable
         assert stream.status_code == 200
     # Leaving live_server shut uvicorn down although the stream was still open.
     await stream.aclose()
+
+
+class SlowBus(LocalBus):
+    """A bus whose subscriptions start listening only when the test lets them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def _ready(self) -> None:
+        await self.release.wait()
+
+
+async def test_the_stream_says_connected_only_once_it_listens() -> None:
+    bus = SlowBus()
+    frames = sse.stream(bus, "c1", asyncio.Event(), keepalive=60)
+    first = asyncio.ensure_future(anext(frames))
+    for _ in range(5):  # a stream that didn't wait for its subscription would have answered by now
+        await asyncio.sleep(0)
+    assert not first.done()
+    bus.release.set()
+    async with asyncio.timeout(5):
+        assert await first == b"retry: 3000\n: connected\n\n"
+    await bus.publish("c1", {"type": "status", "status": "with_agent"})
+    async with asyncio.timeout(5):
+        assert b'"status":"with_agent"' in await anext(frames)
+    await frames.aclose()

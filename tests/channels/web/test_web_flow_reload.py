@@ -7,7 +7,9 @@ import asyncio
 import os
 import shutil
 import signal
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,11 +29,11 @@ def server_env(flows: Path, database: Path) -> dict[str, str]:
     }
 
 
-async def health_until(client: httpx.AsyncClient, ready: object) -> dict[str, object]:
+async def health_until(client: httpx.AsyncClient, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     async with asyncio.timeout(20):
         while True:
-            body: dict[str, object] = (await client.get("/healthz")).json()
-            if ready(body):  # type: ignore[operator]
+            body: dict[str, Any] = (await client.get("/healthz")).json()
+            if ready(body):
                 return body
             await asyncio.sleep(0.1)
 
@@ -88,7 +90,7 @@ async def test_edits_reach_new_conversations_and_a_broken_edit_is_refused(tmp_pa
         proc.send_signal(signal.SIGHUP)
         body = await health_until(client, lambda b: bool(b.get("refused")))
         assert body["flows"] == {"cant-send-email": "2"}
-        [(file, problems)] = body["refused"].items()  # type: ignore[union-attr]
+        [(file, problems)] = body["refused"].items()
         assert file.endswith("cant-send-email.yaml")
         assert any("step `ask_symtom` does not exist; did you mean `ask_symptom`?" in p for p in problems)
         newest = (await client.post("/api/conversations", json={"flow": "cant-send-email"})).json()

@@ -10,14 +10,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from playwright.async_api import expect
 from starlette.applications import Starlette
 
 from bot.channels.web.context import WebContext
-from tests.channels.web.browser_support import CHROMIUM, axe, chromium, cross_site, links
+from tests.support.browser import CHROMIUM, axe, chromium, cross_site, links
 from tests.support.web import AGENT_KEY
 
-playwright_api = pytest.importorskip("playwright.async_api")
-expect = playwright_api.expect
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 FRAME = "iframe[title='Email help chat']"
 pytestmark = [

@@ -7,14 +7,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from playwright.async_api import expect
 from starlette.applications import Starlette
 
-from tests.channels.web.browser_support import CHROMIUM, axe, chromium, cross_site
 from tests.support.admin import ADMIN_TOKEN, admin_settings, seed, seed_missed
+from tests.support.browser import CHROMIUM, axe, chromium, cross_site
 from tests.support.web import build_app, live_server
 
-playwright_api = pytest.importorskip("playwright.async_api")
-expect = playwright_api.expect
 FRAME = "iframe[title='Email help chat']"
 pytestmark = [
     pytest.mark.browser,

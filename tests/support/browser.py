@@ -19,7 +19,7 @@ from tests.fakes.smtp_servers import mail_receiver
 from tests.support.web import chromium_path, live_server, reserve
 
 CHROMIUM = chromium_path()
-AXE = Path(__file__).parent / "fixtures" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[1] / "channels" / "web" / "fixtures" / "axe-core" / "axe.min.js"
 # Two registrable domains make the embed cross-site (ports alone do not): Chromium then blocks the
 # frame's storage, as it does in a fresh profile and in every private window.
 SHOP, BOT = "shop.test", "bot.test"
