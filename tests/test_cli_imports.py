@@ -19,6 +19,12 @@ HEAVY = ("slack_bolt", "slack_sdk", "aiohttp", "sqlalchemy", "starlette", "uvico
 
 def imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run `python -X importtime -m bot ARGS`; the top-level packages it imported, from the import log."""
+    done, modules = imported_modules(*args)
+    return done, {name.split(".")[0] for name in modules}
+
+
+def imported_modules(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run `python -X importtime -m bot ARGS`; every module it imported, by its dotted name."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "bot", *args],
         cwd=REPO,
@@ -32,7 +38,7 @@ def imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
         if line.startswith("import time:") and line.count("|") == 2:
             name = line.rsplit("|", 1)[1].strip()
             if name != "imported":  # the header line: "self [us] | cumulative | imported package"
-                modules.add(name.split(".")[0])
+                modules.add(name)
     return done, modules
 
 
@@ -58,6 +64,16 @@ def test_flows_check_validates_without_compiling() -> None:
     assert "flow file(s) OK" in done.stdout
     assert "pydantic" in modules  # it did validate
     assert "transitions" not in modules  # compiling builds state machines; checking needs none
+
+
+def test_flows_check_of_a_folder_reads_no_settings() -> None:
+    """The settings (and office hours) only say where the flows are; a folder given says it already."""
+    done, modules = imported_modules("flows", "check", "flows/")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "bot.flows.validate" in modules  # the import log was read
+    assert "bot.settings" not in modules
+    _, without_folder = imported_modules("flows", "check")
+    assert "bot.settings" in without_folder
 
 
 def test_a_command_that_needs_the_stack_still_gets_it() -> None:

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.settings import Settings
-
 if TYPE_CHECKING:  # the commands import these when they run, so `--help` and `flows check` stay quick
     from bot.engine.engine import Engine
     from bot.engine.probing import ProbePort
     from bot.engine.registry import FlowRegistry
+    from bot.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,7 +29,13 @@ def flows_option(func: F) -> F:
 
 
 def flows_path(flows_dir: str | None, settings: Settings | None = None) -> Path:
-    return Path(flows_dir) if flows_dir else (settings or Settings.from_env()).flows_dir
+    if flows_dir:
+        return Path(flows_dir)
+    if settings is None:
+        from bot.settings import Settings  # only when no folder is given: `flows check DIR` skips it
+
+        settings = Settings.from_env()
+    return settings.flows_dir
 
 
 def load_registry(flows_dir: str | None, settings: Settings | None = None) -> FlowRegistry:
@@ -60,6 +65,7 @@ def live_probes(settings: Settings) -> ProbePort:
 
 def build_engine(flows_dir: str | None) -> Engine:
     from bot.engine.engine import Engine
+    from bot.settings import Settings
 
     settings = Settings.from_env()
     return Engine(load_registry(flows_dir, settings), live_probes(settings))
