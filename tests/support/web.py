@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from bot.channels.web.ratelimit import RateLimits
-from bot.engine.probing import FixtureProbes, ProbeResult
+from bot.engine.probing import FixtureProbes, ProbeResult, ProgressCallback
 from bot.settings import Settings
 
 
@@ -88,6 +88,27 @@ def fixture_probes() -> FixtureProbes:
     return FixtureProbes(PROBES)
 
 
+class HeldProbes(FixtureProbes):
+    """Fixture results, but each check waits for `release`: the customer sees a probe still running."""
+
+    def __init__(self) -> None:
+        super().__init__(PROBES)
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def run(
+        self,
+        check: str,
+        args: Mapping[str, str],
+        *,
+        conversation: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ProbeResult:
+        self.started.set()
+        await self.release.wait()
+        return await super().run(check, args, conversation=conversation, progress=progress)
+
+
 def web_settings(tmp_path: Path, **changes: Any) -> Settings:
     base = Settings(
         database_url=f"sqlite:///{tmp_path / 'web.db'}",
@@ -97,15 +118,17 @@ def web_settings(tmp_path: Path, **changes: Any) -> Settings:
     return dataclasses.replace(base, **changes)
 
 
-async def build_app(settings: Settings, limits: RateLimits | None = None) -> Starlette:
-    """The real app (bootstrap's service on SQLite in tmp_path) with fixture probes."""
+async def build_app(
+    settings: Settings, limits: RateLimits | None = None, probes: FixtureProbes | None = None
+) -> Starlette:
+    """The real app (bootstrap's service on SQLite in tmp_path) with fixture probes (or `probes`)."""
     try:
         import bot.bootstrap  # noqa: F401
     except ImportError:
         pytest.skip("bot.bootstrap (the service layer) is not in this tree yet")
     from bot.channels.web.wiring import build_app as real_app
 
-    return await real_app(settings, limits=limits, probes=fixture_probes())
+    return await real_app(settings, limits=limits, probes=probes or fixture_probes())
 
 
 def chromium_path() -> str | None:
