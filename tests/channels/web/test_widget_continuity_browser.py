@@ -181,7 +181,7 @@ async def test_the_status_line_follows_the_conversation(
         await box.fill("example.com")
         await box.press("Enter")
         await frame.get_by_role("button", name="Yes, check it").click()
-        await probes.started.wait()
+        await asyncio.wait_for(probes.started.wait(), 10)
         await expect(frame.locator("#sb-progress")).to_have_text("Checking… You can keep typing.")
         await expect(box).to_be_enabled()
         await expect(frame.get_by_role("button", name="Talk to a human")).to_be_enabled()
