@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bot.engine.compile import load_file
@@ -26,3 +27,11 @@ def test_readme_names_the_two_setup_commands_and_ci_runs_them() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -q -c constraints.txt -e '.[dev]'\n" in ci and "; pytest\n" in ci
     assert "--system-site-packages" not in ci, "CI must install as a newcomer would, with no site packages"
+
+
+def test_readme_shows_every_screenshot_in_docs_and_no_missing_one() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"docs/[\w-]+\.png", readme))
+    present = {f"docs/{p.name}" for p in (REPO / "docs").glob("*.png")}
+    assert named - present == set(), "the README shows screenshots that docs/ does not have"
+    assert present - named == set(), "docs/ has screenshots the README does not list"

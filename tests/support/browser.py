@@ -20,6 +20,9 @@ from tests.support.web import chromium_path, live_server, reserve
 
 CHROMIUM = chromium_path()
 AXE = Path(__file__).resolve().parents[1] / "channels" / "web" / "fixtures" / "axe-core" / "axe.min.js"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+# The two sizes the README's screenshots are taken at.
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 740}}
 # Two registrable domains make the embed cross-site (ports alone do not): Chromium then blocks the
 # frame's storage, as it does in a fresh profile and in every private window.
 SHOP, BOT = "shop.test", "bot.test"
@@ -104,3 +107,8 @@ async def axe(frame: Any) -> list[str]:
         ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
     )
     return list(result)
+
+
+async def shoot(page: Any, name: str) -> None:
+    """Write docs/<name>.png; called only after the test has asserted what the picture shows."""
+    await page.screenshot(path=str(DOCS / f"{name}.png"))

@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from bot.channels.web import wiring
 from bot.channels.web.ratelimit import RateLimits
-from bot.engine.probing import FixtureProbes, ProbeResult
+from bot.engine.probing import FixtureProbes, ProbeResult, ProgressCallback
 from bot.settings import Settings
 
 
@@ -89,6 +89,27 @@ def fixture_probes() -> FixtureProbes:
     return FixtureProbes(PROBES)
 
 
+class HeldProbes(FixtureProbes):
+    """Fixture results, but each check waits for `release`: the customer sees a probe still running."""
+
+    def __init__(self) -> None:
+        super().__init__(PROBES)
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def run(
+        self,
+        check: str,
+        args: Mapping[str, str],
+        *,
+        conversation: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ProbeResult:
+        self.started.set()
+        await self.release.wait()
+        return await super().run(check, args, conversation=conversation, progress=progress)
+
+
 def web_settings(tmp_path: Path, **changes: Any) -> Settings:
     base = Settings(
         database_url=f"sqlite:///{tmp_path / 'web.db'}",
@@ -98,9 +119,11 @@ def web_settings(tmp_path: Path, **changes: Any) -> Settings:
     return dataclasses.replace(base, **changes)
 
 
-async def build_app(settings: Settings, limits: RateLimits | None = None) -> Starlette:
-    """The real app (bootstrap's service on SQLite in tmp_path) with fixture probes."""
-    return await wiring.build_app(settings, limits=limits, probes=fixture_probes())
+async def build_app(
+    settings: Settings, limits: RateLimits | None = None, probes: FixtureProbes | None = None
+) -> Starlette:
+    """The real app (bootstrap's service on SQLite in tmp_path) with fixture probes (or `probes`)."""
+    return await wiring.build_app(settings, limits=limits, probes=probes or fixture_probes())
 
 
 def chromium_path() -> str | None:

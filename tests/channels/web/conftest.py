@@ -10,12 +10,15 @@ import pytest
 from starlette.applications import Starlette
 
 from bot.channels.web.ratelimit import RateLimits
+from bot.engine.probing import FixtureProbes
 from tests.support.web import build_app, web_settings
 
 
 @pytest.fixture
 def make_app(tmp_path: Path) -> Callable[..., Awaitable[Starlette]]:
-    async def make(limits: RateLimits | None = None, **changes: Any) -> Starlette:
-        return await build_app(web_settings(tmp_path, **changes), limits)
+    async def make(
+        limits: RateLimits | None = None, probes: FixtureProbes | None = None, **changes: Any
+    ) -> Starlette:
+        return await build_app(web_settings(tmp_path, **changes), limits, probes)
 
     return make

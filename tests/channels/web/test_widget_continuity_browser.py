@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,10 +13,9 @@ from playwright.async_api import expect
 from starlette.applications import Starlette
 
 from bot.channels.web.context import WebContext
-from tests.support.browser import CHROMIUM, axe, chromium, cross_site, links
-from tests.support.web import AGENT_KEY
+from tests.support.browser import CHROMIUM, SIZES, axe, chromium, cross_site, links, shoot
+from tests.support.web import AGENT_KEY, HeldProbes
 
-DOCS = Path(__file__).resolve().parents[3] / "docs"
 FRAME = "iframe[title='Email help chat']"
 pytestmark = [
     pytest.mark.browser,
@@ -111,7 +109,6 @@ async def test_escalated_conversation_survives_reload_and_reaches_a_departed_cus
             await expect(frame.locator("#sb-state")).to_contain_text("chatting with Sam")
             await expect(frame.locator(".msg.agent").last).to_contain_text("Can you send a test message?")
             assert sites.inbox == []  # the customer was there: nothing e-mailed
-            await page.screenshot(path=str(DOCS / "widget-agent-desktop.png"))
 
             # The customer leaves; the next reply goes out by e-mail with a single-use link.
             await context.close()
@@ -156,6 +153,81 @@ async def test_escalated_conversation_survives_reload_and_reaches_a_departed_cus
         assert errors == []
 
 
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+async def test_the_status_line_follows_the_conversation(
+    make_app: Callable[..., Awaitable[Starlette]], size: str
+) -> None:
+    # Each state is asserted, then photographed for the README: bot, probe running and done,
+    # waiting for a person, with a person, back with the bot.
+    probes = HeldProbes()
+    async with cross_site(make_app, probes=probes) as sites, chromium() as browser:
+        context = await browser.new_context(viewport=SIZES[size], has_touch=size == "phone")
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(sites.shop_url)
+        await page.get_by_role("button", name="Open chat: Email help").click()
+        frame = page.frame_locator(FRAME)
+        state = frame.locator("#sb-state")
+        await expect(state).to_have_text("You're chatting with the support bot.")
+        first = frame.get_by_role("button", name="It can't connect to the server or times out")
+        await expect(first).to_be_in_viewport()
+        await shoot(page, f"widget-bot-{size}")
+
+        # A probe that has not answered yet: the customer is told, and may still type or ask for a person.
+        await first.click()
+        box = frame.get_by_label("Type your answer")
+        await box.fill("example.com")
+        await box.press("Enter")
+        await frame.get_by_role("button", name="Yes, check it").click()
+        await asyncio.wait_for(probes.started.wait(), 10)
+        await expect(frame.locator("#sb-progress")).to_have_text("Checking… You can keep typing.")
+        await expect(box).to_be_enabled()
+        await expect(frame.get_by_role("button", name="Talk to a human")).to_be_enabled()
+        await shoot(page, f"widget-probe-running-{size}")
+        probes.release.set()
+        checklist = frame.locator("ul.checklist li.pass")
+        await expect(checklist).to_contain_text("answered on port 25")
+        await expect(frame.locator("#sb-progress")).to_be_hidden()
+        await expect(frame.get_by_role("button", name="An error, or no reply")).to_be_visible()
+        # The result's checklist is what this picture is for: scroll the log back to it.
+        await checklist.evaluate("el => el.scrollIntoView({block: 'center'})")
+        await expect(checklist).to_be_in_viewport()
+        await shoot(page, f"widget-probe-result-{size}")
+
+        # Waiting for a person: the status line says since when, and the e-mail address is asked.
+        await frame.get_by_role("button", name="Talk to a human").click()
+        await expect(state).to_contain_text("Waiting for a person since")
+        await expect(frame.get_by_role("button", name="Talk to a human")).to_be_disabled()
+        email = frame.get_by_label("Where can we reach you if you leave this page? (optional)")
+        await expect(email).to_be_in_viewport()
+        await shoot(page, f"widget-waiting-{size}")
+
+        key = f"supportbot:conversation:{sites.bot_url}:cant-send-email"
+        cid = orjson.loads(await page.evaluate(f"() => localStorage.getItem({key!r})"))["id"]
+        agent = httpx.AsyncClient(base_url=sites.bot_direct, headers={"Authorization": f"Bearer {AGENT_KEY}"})
+        async with agent:
+            base = f"/api/agent/conversations/{cid}"
+            assert (await agent.post(f"{base}/claim", json={"agent": "Sam"})).status_code == 200
+            reply = "Hi, Sam here. Port 25 is blocked by your provider; use port 587 instead."
+            assert (
+                await agent.post(f"{base}/messages", json={"agent": "Sam", "text": reply})
+            ).status_code == 201
+            await expect(state).to_have_text("You're chatting with Sam from our support team.")
+            await expect(frame.locator(".msg.agent").last).to_contain_text(reply)
+            await expect(frame.locator(".msg.agent").last).to_be_in_viewport()
+            await shoot(page, f"widget-agent-{size}")
+
+            # Hand-back: the bot picks up at the question the customer was on.
+            assert (await agent.post(f"{base}/handback", json={"agent": "Sam"})).status_code == 200
+            await expect(state).to_have_text("You're back with the support bot.")
+            await expect(frame.get_by_role("button", name="Talk to a human")).to_be_enabled()
+            await expect(frame.get_by_role("button", name="An error, or no reply")).to_be_in_viewport()
+            await shoot(page, f"widget-handback-{size}")
+        assert errors == []
+        await context.close()
+
+
 @pytest.mark.parametrize(
     ("name", "viewport", "scale"),
     [("phone", (375, 740), 2), ("landscape", (740, 360), 2), ("zoom200", (640, 400), 2)],
@@ -190,7 +262,7 @@ async def test_every_answer_is_reachable(
             )
             assert hit, f"answer {i + 1} of {count} is covered at {name}"
         if name == "phone":
-            await page.screenshot(path=str(DOCS / "widget-answers-phone.png"))
+            await shoot(page, "widget-answers-phone")
         # The frame is modal on small screens: the shop's page behind it is inert.
         assert await page.locator("main").evaluate("m => m.inert") is True
         await context.close()
@@ -198,8 +270,8 @@ async def test_every_answer_is_reachable(
 
 async def test_no_serious_accessibility_problems(make_app: Callable[..., Awaitable[Starlette]]) -> None:
     async with cross_site(make_app) as sites, chromium() as browser:
-        for scheme in ("light", "dark"):
-            context = await browser.new_context(viewport={"width": 1280, "height": 800}, color_scheme=scheme)
+        for scheme, size in (("light", "desktop"), ("dark", "desktop"), ("dark", "phone")):
+            context = await browser.new_context(viewport=SIZES[size], color_scheme=scheme)
             page = await context.new_page()
             await page.goto(sites.shop_url)
             await page.get_by_role("button", name="Open chat: Email help").click()
@@ -207,10 +279,14 @@ async def test_no_serious_accessibility_problems(make_app: Callable[..., Awaitab
             await frame.get_by_role("button", name="Talk to a human").click()
             await expect(frame.locator("#sb-email")).to_be_visible()
             panel = next(f for f in page.frames if f.url.startswith(sites.bot_url + "/widget/panel.html"))
-            assert await axe(panel) == [], f"the panel in {scheme} mode"
+            assert await axe(panel) == [], f"the panel in {scheme} mode on a {size}"
             assert await axe(page.main_frame) == [], f"the shop page with the launcher in {scheme} mode"
             if scheme == "dark":
-                await page.screenshot(path=str(DOCS / "widget-dark-desktop.png"))
+                # The panel really is dark: its background is darker than mid-grey.
+                background = await frame.locator("body").evaluate("b => getComputedStyle(b).backgroundColor")
+                red, green, blue = (int(x) for x in background[background.index("(") + 1 : -1].split(",")[:3])
+                assert red + green + blue < 3 * 128, f"the panel's background in dark mode is {background}"
+                await shoot(page, f"widget-dark-{size}")
             await context.close()
 
 

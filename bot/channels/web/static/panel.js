@@ -601,6 +601,10 @@
   function onEvent(event) {
     if (event.type === "probe" && event.probe) {
       // A check finished while the turn is still out: say so now, not when the turn returns.
+      // The event can arrive after the turn itself; the checklist says it all by then.
+      if (pending === 0) {
+        return;
+      }
       probesDone += 1;
       progressLine.hidden = false;
       progressLine.textContent = t("checking", { done: probesDone }) + " " +
