@@ -252,7 +252,9 @@ class PostgresDriver:
             raise Duplicate(str(exc)) from exc
         except lost as exc:
             if pool is not None:
-                pool.expire_connections()  # the others are as dead as this one: reconnect each on next use
+                await (
+                    pool.expire_connections()
+                )  # the others are as dead as this one: reconnect each on next use
             raise StorageError(f"database unavailable: {type(exc).__name__}: {exc}") from exc
 
     def read(self) -> contextlib.AbstractAsyncContextManager[Session]:

@@ -152,6 +152,11 @@ class RateLimiter:
             timer.cancel()
             with contextlib.suppress(BaseException):
                 await timer
+        # limits has no close of its own; its redis-py client holds the pooled sockets.
+        client = getattr(getattr(self._redis, "bridge", None), "storage", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
 
 async def _hit(limiter: SlidingWindowCounterRateLimiter, item: RateLimitItem, name: str, key: str) -> float:

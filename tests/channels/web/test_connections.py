@@ -49,13 +49,22 @@ async def _until_closed(reader: asyncio.StreamReader) -> bytes:
         return await reader.read()
 
 
+async def _close(*conns: Conn) -> None:
+    """Close the test's side too (the server may already have closed its side)."""
+    for _, writer in conns:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
 async def _get(port: int, source: str = "127.0.0.1") -> bytes:
-    reader, writer = await _connect(port, source)
-    writer.write(b"GET /healthz HTTP/1.1\r\nHost: bot\r\nConnection: close\r\n\r\n")
-    await writer.drain()
-    answer = await _until_closed(reader)
-    writer.close()
-    return answer
+    conn = await _connect(port, source)
+    conn[1].write(b"GET /healthz HTTP/1.1\r\nHost: bot\r\nConnection: close\r\n\r\n")
+    await conn[1].drain()
+    try:
+        return await _until_closed(conn[0])
+    finally:
+        await _close(conn)
 
 
 @contextlib.asynccontextmanager
@@ -64,8 +73,7 @@ async def _held(port: int, source: str, n: int) -> AsyncIterator[list[Conn]]:
     try:
         yield conns
     finally:
-        for _, writer in conns:
-            writer.close()
+        await _close(*conns)
 
 
 async def test_silent_half_sent_and_dripping_clients_are_cut_off(tmp_path: Path) -> None:
@@ -105,6 +113,7 @@ async def test_silent_half_sent_and_dripping_clients_are_cut_off(tmp_path: Path)
             dripper.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                 await dripper
+            await _close(silent, half_header, half_body, kept_alive, dripping)
         silent_answer, header_answer, body_answer, kept_answer, drip_answer = answers
         assert silent_answer.startswith(b"HTTP/1.1 408 ")
         assert header_answer.startswith(b"HTTP/1.1 408 ") and b"headers did not arrive" in header_answer
