@@ -7,8 +7,6 @@ import contextlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.engine.engine import Engine
 from bot.engine.probing import ProbePort
 from bot.engine.registry import FlowRegistry
@@ -21,8 +19,8 @@ from bot.escalation.zendesk import zendesk_sink
 from bot.redaction import install_log_redaction
 from bot.service import ConversationService
 from bot.settings import Settings
-from bot.storage.database import is_postgres, open_engine, upgrade
-from bot.storage.driver import open_driver
+from bot.storage.database import upgrade_url
+from bot.storage.driver import Driver, open_driver
 from bot.storage.pubsub import LocalBus, PostgresBus, asyncpg_dsn
 
 # Entry points (pyproject.toml) naming `make(settings) -> Sink | None` for the sinks a channel brings.
@@ -36,7 +34,7 @@ class Parts:
     settings: Settings
     registry: FlowRegistry
     engine: Engine
-    db: AsyncEngine
+    driver: Driver  # the process's one database connection (SQLite) or pool (PostgreSQL)
     events: LocalBus
     service: ConversationService
     sinks: dict[str, Sink] = field(default_factory=dict)
@@ -44,25 +42,23 @@ class Parts:
     async def health(self) -> None:
         """Raises when the database can't answer; /healthz turns that into 503."""
         try:
-            # On the turns' own connection (pool): the one whose health decides whether customers are served.
-            async with self.service.driver.read() as session:
+            async with self.driver.read() as session:
                 await session.one("SELECT 1")
         except Exception as exc:
             raise StorageError(f"database unavailable: {type(exc).__name__}") from exc
 
     async def outbox_backlog(self) -> int:
-        return await outbox.backlog(self.db)
+        return await outbox.backlog(self.driver)
 
     async def delivery_loop(self, stop: asyncio.Event | None = None, policy: Policy | None = None) -> None:
         """Deliver escalations until `stop` is set or the task is cancelled (the worker, or the web
         process on SQLite, which starts it in its lifespan so one process needs no second command)."""
-        await worker.run_forever(self.db, self.sinks, stop, policy=policy)
+        await worker.run_forever(self.driver, self.sinks, stop, policy=policy)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.events.close()
-        await self.service.driver.close()
-        await self.db.dispose()
+        await self.driver.close()
 
 
 def build_sinks(settings: Settings) -> dict[str, Sink]:
@@ -103,19 +99,23 @@ async def build(
     install_log_redaction()  # customer text in any log line: secrets hidden, CR/LF escaped
     registry = registry or FlowRegistry.load_dir(settings.flows_dir)
     engine = Engine(registry, probes or live_probes(settings))
-    db = open_engine(settings.database_url)
-    if migrate:
-        await upgrade(db)
     driver = open_driver(settings.database_url)
-    bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url), driver) if is_postgres(db) else LocalBus()
+    if migrate:
+        try:
+            await upgrade_url(settings.database_url, driver)
+        except BaseException:
+            await driver.close()
+            raise
+    postgres = driver.dialect == "postgresql"
+    bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url), driver) if postgres else LocalBus()
     sinks = build_sinks(settings) if sinks is None else sinks
-    service = ConversationService(db, driver, engine, bus, sinks=list(sinks), hours=settings.office_hours)
-    return Parts(settings, registry, engine, db, bus, service, sinks)
+    service = ConversationService(driver, engine, bus, sinks=list(sinks), hours=settings.office_hours)
+    return Parts(settings, registry, engine, driver, bus, service, sinks)
 
 
 async def run_until_cancelled(parts: Parts, policy: Policy | None = None, poll_interval: float = 0.5) -> None:
     """`supportbot worker`: deliver until SIGINT/SIGTERM cancels the task."""
     try:
-        await worker.run_forever(parts.db, parts.sinks, poll_interval=poll_interval, policy=policy)
+        await worker.run_forever(parts.driver, parts.sinks, poll_interval=poll_interval, policy=policy)
     finally:
         await parts.close()

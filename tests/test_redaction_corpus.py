@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from bot.engine.model import Incoming
 from bot.escalation import worker
@@ -17,7 +16,7 @@ from bot.redaction import REDACTED, RedactingFilter, install_log_redaction, reda
 from bot.service import PRIVACY_NOTICE
 from bot.storage.schema import metadata
 from tests.support.escalation import SECRET, WebhookReceiver, body_text, mail_receiver
-from tests.support.storage import running_parts
+from tests.support.storage import running_parts, table_rows
 
 PEM = (
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
@@ -218,16 +217,13 @@ def captured_logs() -> Iterator[io.StringIO]:
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    # SQL statements with their parameters (SQLAlchemy's echo, and bot.storage.driver at DEBUG through the
-    # root level): if a secret reached the database, it would show here too.
-    sql = logging.getLogger("sqlalchemy.engine")
-    sql.setLevel(logging.INFO)
+    # SQL statements with their parameters (bot.storage.driver logs each at DEBUG, through the root
+    # level): if a secret reached the database, it would show here too.
     try:
         yield stream
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
-        sql.setLevel(logging.WARNING)
 
 
 async def test_a_planted_canary_goes_nowhere(
@@ -265,14 +261,13 @@ async def test_a_planted_canary_goes_nowhere(
             await svc.claim(cid, "Sam")
             await svc.reply(cid, Incoming(text=f"while you're here, token={CANARY}"))
             await svc.agent_message(cid, "Sam", f"Never mind the password {CANARY}, I'll reset it.")
-            assert await worker.deliver_due(parts.db, parts.sinks) == 2
+            assert await worker.deliver_due(parts.driver, parts.sinks) == 2
 
             transcript = await svc.transcript(cid)
-            async with parts.db.connect() as conn:
-                tables = {
-                    table.name: [tuple(r) for r in (await conn.execute(select(table))).all()]
-                    for table in metadata.sorted_tables
-                }
+            tables = {
+                table.name: [tuple(vars(r).values()) for r in await table_rows(parts.driver, table.name)]
+                for table in metadata.sorted_tables
+            }
 
     def leaks(text: str) -> list[str]:
         return [c for c in CANARIES if c in text]

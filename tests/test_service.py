@@ -6,18 +6,16 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.engine.model import Conversation, Incoming
 from bot.errors import Conflict
 from bot.service import PRIVACY_NOTICE, Claimed, ConversationService, Transcript, TurnResult
-from bot.storage.schema import conversations, turns
-from tests.support.storage import PYTHON, ROOT, Subscriber, child_env, running_parts
+from tests.support.storage import PYTHON, ROOT, Subscriber, child_env, running_parts, table_rows
 
 
 async def row_of(service: ConversationService, conversation_id: str) -> Any:
-    async with service.db.connect() as conn:
-        return (await conn.execute(select(conversations).where(conversations.c.id == conversation_id))).one()
+    [row] = await table_rows(service.driver, "conversations", "WHERE id = $1", conversation_id)
+    return row
 
 
 async def state_of(service: ConversationService, conversation_id: str) -> Conversation:
@@ -97,8 +95,7 @@ async def test_same_idempotency_key_is_applied_once(database_url: str) -> None:
         other = (await svc.start(None, "web")).conversation_id
         turn = await svc.reply(other, Incoming(choice="login_rejected"), idempotency_key="k-1")
         assert turn.conversation == other and turn != first
-        async with svc.db.connect() as conn:
-            keys = (await conn.execute(select(turns.c.conversation_id, turns.c.idempotency_key))).all()
+        keys = [(r.conversation_id, r.idempotency_key) for r in await table_rows(svc.driver, "turns")]
         assert sorted(keys) == sorted([(cid, "k-1"), (cid, "k-2"), (other, "k-1")])
 
 
@@ -283,8 +280,6 @@ async def test_seen_event_is_decided_by_the_unique_key(database_url: str) -> Non
 
 
 async def test_missed_messages_are_stored_redacted_as_events(database_url: str) -> None:
-    from bot.storage.schema import events
-
     async with running_parts(database_url) as parts:
         svc = parts.service
         cid = (await svc.start(None, "web")).conversation_id
@@ -297,14 +292,7 @@ async def test_missed_messages_are_stored_redacted_as_events(database_url: str) 
         )
         assert choice_ids(confirm) == ["yes", "no"]
         await svc.reply(cid, Incoming(choice="no"))
-        async with svc.db.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(events.c.kind, events.c.step, events.c.data)
-                    .where(events.c.conversation_id == cid, events.c.kind == "missed")
-                    .order_by(events.c.id)
-                )
-            ).all()
+        rows = await table_rows(svc.driver, "events", "WHERE conversation_id = $1 AND kind = 'missed'", cid)
         whys = [(r.step, r.data["why"], r.data["guess"]) for r in rows]
         assert whys[0][:2] == ("ask_symptom", "reask")
         assert whys[1] == ("ask_symptom", "rejected", "stuck_outbox")

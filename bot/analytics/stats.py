@@ -9,45 +9,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
-
 from bot.analytics.kinds import EventKind
 from bot.analytics.missed import TOP_MISSED, MissedQuestion, as_json, top_missed
 from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound
-from bot.storage.schema import conversations, events
+from bot.storage import views
+from bot.storage.driver import Driver
+from bot.storage.views import Filters as Filters  # it selects in SQL, so it lives with the queries
 
 STATUSES = ("active", "resolved", "unresolved", "escalated", "with_agent", "abandoned")
 PROBLEM = ("fail", "warn")  # a probe finding worth a lead's attention (null MX, listed IP, no STARTTLS)
 TOP_REASONS = 20
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Which conversations count: by flow, and by when they started (epoch seconds, `until` exclusive)."""
-
-    flow: str | None = None
-    since: float | None = None
-    until: float | None = None
-    status: str | None = None
-    domain: str | None = None
-
-    def where(self) -> ColumnElement[bool]:
-        c = conversations.c
-        parts: list[ColumnElement[bool]] = [c.id.is_not(None)]
-        if self.flow:
-            parts.append(c.flow_id == self.flow)
-        if self.since is not None:
-            parts.append(c.created_at >= self.since)
-        if self.until is not None:
-            parts.append(c.created_at < self.until)
-        if self.status:
-            parts.append(c.status == self.status)
-        if self.domain:
-            parts.append(c.domain == self.domain.strip().lower())
-        return and_(*parts)
 
 
 @dataclass(frozen=True)
@@ -81,59 +53,42 @@ class _Step:
 
 
 async def load(
-    engine: AsyncEngine, filters: Filters, kinds: Sequence[str] | None = None
+    driver: Driver, filters: Filters, kinds: Sequence[str] | None = None
 ) -> tuple[list[Conv], list[Event]]:
     """The conversations the filters select and their events (all, or only these kinds), oldest first."""
-    c, e = conversations.c, events.c
-    chosen = select(c.id).where(filters.where())
-    which: ColumnElement[bool] = e.conversation_id.in_(chosen)
-    if kinds is not None:
-        which = and_(which, e.kind.in_(kinds))
-    async with engine.connect() as conn:
-        conv_rows = (
-            await conn.execute(
-                select(c.id, c.flow_id, c.status, c.domain, c.turns, c.created_at)
-                .where(filters.where())
-                .order_by(c.created_at, c.id)
-            )
-        ).all()
-        event_rows = (
-            await conn.execute(
-                select(e.conversation_id, e.flow_id, e.kind, e.step, e.data, e.created_at)
-                .where(which)
-                .order_by(e.id)
-            )
-        ).all()
+    conv_rows, event_rows = await views.conversations_and_events(driver, filters, kinds)
     convs = [
-        Conv(r.id, r.flow_id, r.status, r.domain, int(r.turns or 0), float(r.created_at)) for r in conv_rows
+        Conv(r["id"], r["flow_id"], r["status"], r["domain"], int(r["turns"] or 0), float(r["created_at"]))
+        for r in conv_rows
     ]
     evs = [
-        Event(r.conversation_id, r.flow_id, r.kind, r.step, r.data, float(r.created_at)) for r in event_rows
+        Event(r["conversation_id"], r["flow_id"], r["kind"], r["step"], r["data"], float(r["created_at"]))
+        for r in event_rows
     ]
     return convs, evs
 
 
 async def compute(
-    engine: AsyncEngine,
+    driver: Driver,
     filters: Filters | None = None,
     registry: FlowRegistry | None = None,
     missed_limit: int = TOP_MISSED,
 ) -> dict[str, Any]:
     """Every figure of `supportbot stats --json` for the conversations the filters select."""
     filters = filters or Filters()
-    convs, evs = await load(engine, filters)
+    convs, evs = await load(driver, filters)
     return figures(convs, evs, step_order(registry, filters.flow, convs), filters, missed_limit)
 
 
 async def missed_messages(
-    engine: AsyncEngine,
+    driver: Driver,
     filters: Filters | None = None,
     registry: FlowRegistry | None = None,
     limit: int = TOP_MISSED,
 ) -> list[MissedQuestion]:
     """Per question, the top `limit` texts the bot missed in the conversations the filters select."""
     filters = filters or Filters()
-    convs, evs = await load(engine, filters, kinds=(EventKind.MISSED,))
+    convs, evs = await load(driver, filters, kinds=(EventKind.MISSED,))
     return top_missed(evs, step_order(registry, filters.flow, convs), limit)
 
 

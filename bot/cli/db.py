@@ -18,17 +18,9 @@ def db() -> None:
 def upgrade_command() -> None:
     """Create the tables, or migrate them to the newest revision (a database made by an earlier
     release is upgraded in place, never recreated)."""
-    from bot.storage.database import open_engine, upgrade
-    from bot.storage.migrate import Migrated
+    from bot.storage.database import upgrade_url
 
-    async def run() -> Migrated:
-        engine = open_engine(Settings.from_env().database_url)
-        try:
-            return await upgrade(engine)
-        finally:
-            await engine.dispose()
-
-    click.echo(asyncio.run(run()).describe())
+    click.echo(asyncio.run(upgrade_url(Settings.from_env().database_url)).describe())
 
 
 @db.command("revision")

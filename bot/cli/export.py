@@ -27,21 +27,22 @@ def export(since: str | None, flow_id: str | None, output: str | None) -> None:
     """Write each conversation (redacted transcript and analytics events) as one JSON line."""
     from bot.analytics.export import records
     from bot.analytics.stats import Filters
-    from bot.storage.database import open_engine, upgrade
+    from bot.storage.database import upgrade_url
+    from bot.storage.driver import open_driver
 
     settings = Settings.from_env()
     filters = Filters(flow=flow_id, since=parse_when(since) if since else None)
 
     async def run(out: IO[str]) -> int:
-        engine = open_engine(settings.database_url)
+        driver = open_driver(settings.database_url)
         count = 0
         try:
-            await upgrade(engine)
-            async for record in records(engine, filters):
+            await upgrade_url(settings.database_url, driver)
+            async for record in records(driver, filters):
                 out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
                 count += 1
         finally:
-            await engine.dispose()
+            await driver.close()
         out.flush()
         return count
 

@@ -38,21 +38,22 @@ def stats(flow_id: str | None, since: str | None, as_json: bool, no_sweep: bool,
     from bot.analytics.abandon import sweep
     from bot.analytics.stats import Filters, compute
     from bot.engine.registry import FlowRegistry
-    from bot.storage.database import open_engine, upgrade
+    from bot.storage.database import upgrade_url
+    from bot.storage.driver import open_driver
 
     settings = Settings.from_env()
     filters = Filters(flow=flow_id, since=parse_when(since) if since else None)
     registry = FlowRegistry.load_dir(settings.flows_dir) if settings.flows_dir.is_dir() else None
 
     async def run() -> dict[str, Any]:
-        engine = open_engine(settings.database_url)
+        driver = open_driver(settings.database_url)
         try:
-            await upgrade(engine)
+            await upgrade_url(settings.database_url, driver)
             if not no_sweep:
-                await sweep(engine, settings.idle_minutes)
-            return await compute(engine, filters, registry, missed_limit=top_missed)
+                await sweep(driver, settings.idle_minutes)
+            return await compute(driver, filters, registry, missed_limit=top_missed)
         finally:
-            await engine.dispose()
+            await driver.close()
 
     figures = asyncio.run(run())
     if as_json:

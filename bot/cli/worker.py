@@ -74,18 +74,18 @@ def outbox_group() -> None:
 def list_command(status: str | None) -> None:
     """Show recent deliveries (newest first)."""
     from bot.escalation import outbox
-    from bot.storage.database import open_engine
+    from bot.storage.driver import open_driver
 
     async def run() -> None:
-        engine = open_engine(Settings.from_env().database_url)
+        driver = open_driver(Settings.from_env().database_url)
         try:
-            for row in await outbox.listing(engine, status):
+            for row in await outbox.listing(driver, status):
                 click.echo(
                     f"{row['id']:>6}  {row['status']:<9} {row['sink']:<8} tries={row['attempts']:<2} "
                     f"{row['idempotency_key']}  {row['last_error'] or ''}"
                 )
         finally:
-            await engine.dispose()
+            await driver.close()
 
     asyncio.run(run())
 
@@ -95,13 +95,13 @@ def list_command(status: str | None) -> None:
 def retry_command(ids: tuple[int, ...]) -> None:
     """Queue dead letters again (all of them, or the ids given)."""
     from bot.escalation import outbox
-    from bot.storage.database import open_engine
+    from bot.storage.driver import open_driver
 
     async def run() -> int:
-        engine = open_engine(Settings.from_env().database_url)
+        driver = open_driver(Settings.from_env().database_url)
         try:
-            return await outbox.retry(engine, ids)
+            return await outbox.retry(driver, ids)
         finally:
-            await engine.dispose()
+            await driver.close()
 
     click.echo(f"{asyncio.run(run())} delivery(ies) queued again")

@@ -9,19 +9,18 @@ from collections import Counter
 from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.errors import DeliveryError
 from bot.escalation import outbox
 from bot.escalation.outbox import Policy
 from bot.escalation.sinks import Sink
+from bot.storage.driver import Driver
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 async def deliver_due(
-    engine: AsyncEngine,
+    driver: Driver,
     sinks: Mapping[str, Sink],
     *,
     max_attempts: int | None = None,
@@ -30,16 +29,14 @@ async def deliver_due(
     """One pass over due rows, each sink's rows side by side; returns how many were delivered."""
     policy = _policy(policy, max_attempts)
     lanes = Lanes(policy.per_sink)
-    jobs = await outbox.lease(engine, lease_seconds=policy.lease_seconds)
+    jobs = await outbox.lease(driver, lease_seconds=policy.lease_seconds)
     done = await asyncio.gather(
-        *(lanes.run(job.sink, deliver_one(engine, sinks, job, policy)) for job in jobs)
+        *(lanes.run(job.sink, deliver_one(driver, sinks, job, policy)) for job in jobs)
     )
     return sum(done)
 
 
-async def deliver_one(
-    engine: AsyncEngine, sinks: Mapping[str, Sink], job: outbox.Job, policy: Policy
-) -> bool:
+async def deliver_one(driver: Driver, sinks: Mapping[str, Sink], job: outbox.Job, policy: Policy) -> bool:
     """Hand one leased row to its sink and record the outcome; True when it was delivered."""
     if job.lease_left() < policy.lease_seconds / 2:
         # It waited behind slow deliveries to the same sink; another worker may take it soon, so leave it.
@@ -47,7 +44,7 @@ async def deliver_one(
     sink = sinks.get(job.sink)
     if sink is None:
         await outbox.mark_failed(
-            engine,
+            driver,
             job,
             f"sink {job.sink!r} is not configured in this process",
             retry_after=30.0,
@@ -61,22 +58,22 @@ async def deliver_one(
             await sink.deliver(job.packet, job.idempotency_key)
     except DeliveryError as exc:
         status = await outbox.mark_failed(
-            engine, job, str(exc), retry_after=exc.retry_after, permanent=exc.permanent, policy=policy
+            driver, job, str(exc), retry_after=exc.retry_after, permanent=exc.permanent, policy=policy
         )
         log.warning("escalation %s to %s failed (%s); now %s", job.idempotency_key, job.sink, exc, status)
         return False
     except TimeoutError:
         error = f"no answer within {policy.sink_timeout:g} s"
-        status = await outbox.mark_failed(engine, job, error, policy=policy)
+        status = await outbox.mark_failed(driver, job, error, policy=policy)
         log.warning("escalation %s to %s failed (%s); now %s", job.idempotency_key, job.sink, error, status)
         return False
     except Exception as exc:  # a bug in a sink must not stop the other deliveries
         log.exception("escalation %s to %s crashed", job.idempotency_key, job.sink)
-        await outbox.mark_failed(engine, job, f"{type(exc).__name__}: {exc}", policy=policy)
+        await outbox.mark_failed(driver, job, f"{type(exc).__name__}: {exc}", policy=policy)
         return False
     # A crash between the send above and this mark sends again later with the same key (the
     # receivers drop repeats by it); with deliveries side by side that is up to per_sink rows a sink.
-    await outbox.mark_delivered(engine, job.id)
+    await outbox.mark_delivered(driver, job.id)
     return True
 
 
@@ -110,7 +107,7 @@ class Lanes:
 
 
 async def run_forever(
-    engine: AsyncEngine,
+    driver: Driver,
     sinks: Mapping[str, Sink],
     stop: asyncio.Event | None = None,
     poll_interval: float = 0.5,
@@ -130,7 +127,7 @@ async def run_forever(
 
     def spawn(job: outbox.Job) -> None:
         task: asyncio.Task[bool] = asyncio.ensure_future(
-            lanes.run(job.sink, deliver_one(engine, sinks, job, policy))
+            lanes.run(job.sink, deliver_one(driver, sinks, job, policy))
         )
         running.add(task)
         task.add_done_callback(ended)
@@ -149,7 +146,7 @@ async def run_forever(
                 room = policy.per_sink * max(1, len(sinks)) - len(running)
                 jobs = (
                     await outbox.lease(
-                        engine, limit=room, lease_seconds=policy.lease_seconds, skip_sinks=lanes.full()
+                        driver, limit=room, lease_seconds=policy.lease_seconds, skip_sinks=lanes.full()
                     )
                     if room > 0
                     else []

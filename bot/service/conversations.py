@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.engine.engine import Engine
 from bot.engine.model import Conversation, Status, Turn
 from bot.errors import Duplicate
@@ -30,14 +28,12 @@ class ConversationService(CustomerTurns, Takeover):
 
     def __init__(
         self,
-        db: AsyncEngine,
         driver: Driver,
         engine: Engine,
         events: Bus,
         sinks: Sequence[str] = (),
         hours: OfficeHours | None = None,
     ) -> None:
-        self.db = db  # SQLAlchemy, for readers elsewhere (admin, analytics); turns go through `driver`
         deps = Deps(driver, engine, events, list(sinks), hours=hours)
         CustomerTurns.__init__(self, deps, TokenCheck(driver))
         Takeover.__init__(self, deps)

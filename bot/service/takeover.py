@@ -13,6 +13,7 @@ from bot.service.ports import Deps
 from bot.service.results import AgentReply, Claimed, TurnResult
 from bot.service.retry import retry_conflicts
 from bot.storage import store
+from bot.storage.events import add as add_events
 
 MAX_AGENT_NAME = 200
 
@@ -61,7 +62,7 @@ class Takeover:
                 )
                 await store.add_messages(s, conversation_id, data["messages"])
                 entered = conv.path[entered_from:]
-                await store.add_events(s, events.rows(events.turn_events(conv, turn, entered, previous)))
+                await add_events(s, events.rows(events.turn_events(conv, turn, entered, previous)))
             return conv, result
 
         async with self.deps.locks.hold(conversation_id):

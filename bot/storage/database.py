@@ -1,18 +1,17 @@
-"""Opens the database: async SQLAlchemy on SQLite (WAL, immediate transactions) or PostgreSQL (asyncpg)."""
+"""DATABASE_URL's forms, the clock rows are stamped with, and the migration step run before serving."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
-from bot.storage import sqlite_inline
-from bot.storage.migrate import Migrated
-from bot.storage.migrate import upgrade as migrate
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bot.storage.driver import Driver
+    from bot.storage.migrate import Migrated
 
 
 def async_url(url: str) -> str:
@@ -26,26 +25,29 @@ def async_url(url: str) -> str:
     raise ConfigError(f"DATABASE_URL={url!r}: use sqlite:///path.db or postgresql://user@host/db")
 
 
-def is_postgres(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "postgresql"
-
-
 def open_engine(url: str) -> AsyncEngine:
+    """A SQLAlchemy engine for migrating the schema (and for tests that inspect it), never for serving:
+    every runtime statement goes through bot.storage.driver. Dispose of it when done."""
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     target = async_url(url)
     if target.startswith("sqlite"):
-        # One connection per process, run on the event loop (bot.storage.sqlite_inline), for the
-        # outbox, admin pages and analytics; turns use bot.storage.driver's own connection. Kept inline
-        # until those move onto the driver: through aiosqlite's thread every statement is a hop to the
-        # thread and back, and the delivery loop's poll (BEGIN IMMEDIATE) held the write lock across
-        # those hops while turns waited for it (SQLite fell from 59 to 52 messages/s in bench/http.py).
-        engine = create_async_engine(
-            target,
-            async_creator=sqlite_inline.creator(make_url(target).database or ":memory:"),
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=60,
-        )
-        _sqlite_pragmas(engine)
+        # aiosqlite's thread: a migration may wait for another process's write lock without
+        # holding up the event loop.
+        engine = create_async_engine(target)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+                dbapi_connection.execute(f"PRAGMA {pragma}")
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(connection: Any) -> None:
+            # IMMEDIATE takes the write lock up front: two processes migrating never deadlock on upgrade.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
     # asyncpg parses the DSN itself, so libpq query options (sslmode, options=-csearch_path…) keep
     # working; SQLAlchemy would pass them to asyncpg.connect() as unknown keyword arguments.
@@ -56,34 +58,35 @@ def open_engine(url: str) -> AsyncEngine:
 
         return await asyncpg.connect(dsn)
 
-    # Turns go through bot.storage.driver's own pool (10); this one serves the admin pages, analytics
-    # and the outbox, so it stays small: a process opens at most 10 + 5 + 5 + 1 (live events) connections.
-    return create_async_engine(
-        "postgresql+asyncpg://", async_creator=connect, pool_size=5, max_overflow=5, pool_pre_ping=True
-    )
+    return create_async_engine("postgresql+asyncpg://", async_creator=connect, poolclass=_null_pool())
 
 
-def _sqlite_pragmas(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy emit BEGIN itself (below) instead of pysqlite's deferred BEGIN.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+def _null_pool() -> Any:
+    from sqlalchemy.pool import NullPool
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front: two turns never interleave or deadlock on upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return NullPool  # short-lived: nothing worth keeping open between a migration's few connections
 
 
 async def upgrade(engine: AsyncEngine) -> Migrated:
-    """Create the tables or migrate them to the newest revision (Alembic); what it did."""
+    """Create the tables or migrate them to the newest revision (Alembic) on `engine`; what it did."""
+    from bot.storage.migrate import upgrade as migrate
+
     return await migrate(engine)
+
+
+async def upgrade_url(database_url: str, driver: Driver | None = None) -> Migrated:
+    """Bring DATABASE_URL's schema to the newest revision. A database already there (every start but
+    the first after a release) is recognised with one query on `driver`, without loading SQLAlchemy
+    or Alembic; otherwise a short-lived engine migrates it and is disposed of."""
+    from bot.storage import migrate
+
+    if driver is not None and await migrate.at_head(driver):
+        return migrate.Migrated(migrate.HEAD, migrate.HEAD)
+    engine = open_engine(database_url)
+    try:
+        return await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
 
 
 def now() -> float:

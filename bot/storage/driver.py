@@ -10,13 +10,17 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, Protocol
 
+import orjson
+
 from bot.errors import ConfigError, Duplicate, StorageError
 
-# Why a second way to the database: building, caching and running each statement through
-# SQLAlchemy's async adapter cost ~0.15 ms of CPU, and a turn runs eight of them; that was half of
-# a turn's time. The statements a turn needs are few and fixed, so they are written once as SQL
-# with PostgreSQL's `$1` placeholders (SQLite reads them as `?1`) and run on the driver itself.
-# Everything else (schema, admin pages, analytics, the outbox worker) stays on SQLAlchemy Core.
+# Why SQL on the driver and not SQLAlchemy Core: building, caching and running each statement
+# through SQLAlchemy's async adapter cost ~0.15 ms of CPU, and a turn runs eight of them; that was
+# half of a turn's time. The statements are few and fixed, so they are written once as SQL with
+# PostgreSQL's `$1` placeholders (SQLite reads them as `?1`) and run on the driver itself. Every
+# statement of the process goes through here (bot/storage/store.py, outbox.py, events.py, views.py),
+# so a process holds one SQLite connection or one PostgreSQL pool; SQLAlchemy only describes the
+# schema and runs the migrations (bot/storage/schema.py, migrate.py).
 
 
 class Session(Protocol):
@@ -272,15 +276,41 @@ class PostgresDriver:
             self._pool = None
 
 
+# -- The few places the dialects differ ------------------------------------------------------------
+
+
+def in_list(dialect: str, column: str, n: int) -> str:
+    """`column` is one of the values in parameter $n (pass them through `listed`): an array on
+    PostgreSQL, a JSON list on SQLite, so a list of any length is one parameter."""
+    if dialect == "postgresql":
+        return f"{column} = ANY(${n})"
+    return f"{column} IN (SELECT value FROM json_each(${n}))"  # noqa: S608 (a column name we chose)
+
+
+def listed(dialect: str, values: Sequence[Any]) -> Any:
+    """The parameter for `in_list`."""
+    return list(values) if dialect == "postgresql" else orjson.dumps(list(values)).decode()
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column as read (text from either driver) -> the value it holds."""
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def sqlite_path(database_url: str) -> str:
+    """The file of sqlite:///path (relative) or sqlite:////path (absolute)."""
+    rest = database_url.split(":", 1)[1]
+    path = rest[3:] if rest.startswith("///") else rest.lstrip("/")
+    return path.split("?", 1)[0]
+
+
 def open_driver(database_url: str) -> Driver:
     """The driver for DATABASE_URL (sqlite:///path or postgresql://…), as bot.storage.database reads it."""
     from bot.storage.database import async_url
 
     target = async_url(database_url)
     if target.startswith("sqlite"):
-        from sqlalchemy.engine import make_url
-
-        path = make_url(target).database or ""
+        path = sqlite_path(target)
         if path in ("", ":memory:"):
             raise ConfigError(
                 f"DATABASE_URL={database_url!r} is an in-memory SQLite database, which each connection "

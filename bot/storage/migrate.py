@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import StorageError
+
+if TYPE_CHECKING:
+    # Imported where used: a process whose database is already at HEAD loads neither SQLAlchemy nor Alembic.
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from bot.storage.driver import Driver
 
 SCRIPTS = Path(__file__).with_name("migrations")
 # The schema as releases before migrations created it (create_all plus a schema_version row). Such a
@@ -74,6 +77,7 @@ def _upgrade(connection: Connection) -> Migrated:
     from alembic import command
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
+    from sqlalchemy import inspect
 
     from bot.storage.schema import metadata
 
@@ -105,6 +109,8 @@ def _upgrade(connection: Connection) -> Migrated:
 
 
 async def _at_head(engine: AsyncEngine) -> bool:
+    from sqlalchemy import text
+
     try:
         async with engine.connect() as conn:
             found = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
@@ -113,10 +119,23 @@ async def _at_head(engine: AsyncEngine) -> bool:
     return list(found) == [HEAD]
 
 
+async def at_head(driver: Driver) -> bool:
+    """True when the database is stamped at HEAD: the one query a process start makes when nothing
+    needs migrating (on the process's own driver)."""
+    try:
+        async with driver.read() as s:
+            found = await s.all("SELECT version_num FROM alembic_version")
+    except Exception:  # no such table yet (a new database, or one from before migrations): migrate
+        return False
+    return [row[0] for row in found] == [HEAD]
+
+
 async def upgrade(engine: AsyncEngine) -> Migrated:
     """Create the tables or migrate them to the newest revision; safe to run on every start and deploy."""
     if await _at_head(engine):
         return Migrated(HEAD, HEAD)
+    from sqlalchemy import text
+
     try:
         async with engine.begin() as conn:
             if conn.dialect.name == "postgresql":

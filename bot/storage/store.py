@@ -12,6 +12,7 @@ import orjson
 from bot.errors import Conflict, NotFound
 from bot.storage.database import now
 from bot.storage.driver import Session
+from bot.storage.events import add as add_events
 
 # The tables are declared in bot/storage/schema.py; these statements name their columns. JSON
 # columns travel as text (None as SQL NULL), `state` as bytes.
@@ -332,20 +333,6 @@ async def enqueue_deliveries(s: Session, escalation_id: int, sinks: Sequence[str
     )
 
 
-async def add_events(s: Session, items: Sequence[dict[str, Any]]) -> None:
-    if not items:
-        return
-    t = now()
-    await s.many(
-        "INSERT INTO events (conversation_id, flow_id, flow_version, kind, step, data, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [
-            (i["conversation_id"], i["flow_id"], i["flow_version"], i["kind"], i["step"], _json(i["data"]), t)
-            for i in items
-        ],
-    )
-
-
 async def find_by_thread(s: Session, channel: str, thread_key: str) -> str | None:
     found = await s.one(
         "SELECT id FROM conversations WHERE channel = $1 AND thread_key = $2", channel, thread_key
@@ -356,3 +343,42 @@ async def find_by_thread(s: Session, channel: str, thread_key: str) -> str | Non
 async def record_key(s: Session, key: str) -> None:
     """Record a processed event's key; Duplicate when it was recorded before (the unique key decides)."""
     await s.run("INSERT INTO processed_events (key, created_at) VALUES ($1, $2)", key[:200], now())
+
+
+# -- The idle sweep ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Idle:
+    """An active conversation nobody wrote to since the cutoff, as the sweep needs it."""
+
+    id: str
+    flow_id: str
+    flow_version: str
+    state: bytes
+    lock_version: int
+
+
+async def idle(s: Session, cutoff: float) -> list[Idle]:
+    """Active conversations last written before `cutoff`."""
+    rows = await s.all(
+        "SELECT id, flow_id, flow_version, state, lock_version FROM conversations "
+        "WHERE status = 'active' AND updated_at < $1",
+        cutoff,
+    )
+    return [Idle(r[0], r[1], r[2], bytes(r[3]), int(r[4])) for r in rows]
+
+
+async def close_idle(s: Session, found: Idle, status: str) -> bool:
+    """Set the status of an idle conversation unless a turn wrote it since it was found; True if set.
+
+    Bumping lock_version makes a turn that read the row before this retry on the new row, so it sees
+    the closing and records the resumption instead of silently undoing it."""
+    changed = await s.run(
+        "UPDATE conversations SET status = $3, lock_version = $2 + 1 "
+        "WHERE id = $1 AND lock_version = $2 AND status = 'active'",
+        found.id,
+        found.lock_version,
+        status,
+    )
+    return changed == 1

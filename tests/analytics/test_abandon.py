@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
 
 from bot.analytics.abandon import sweep
 from bot.bootstrap import Parts, build
 from bot.engine.model import Incoming
 from bot.settings import Settings
-from bot.storage.schema import conversations, events
 from tests.support.analytics import FLOWS, ScriptedProbes
+from tests.support.storage import execute, table_rows
 
 
 @pytest.fixture
@@ -30,25 +29,12 @@ async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
 
 
 async def status_of(parts: Parts, conversation_id: str) -> str:
-    async with parts.db.connect() as conn:
-        return str(
-            (
-                await conn.execute(
-                    select(conversations.c.status).where(conversations.c.id == conversation_id)
-                )
-            ).scalar()
-        )
+    [row] = await table_rows(parts.driver, "conversations", "WHERE id = $1", conversation_id)
+    return str(row.status)
 
 
 async def kinds(parts: Parts, conversation_id: str) -> list[tuple[str, str | None]]:
-    async with parts.db.connect() as conn:
-        rows = (
-            await conn.execute(
-                select(events.c.kind, events.c.step)
-                .where(events.c.conversation_id == conversation_id)
-                .order_by(events.c.id)
-            )
-        ).all()
+    rows = await table_rows(parts.driver, "events", "WHERE conversation_id = $1", conversation_id)
     return [(r.kind, r.step) for r in rows]
 
 
@@ -63,19 +49,20 @@ async def test_idle_conversations_close_and_resume(parts: Parts) -> None:
     await svc.claim(agent.conversation_id, "Sam")
 
     later = time.time() + 31 * 60
-    async with parts.db.begin() as conn:  # `fresh` spoke a minute ago; the others half an hour ago
-        await conn.execute(
-            update(conversations)
-            .where(conversations.c.id == fresh.conversation_id)
-            .values(updated_at=later - 60)
-        )
-    assert await sweep(parts.db, 30, at=later) == 1
+    # `fresh` spoke a minute ago; the others half an hour ago
+    await execute(
+        parts.driver,
+        "UPDATE conversations SET updated_at = $2 WHERE id = $1",
+        fresh.conversation_id,
+        later - 60,
+    )
+    assert await sweep(parts.driver, 30, at=later) == 1
     assert await status_of(parts, quiet.conversation_id) == "abandoned"
     assert await status_of(parts, fresh.conversation_id) == "active"
     assert await status_of(parts, done.conversation_id) == "escalated"
     assert await status_of(parts, agent.conversation_id) == "with_agent"
     assert ("abandoned", "ask_fixed_account") in await kinds(parts, quiet.conversation_id)
-    assert await sweep(parts.db, 30, at=later) == 0  # counted once
+    assert await sweep(parts.driver, 30, at=later) == 0  # counted once
 
     # The customer sees an open conversation and carries on from the same question.
     assert (await svc.transcript(quiet.conversation_id)).status == "active"
@@ -95,7 +82,7 @@ async def test_a_turn_read_before_the_sweep_is_not_lost(parts: Parts) -> None:
     started = await svc.start(None, "web")
     async with parts.service.driver.read() as s:
         stale = await store.load(s, started.conversation_id)
-    assert await sweep(parts.db, 30, at=time.time() + 3600) == 1
+    assert await sweep(parts.driver, 30, at=time.time() + 3600) == 1
     from bot.errors import Conflict
 
     with pytest.raises(Conflict):

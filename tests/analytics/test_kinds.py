@@ -5,15 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sqlalchemy import select, update
-
 from bot.analytics.abandon import sweep
 from bot.analytics.kinds import EventKind
 from bot.bootstrap import build
 from bot.engine.model import Incoming
 from bot.settings import Settings
-from bot.storage.schema import conversations, events
 from tests.support.analytics import FLOWS, ScriptedProbes
+from tests.support.storage import execute, table_rows
 
 
 def test_the_stored_values_never_change() -> None:
@@ -40,15 +38,13 @@ async def test_service_and_sweep_record_only_kinds_of_the_vocabulary(tmp_path: P
         svc = parts.service
         left = (await svc.start(None, "web")).conversation_id
         await svc.reply(left, Incoming(text="something the bot will not follow"))
-        async with parts.db.begin() as conn:
-            await conn.execute(update(conversations).values(updated_at=time.time() - 3600))
-        assert await sweep(parts.db, idle_minutes=30) == 1
+        await execute(parts.driver, "UPDATE conversations SET updated_at = $1", time.time() - 3600)
+        assert await sweep(parts.driver, idle_minutes=30) == 1
         await svc.reply(left, Incoming(text="human"))  # back after the sweep, then to a person
         ended = (await svc.start(None, "web")).conversation_id
         for move in (Incoming(choice="login_rejected"), Incoming(choice="yes")):
             await svc.reply(ended, move)
-        async with parts.db.connect() as conn:
-            stored = {str(k) for k in (await conn.execute(select(events.c.kind))).scalars()}
+        stored = {str(r.kind) for r in await table_rows(parts.driver, "events")}
     finally:
         await parts.close()
     assert stored <= {k.value for k in EventKind}, stored - {k.value for k in EventKind}

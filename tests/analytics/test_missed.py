@@ -37,6 +37,7 @@ class Seeded:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     at = Clock(DAY1)
     monkeypatch.setattr("bot.storage.store.now", at)
+    monkeypatch.setattr("bot.storage.events.now", at)  # the events a turn writes
     return at
 
 
@@ -154,12 +155,12 @@ def everything() -> list[MissedQuestion]:
 
 async def test_missed_messages_are_grouped_counted_and_ranked(parts: Parts, clock: Clock) -> None:
     await seed(parts, clock)
-    assert await missed_messages(parts.db, Filters(), parts.registry) == everything()
+    assert await missed_messages(parts.driver, Filters(), parts.registry) == everything()
 
 
 async def test_the_period_and_flow_filters_apply(parts: Parts, clock: Clock) -> None:
     s = await seed(parts, clock)
-    second_day = await missed_messages(parts.db, Filters(since=DAY2), parts.registry)
+    second_day = await missed_messages(parts.driver, Filters(since=DAY2), parts.registry)
     assert second_day == [
         MissedQuestion(
             FLOW,
@@ -180,7 +181,7 @@ async def test_the_period_and_flow_filters_apply(parts: Parts, clock: Clock) -> 
             ),
         )
     ]
-    first_day = await missed_messages(parts.db, Filters(flow=FLOW, until=DAY2), parts.registry)
+    first_day = await missed_messages(parts.driver, Filters(flow=FLOW, until=DAY2), parts.registry)
     assert [(q.step, q.missed) for q in first_day] == [
         ("ask_symptom", 6),
         ("ask_limit_kind", 1),
@@ -188,10 +189,10 @@ async def test_the_period_and_flow_filters_apply(parts: Parts, clock: Clock) -> 
     ]
     assert first_day[0].messages[0].text == "MY OUTLOOK FAILS TO SEND"  # a's, the last spelling that day
     assert first_day[0].messages[0].conversations == 3
-    assert await missed_messages(parts.db, Filters(flow="no-such-flow"), parts.registry) == []
-    assert await missed_messages(parts.db, Filters(since=DAY2 + 3600), parts.registry) == []
+    assert await missed_messages(parts.driver, Filters(flow="no-such-flow"), parts.registry) == []
+    assert await missed_messages(parts.driver, Filters(since=DAY2 + 3600), parts.registry) == []
     # Without the flows loaded, questions come in the order first missed.
-    unordered = await missed_messages(parts.db, Filters())
+    unordered = await missed_messages(parts.driver, Filters())
     assert [q.step for q in unordered] == ["ask_limit_kind", "ask_symptom", "old_step"]
     assert s.d not in (s.a, s.b, s.c)
 
@@ -202,22 +203,22 @@ async def test_each_question_lists_its_most_frequent_texts_only(parts: Parts, cl
     for n in range(1, 13):
         clock.t += 1
         await add_events(parts.service.driver, [missed(cid, "ask_symptom", f"text {n}", "reask")] * n)
-    top = await missed_messages(parts.db, Filters(), parts.registry)
+    top = await missed_messages(parts.driver, Filters(), parts.registry)
     assert len(top) == 1
     assert (top[0].missed, top[0].texts) == (78, 12)
     assert [(m.text, m.count) for m in top[0].messages] == [(f"text {n}", n) for n in range(12, 2, -1)]
-    three = await missed_messages(parts.db, Filters(), parts.registry, limit=3)
+    three = await missed_messages(parts.driver, Filters(), parts.registry, limit=3)
     assert [m.text for m in three[0].messages] == ["text 12", "text 11", "text 10"]
     assert three[0].texts == 12
 
 
 async def test_every_figure_includes_the_missed_messages(parts: Parts, clock: Clock) -> None:
     await seed(parts, clock)
-    figures = await compute(parts.db, Filters(), parts.registry)
+    figures = await compute(parts.driver, Filters(), parts.registry)
     assert figures["missed"] == as_json(everything())
     assert json.loads(json.dumps(figures["missed"])) == figures["missed"]  # plain JSON, no tuples needed
     assert figures["missed"][0]["messages"][0]["why"] == {"reask": 3, "rejected": 1, "low_confidence": 1}
-    cut = await compute(parts.db, Filters(), parts.registry, missed_limit=1)
+    cut = await compute(parts.driver, Filters(), parts.registry, missed_limit=1)
     assert [len(q["messages"]) for q in cut["missed"]] == [1, 1, 1]
     # The other figures don't see these events: nobody answered or entered a step through them.
     assert figures["conversations"] == 4
@@ -241,6 +242,7 @@ def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     clock = Clock(DAY1)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("bot.storage.store.now", clock)
+        mp.setattr("bot.storage.events.now", clock)
         asyncio.run(run(clock))
     yield db
 

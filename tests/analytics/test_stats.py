@@ -13,14 +13,12 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import select
 
 from bot.analytics.abandon import sweep
 from bot.bootstrap import build
 from bot.engine.model import Incoming
 from bot.service import ConversationService
 from bot.settings import Settings
-from bot.storage.schema import conversations
 from tests.support.analytics import (
     EXHAUSTED,
     FLOW,
@@ -34,6 +32,7 @@ from tests.support.analytics import (
     route,
     run_bot,
 )
+from tests.support.storage import table_rows
 
 N = 300
 DAY1 = datetime(2024, 3, 1, tzinfo=UTC).timestamp()
@@ -117,25 +116,17 @@ async def simulate(db_path: Path, clock: Clock) -> list[Record]:
                 )
                 later.append((rec, moves[cut:again], again == len(moves)))
         clock.t += 2 * 3600
-        assert await sweep(parts.db, IDLE, at=clock.t) == sum(r.status == "active" for r in records)
+        assert await sweep(parts.driver, IDLE, at=clock.t) == sum(r.status == "active" for r in records)
         close_idle(records)
         for rec, moves, finishes in later:
             await play(svc, rec, moves, clock)
             if finishes and rec.end:
                 await feedback(svc, rec, rng, clock)
         clock.t += 2 * 3600
-        assert await sweep(parts.db, IDLE, at=clock.t) == sum(r.status == "active" for r in records)
+        assert await sweep(parts.driver, IDLE, at=clock.t) == sum(r.status == "active" for r in records)
         close_idle(records)
         # The test's record of each path must be what really happened, or the comparison proves nothing.
-        async with parts.db.connect() as conn:
-            rows = {
-                r.id: r
-                for r in (
-                    await conn.execute(
-                        select(conversations.c.id, conversations.c.status, conversations.c.state)
-                    )
-                ).all()
-            }
+        rows = {r.id: r for r in await table_rows(parts.driver, "conversations")}
         for rec in records:
             assert rows[rec.id].status == rec.status
             assert orjson.loads(rows[rec.id].state)["path"] == rec.path, rec.id
@@ -150,6 +141,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, lis
     clock = Clock(DAY1)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("bot.storage.store.now", clock)
+        mp.setattr("bot.storage.events.now", clock)
         records = asyncio.run(simulate(db_path, clock))
     yield db_path, records
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
 
 from bot.bootstrap import Parts
 from bot.engine.model import Incoming
@@ -13,9 +12,8 @@ from bot.escalation import outbox
 from bot.escalation.outbox import Policy, backoff
 from bot.escalation.sinks import WebhookSink
 from bot.escalation.worker import deliver_due
-from bot.storage.schema import outbox as outbox_table
 from tests.support.escalation import SECRET, Answer, WebhookReceiver
-from tests.support.storage import running_parts, supportbot_cli
+from tests.support.storage import execute, running_parts, supportbot_cli, table_rows
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
@@ -30,13 +28,12 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
 
 
 async def _rows(parts: Parts) -> list[dict[str, Any]]:
-    return await outbox.listing(parts.db)
+    return await outbox.listing(parts.driver)
 
 
 async def _make_due(parts: Parts) -> None:
     """Stand in for the clock: the backoff has passed."""
-    async with parts.db.begin() as conn:
-        await conn.execute(update(outbox_table).values(next_attempt_at=0.0))
+    await execute(parts.driver, "UPDATE outbox SET next_attempt_at = 0.0")
 
 
 async def test_failures_back_off_then_dead_letter_then_retry_from_the_cli(database_url: str) -> None:
@@ -52,21 +49,21 @@ async def test_failures_back_off_then_dead_letter_then_retry_from_the_cli(databa
             await parts.service.reply(started.conversation_id, Incoming(text="human"))
             policy = Policy(max_attempts=3, base_delay=5.0)
 
-            assert await deliver_due(parts.db, sinks, policy=policy) == 0
+            assert await deliver_due(parts.driver, sinks, policy=policy) == 0
             [row] = await _rows(parts)
             assert (row["status"], row["attempts"]) == ("pending", 1)
             assert "500" in str(row["last_error"])
             # Not due yet: the backoff (2.5 to 5 s) keeps a second pass from hammering the receiver.
-            assert await deliver_due(parts.db, sinks, policy=policy) == 0
+            assert await deliver_due(parts.driver, sinks, policy=policy) == 0
             assert len(receiver.deliveries) == 1
 
             for _ in range(2):
                 await _make_due(parts)
-                assert await deliver_due(parts.db, sinks, policy=policy) == 0
+                assert await deliver_due(parts.driver, sinks, policy=policy) == 0
             [row] = await _rows(parts)
             assert (row["status"], row["attempts"]) == ("dead", 3)
             await _make_due(parts)
-            assert await deliver_due(parts.db, sinks, policy=policy) == 0
+            assert await deliver_due(parts.driver, sinks, policy=policy) == 0
             assert len(receiver.deliveries) == 3  # dead letters are left alone
 
             listed = await supportbot_cli(database_url, "outbox", "list", "--status", "dead")
@@ -75,7 +72,7 @@ async def test_failures_back_off_then_dead_letter_then_retry_from_the_cli(databa
             assert "1 delivery(ies) queued again" in await supportbot_cli(database_url, "outbox", "retry")
             assert await supportbot_cli(database_url, "outbox", "list", "--status", "dead") == ""
 
-            assert await deliver_due(parts.db, sinks, policy=policy) == 1
+            assert await deliver_due(parts.driver, sinks, policy=policy) == 1
             [row] = await _rows(parts)
             assert row["status"] == "delivered" and row["delivered_at"]
             keys = {d.key for d in receiver.deliveries}
@@ -89,7 +86,7 @@ async def test_a_refusal_that_retrying_cannot_fix_is_dead_at_once(database_url: 
         async with running_parts(database_url, sinks=sinks) as parts:
             started = await parts.service.start(None, "web")
             await parts.service.reply(started.conversation_id, Incoming(text="human"))
-            assert await deliver_due(parts.db, sinks) == 0
+            assert await deliver_due(parts.driver, sinks) == 0
             [row] = await _rows(parts)
             assert (row["status"], row["attempts"]) == ("dead", 1)
             assert str(status) in str(row["last_error"])
@@ -102,8 +99,7 @@ async def test_an_unconfigured_sink_waits_instead_of_failing_fast(database_url: 
         async with running_parts(database_url, sinks=sinks) as parts:
             started = await parts.service.start(None, "web")
             await parts.service.reply(started.conversation_id, Incoming(text="human"))
-            assert await deliver_due(parts.db, {}) == 0
-            async with parts.db.connect() as conn:
-                row = (await conn.execute(select(outbox_table))).one()
+            assert await deliver_due(parts.driver, {}) == 0
+            [row] = await table_rows(parts.driver, "outbox")
             assert row.status == "pending" and "not configured" in row.last_error
             assert receiver.deliveries == []

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
-
 from bot.engine.model import Incoming
 from bot.escalation import outbox
 from tests.support.storage import running_parts
@@ -22,9 +20,9 @@ async def test_repeated_human_and_restart_add_to_the_one_escalation(database_url
             await svc.reply(cid, Incoming(text="human"))
         other = (await svc.start(None, "web", {"name": "Sam"})).conversation_id
         await svc.reply(other, Incoming(text="human"))
-        async with parts.db.connect() as conn:
-            rows = (await conn.execute(text("SELECT conversation_id, packet FROM escalations"))).all()
-        deliveries = await outbox.listing(parts.db, limit=100)
+        async with parts.driver.read() as s:
+            rows = await s.all("SELECT conversation_id, packet FROM escalations")
+        deliveries = await outbox.listing(parts.driver, limit=100)
     assert sorted(r[0] for r in rows) == sorted([cid, other])  # one each, not one per request
     assert len(deliveries) == 2  # one webhook delivery per escalation
     packet = next(r[1] for r in rows if r[0] == cid)

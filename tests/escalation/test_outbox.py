@@ -24,13 +24,13 @@ async def test_dead_letters_are_listed_and_retried(database_url: str) -> None:
             cid = (await parts.service.start(None, "web")).conversation_id
             await parts.service.reply(cid, Incoming(text="human"))
             for _ in range(FAST.max_attempts):
-                assert await worker.deliver_due(parts.db, parts.sinks, policy=FAST) == 0
-            [row] = await outbox.listing(parts.db)
+                assert await worker.deliver_due(parts.driver, parts.sinks, policy=FAST) == 0
+            [row] = await outbox.listing(parts.driver)
             assert (row["status"], row["attempts"]) == ("dead", 3)
             assert row["last_error"] == "webhook answered 500"
             assert await parts.outbox_backlog() == 0
             # Dead rows are not tried again by the worker.
-            assert await worker.deliver_due(parts.db, parts.sinks, policy=FAST) == 0
+            assert await worker.deliver_due(parts.driver, parts.sinks, policy=FAST) == 0
             assert len(receiver.deliveries) == 3
 
             listed = await supportbot_cli(database_url, "outbox", "list", "--status", "dead")
@@ -39,10 +39,10 @@ async def test_dead_letters_are_listed_and_retried(database_url: str) -> None:
 
             answers["status"] = 200
             assert "1 delivery(ies) queued again" in await supportbot_cli(database_url, "outbox", "retry")
-            [row] = await outbox.listing(parts.db)
+            [row] = await outbox.listing(parts.driver)
             assert (row["status"], row["attempts"]) == ("pending", 0)
-            assert await worker.deliver_due(parts.db, parts.sinks, policy=FAST) == 1
-            [row] = await outbox.listing(parts.db, "delivered")
+            assert await worker.deliver_due(parts.driver, parts.sinks, policy=FAST) == 1
+            [row] = await outbox.listing(parts.driver, "delivered")
             assert "delivered" in await supportbot_cli(database_url, "outbox", "list")
     keys = [d.key for d in receiver.deliveries]
     assert keys == [row["idempotency_key"]] * 4  # the same key on every try
@@ -56,13 +56,13 @@ async def test_permanent_refusal_is_dead_at_once_and_retry_by_id(database_url: s
             for _ in range(2):
                 cid = (await parts.service.start(None, "web")).conversation_id
                 await parts.service.reply(cid, Incoming(text="human"))
-            assert await worker.deliver_due(parts.db, parts.sinks, policy=Policy(max_attempts=8)) == 0
-            rows = await outbox.listing(parts.db, "dead")
+            assert await worker.deliver_due(parts.driver, parts.sinks, policy=Policy(max_attempts=8)) == 0
+            rows = await outbox.listing(parts.driver, "dead")
             assert [r["attempts"] for r in rows] == [1, 1]
             assert "1 delivery(ies) queued again" in await supportbot_cli(
                 database_url, "outbox", "retry", str(rows[0]["id"])
             )
-            assert [r["id"] for r in await outbox.listing(parts.db, "pending")] == [rows[0]["id"]]
+            assert [r["id"] for r in await outbox.listing(parts.driver, "pending")] == [rows[0]["id"]]
     assert len(receiver.deliveries) == 2
 
 
@@ -74,7 +74,7 @@ async def test_a_sink_missing_in_this_process_waits_for_one_that_has_it(database
             cid = (await parts.service.start(None, "web")).conversation_id
             await parts.service.reply(cid, Incoming(text="human"))
             # A process without the webhook configured (e.g. a worker with another environment).
-            assert await worker.deliver_due(parts.db, {}, policy=FAST) == 0
-            [row] = await outbox.listing(parts.db)
+            assert await worker.deliver_due(parts.driver, {}, policy=FAST) == 0
+            [row] = await outbox.listing(parts.driver)
             assert row["status"] == "pending" and "not configured" in row["last_error"]
     assert receiver.deliveries == []

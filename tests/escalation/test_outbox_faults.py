@@ -55,7 +55,7 @@ async def test_every_escalation_arrives_once_in_effect_despite_kills_and_errors(
             for i in range(ESCALATIONS):
                 cid = (await parts.service.start(None, "web", {"name": f"Customer {i}"})).conversation_id
                 await parts.service.reply(cid, Incoming(text="human"))
-            rows = await outbox.listing(parts.db, limit=1000)
+            rows = await outbox.listing(parts.driver, limit=1000)
             assert len(rows) == ESCALATIONS
             expected = {r["idempotency_key"] for r in rows}
 
@@ -84,7 +84,7 @@ async def test_every_escalation_arrives_once_in_effect_despite_kills_and_errors(
                         workers[victim] = await start_worker(env, log)
             finally:
                 await asyncio.gather(*(stop(proc) for proc in workers))
-            rows = await outbox.listing(parts.db, limit=1000)
+            rows = await outbox.listing(parts.driver, limit=1000)
 
     deliveries = list(receiver.deliveries)
     accepted = receiver.accepted()

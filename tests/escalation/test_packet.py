@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.engine.model import Incoming
 from bot.escalation.packet import mrkdwn_escape, render_html, render_markdown, render_text
 from bot.service import ConversationService
-from bot.storage.schema import escalations
-from tests.support.storage import running_parts
+from tests.support.storage import running_parts, table_rows
 
 HOSTILE = "my mail program times out <@U123> <!channel> & <https://evil.example|click>"
 
@@ -41,8 +38,7 @@ async def reference_packet(svc: ConversationService) -> dict[str, Any]:
     for incoming in RUN:
         turn = await svc.reply(cid, incoming)
     assert turn.status == "escalated"
-    async with svc.db.connect() as conn:
-        [row] = (await conn.execute(select(escalations).where(escalations.c.conversation_id == cid))).all()
+    [row] = await table_rows(svc.driver, "escalations", "WHERE conversation_id = $1", cid)
     return dict(row.packet)
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import text
 
 from bot.analytics.export import records
 from bot.analytics.stats import Filters
@@ -134,10 +133,9 @@ async def _dump_database(parts: Parts, database_url: str, tmp_path: Path) -> byt
     if database_url.startswith("sqlite"):
         return _sqlite_files(tmp_path)
     rows: list[str] = []
-    async with parts.db.connect() as conn:
+    async with parts.driver.read() as s:
         for table in metadata.sorted_tables:
-            result = await conn.execute(text(f"SELECT row_to_json(t)::text FROM {table.name} t"))
-            rows.extend(r[0] for r in result)
+            rows.extend(r[0] for r in await s.all(f"SELECT row_to_json(t)::text FROM {table.name} t"))
     return "\n".join(rows).encode()
 
 
@@ -194,13 +192,13 @@ async def test_a_planted_canary_never_reaches_database_logs_packets_or_sinks(
                     await svc.reply(cid, Incoming(text=CORPUS[-1]))
                     await svc.reply(cid, Incoming(choice=CORPUS[-3]))
                     await svc.agent_message(cid, "Alex", f"thanks, never send pw: {CANARY} again")
-                    assert await deliver_due(parts.db, sinks) == 3
+                    assert await deliver_due(parts.driver, sinks) == 3
 
                     stored = await _dump_database(parts, database_url, tmp_path)
                     transcript = await svc.transcript(cid)
-                    async with parts.db.connect() as conn:
-                        packets = [r[0] for r in await conn.execute(text("SELECT packet FROM escalations"))]
-                    exported = [json.dumps(r, default=str) async for r in records(parts.db, Filters())]
+                    async with parts.driver.read() as s:
+                        packets = [r[0] for r in await s.all("SELECT packet FROM escalations")]
+                    exported = [json.dumps(r, default=str) async for r in records(parts.driver, Filters())]
         for handler_ in root.handlers:
             handler_.flush()
     finally:

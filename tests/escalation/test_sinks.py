@@ -28,9 +28,9 @@ async def test_webhook_packet_is_signed_and_carries_its_idempotency_key(database
             cid = (await parts.service.start(None, "web", {"name": "Jo"})).conversation_id
             await parts.service.reply(cid, Incoming(text="human"))
             assert await parts.outbox_backlog() == 1
-            assert await worker.deliver_due(parts.db, parts.sinks) == 1
+            assert await worker.deliver_due(parts.driver, parts.sinks) == 1
             assert await parts.outbox_backlog() == 0
-            [row] = await outbox.listing(parts.db)
+            [row] = await outbox.listing(parts.driver)
     [delivery] = receiver.deliveries
     assert delivery.signature_ok and delivery.status == 200
     assert delivery.key == row["idempotency_key"] == delivery.packet["idempotency_key"]
@@ -68,14 +68,14 @@ async def test_retry_after_sets_the_next_attempt(database_url: str, form: str) -
             await parts.service.reply(cid, Incoming(text="human"))
             before = time.time()
             fast = Policy(max_attempts=5, base_delay=0.01)
-            assert await worker.deliver_due(parts.db, parts.sinks, policy=fast) == 0
-            [row] = await outbox.listing(parts.db)
+            assert await worker.deliver_due(parts.driver, parts.sinks, policy=fast) == 0
+            [row] = await outbox.listing(parts.driver)
             assert row["status"] == "pending" and row["attempts"] == 1
             assert "429" in row["last_error"]
             # The receiver asked for about two minutes; our own backoff (10 ms) does not override it.
             assert row["next_attempt_at"] >= before + 110
             # Not due yet: another pass sends nothing.
-            assert await worker.deliver_due(parts.db, parts.sinks, policy=fast) == 0
+            assert await worker.deliver_due(parts.driver, parts.sinks, policy=fast) == 0
     assert len(receiver.deliveries) == 1
 
 
@@ -88,8 +88,8 @@ async def test_email_sink_sends_summary_and_escaped_transcript(database_url: str
         svc = parts.service
         cid = (await svc.start(None, "web", {"name": "Jo <b>Bloggs</b>"})).conversation_id
         await svc.reply(cid, Incoming(text="<script>alert(1)</script> I want a human"))
-        assert await worker.deliver_due(parts.db, parts.sinks) == 1
-        [row] = await outbox.listing(parts.db)
+        assert await worker.deliver_due(parts.driver, parts.sinks) == 1
+        [row] = await outbox.listing(parts.driver)
     [message] = inbox
     assert message["To"] == "support@example.com"
     assert message["Subject"].startswith("[supportbot] ")

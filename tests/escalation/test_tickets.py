@@ -51,7 +51,7 @@ async def escalate(parts: Parts, customer: dict[str, str] | None = None) -> str:
 
 async def deliver_all(parts: Parts, passes: int = 5) -> None:
     for _ in range(passes):
-        await worker.deliver_due(parts.db, parts.sinks, policy=FAST)
+        await worker.deliver_due(parts.driver, parts.sinks, policy=FAST)
         if not await parts.outbox_backlog():
             return
         await asyncio.sleep(0.01)  # the backoff of FAST is zero, but next_attempt_at is "now"
@@ -65,7 +65,7 @@ async def test_zendesk_ticket_has_the_packet_as_an_internal_first_comment(databa
         assert list(parts.sinks) == ["zendesk"]
         cid = await escalate(parts, {"name": "Jo Bloggs", "email": "jo@example.com"})
         await deliver_all(parts)
-        [row] = await outbox.listing(parts.db)
+        [row] = await outbox.listing(parts.driver)
     assert row["status"] == "delivered"
     [lookup] = zd.of("lookup")
     assert lookup.path == "/api/v2/tickets.json" and lookup.query == {"external_id": row["idempotency_key"]}
@@ -123,7 +123,7 @@ async def test_zendesk_redelivery_after_the_key_expired_finds_the_ticket(databas
     ):
         zd.honour_idempotency_key = False  # only the external_id lookup stands between us and a duplicate
         await escalate(parts)
-        [job] = await outbox.lease(parts.db)
+        [job] = await outbox.lease(parts.driver)
         sink = parts.sinks["zendesk"]
         await sink.deliver(job.packet, job.idempotency_key)
         await sink.deliver(job.packet, job.idempotency_key)  # as if the first success was never recorded
@@ -139,7 +139,7 @@ async def test_zendesk_errors_are_retried_or_dead_as_they_deserve(database_url: 
         zd.fail("lookup", 429, headers={"Retry-After": "0"})
         await escalate(parts)
         await deliver_all(parts)
-        [row] = await outbox.listing(parts.db)
+        [row] = await outbox.listing(parts.driver)
         assert row["status"] == "delivered" and row["attempts"] == 2
     assert len(zd.tickets) == 1
 
@@ -159,7 +159,7 @@ async def test_freshdesk_ticket_then_one_private_note_with_the_evidence(database
         assert list(parts.sinks) == ["freshdesk"]
         cid = await escalate(parts)
         await deliver_all(parts)
-        [row] = await outbox.listing(parts.db)
+        [row] = await outbox.listing(parts.driver)
     assert row["status"] == "delivered"
     key = row["idempotency_key"]
     [lookup] = fd.of("lookup")
@@ -194,7 +194,7 @@ async def test_freshdesk_note_that_failed_is_added_on_retry_without_a_second_tic
         fd.fail("note", 502)
         await escalate(parts, {"name": "Jo", "email": "jo@example.com"})
         await deliver_all(parts)
-        [row] = await outbox.listing(parts.db)
+        [row] = await outbox.listing(parts.driver)
     assert row["status"] == "delivered" and row["attempts"] == 1
     assert len(fd.tickets) == 1 and len(fd.of("create")) == 1
     assert [n["private"] for n in fd.notes[ticket_id(fd)]] == [True]
@@ -264,7 +264,7 @@ async def test_worker_killed_after_the_post_succeeded_makes_no_second_ticket(
         finally:
             await stop(first)
         helpdesk.release()
-        [row] = await outbox.listing(parts.db)
+        [row] = await outbox.listing(parts.driver)
         assert row["status"] == "pending"  # the worker died before it could mark the row
         second = await start_worker(env, log)
         try:
@@ -274,7 +274,7 @@ async def test_worker_killed_after_the_post_succeeded_makes_no_second_ticket(
                     await asyncio.sleep(0.05)
         finally:
             await stop(second)
-        [row] = await outbox.listing(parts.db)
+        [row] = await outbox.listing(parts.driver)
     assert row["status"] == "delivered", log.read_text()
     assert len(helpdesk.tickets) == 1
     assert len(helpdesk.of("create")) == 1  # the second worker found the ticket and did not post again

@@ -69,7 +69,7 @@ async def test_a_stuck_receiver_delays_only_its_own_rows(database_url: str) -> N
         release, slow, inbox, sinks, parts = w.release, w.slow, w.inbox, w.sinks, w.parts
         stop = asyncio.Event()
         policy = Policy(base_delay=0.1, max_delay=0.5, per_sink=2, sink_timeout=1.0)
-        loop = asyncio.create_task(worker.run_forever(parts.db, sinks, stop, 0.05, policy=policy))
+        loop = asyncio.create_task(worker.run_forever(parts.driver, sinks, stop, 0.05, policy=policy))
         try:
             await until(lambda: _true(len(inbox) == ESCALATIONS))
             # Every e-mail went out while the webhook had not answered once (the receiver
@@ -77,7 +77,7 @@ async def test_a_stuck_receiver_delays_only_its_own_rows(database_url: str) -> N
             assert not release.is_set() and slow.deliveries == []
 
             async def cut_short() -> bool:
-                rows = await outbox.listing(parts.db, limit=100)
+                rows = await outbox.listing(parts.driver, limit=100)
                 return any("no answer within 1 s" in str(r["last_error"]) for r in rows)
 
             await until(cut_short)
@@ -91,7 +91,7 @@ async def test_a_stuck_receiver_delays_only_its_own_rows(database_url: str) -> N
             release.set()
             stop.set()
             await loop
-        rows = await outbox.listing(parts.db, limit=100)
+        rows = await outbox.listing(parts.driver, limit=100)
     assert {r["status"] for r in rows} == {"delivered"} and len(rows) == 2 * ESCALATIONS
     assert len(inbox) == ESCALATIONS
     assert len(slow.accepted_keys()) == ESCALATIONS
@@ -102,7 +102,7 @@ async def test_a_pass_delivers_each_sinks_rows_side_by_side(database_url: str) -
     async with stuck_world(database_url, 3) as w:
         release, inbox, sinks, parts = w.release, w.inbox, w.sinks, w.parts
         policy = Policy(per_sink=4, sink_timeout=GUARD)
-        one_pass = asyncio.create_task(worker.deliver_due(parts.db, sinks, policy=policy))
+        one_pass = asyncio.create_task(worker.deliver_due(parts.driver, sinks, policy=policy))
         try:
             await until(lambda: _true(len(inbox) == 3))
             assert not one_pass.done()  # still waiting on the webhook

@@ -87,7 +87,7 @@ async def test_webhook_receiver_down_for_a_while_escalations_queue_and_all_arriv
     stop = asyncio.Event()
     policy = Policy(max_attempts=1000, base_delay=0.2, max_delay=1.0, lease_seconds=10)
     delivering = asyncio.create_task(
-        worker.run_forever(parts.db, parts.sinks, stop, poll_interval=0.1, policy=policy)
+        worker.run_forever(parts.driver, parts.sinks, stop, poll_interval=0.1, policy=policy)
     )
     seen: list[dict[str, Any]] = []
     try:
@@ -100,16 +100,16 @@ async def test_webhook_receiver_down_for_a_while_escalations_queue_and_all_arriv
             assert turn.status == "escalated"
             conversations.append(started.conversation_id)
         await asyncio.sleep(down_for)
-        assert await outbox.backlog(parts.db) == 5, "while the receiver is down, every escalation waits"
+        assert await outbox.backlog(parts.driver) == 5, "while the receiver is down, every escalation waits"
         async with receiver(port, seen):
             for _ in range(300):
-                if await outbox.backlog(parts.db) == 0:
+                if await outbox.backlog(parts.driver) == 0:
                     break
                 await asyncio.sleep(0.1)
         keys = {item["idempotency_key"] for item in seen}
         assert len(keys) == 5, seen
         assert {str(item.get("conversation")) for item in seen} == set(conversations)
-        assert await outbox.backlog(parts.db) == 0
+        assert await outbox.backlog(parts.driver) == 0
     finally:
         stop.set()
         await delivering

@@ -60,14 +60,16 @@ async def seed(settings: Settings, n: int = 40) -> str:
         await svc.reply(hostile.conversation_id, Incoming(choice="yes"))
         await svc.reply(hostile.conversation_id, Incoming(text=f"talk to a human {SCRIPT}"))
         # The quiet customers' conversations are closed as abandoned, as the idle sweep would an hour later.
-        await sweep(parts.db, settings.idle_minutes, at=time.time() + 3600)
+        await sweep(parts.driver, settings.idle_minutes, at=time.time() + 3600)
         # Earlier escalations were delivered; the hostile one's webhook refused it for good.
-        while jobs := await outbox.lease(parts.db, limit=100):
+        while jobs := await outbox.lease(parts.driver, limit=100):
             for job in jobs:
                 if job.packet.get("conversation") == hostile.conversation_id or job.id % 7 == 0:
-                    await outbox.mark_failed(parts.db, job, f"connection refused {SCRIPT}", permanent=True)
+                    await outbox.mark_failed(
+                        parts.driver, job, f"connection refused {SCRIPT}", permanent=True
+                    )
                 else:
-                    await outbox.mark_delivered(parts.db, job.id)
+                    await outbox.mark_delivered(parts.driver, job.id)
         return hostile.conversation_id
     finally:
         await parts.close()

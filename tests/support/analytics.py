@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.engine.model import Incoming
 from bot.engine.probing import FixtureProbes, ProbeResult, ProgressCallback
-from bot.storage import store
+from bot.storage import events
 from bot.storage.driver import Driver
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -90,7 +90,7 @@ def missed(
 async def add_events(driver: Driver, items: list[dict[str, Any]]) -> None:
     """Write events through the real store, in one transaction, as a turn does."""
     async with driver.write() as s:
-        await store.add_events(s, items)
+        await events.add(s, items)
 
 
 @dataclass

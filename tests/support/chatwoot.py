@@ -40,4 +40,4 @@ class ChatwootWorld:
 
     async def deliver(self) -> int:
         """One pass of the escalation outbox, as the worker (or the web process on SQLite) does."""
-        return await deliver_due(self.parts.db, self.parts.sinks)
+        return await deliver_due(self.parts.driver, self.parts.sinks)

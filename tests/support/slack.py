@@ -199,7 +199,7 @@ def slack_settings(tmp_path: Path, api_url: str, **changes: Any) -> Settings:
 
 async def deliver_escalations(world: SlackWorld) -> None:
     """Run the outbox's delivery once, as the worker (or the web process on SQLite) would."""
-    assert await deliver_due(world.parts.db, world.parts.sinks) >= 1
+    assert await deliver_due(world.parts.driver, world.parts.sinks) >= 1
 
 
 # --- reading what the bot posted -------------------------------------------------------------------

@@ -9,13 +9,18 @@ import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+from sqlalchemy import JSON, LargeBinary
 
 from bot.bootstrap import Parts, build
 from bot.engine.probing import FixtureProbes, ProbeResult
 from bot.escalation.sinks import Sink
 from bot.service import Bus
 from bot.settings import Settings
+from bot.storage.driver import Driver, json_value
+from bot.storage.schema import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = ROOT / "flows"
@@ -52,6 +57,32 @@ async def running_parts(
         yield parts
     finally:
         await parts.close()
+
+
+async def table_rows(driver: Driver, table: str, where: str = "", *args: Any) -> list[SimpleNamespace]:
+    """A table's rows (`where` with $n parameters) in primary-key order, as namespaces by column name
+    with JSON columns parsed and binary ones as bytes: what a test checks in the database."""
+    columns = metadata.tables[table].columns
+    names = [c.name for c in columns]
+    order = ", ".join(c.name for c in columns if c.primary_key)
+    async with driver.read() as s:
+        found = await s.all(f"SELECT {', '.join(names)} FROM {table} {where} ORDER BY {order}", *args)
+
+    def value(column: Any, raw: Any) -> Any:
+        if raw is not None and isinstance(column.type, JSON):
+            return json_value(raw)
+        return bytes(raw) if raw is not None and isinstance(column.type, LargeBinary) else raw
+
+    return [
+        SimpleNamespace(**{c.name: value(c, raw) for c, raw in zip(columns, row, strict=True)})
+        for row in found
+    ]
+
+
+async def execute(driver: Driver, sql: str, *args: Any) -> int:
+    """One statement in its own transaction (a test standing in for the clock or another process)."""
+    async with driver.write() as s:
+        return await s.run(sql, *args)
 
 
 def child_env(**extra: str) -> dict[str, str]:

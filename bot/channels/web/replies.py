@@ -101,20 +101,16 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
 def database_errors() -> tuple[type[BaseException], ...]:
     """Errors the app answers itself (no re-raise into uvicorn, which would drop the keep-alive
     connection after the 503 and break the client's next request on it)."""
-    import asyncpg
-    from sqlalchemy.exc import SQLAlchemyError
+    import sqlite3
 
-    return (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+    import asyncpg
+
+    return (sqlite3.Error, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def _database_down(exc: BaseException) -> bool:
-    """A lost or refused database connection (SQLAlchemy's wrappers, asyncpg's own, or the socket's)."""
-    from sqlalchemy.exc import DBAPIError, DisconnectionError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(exc.orig, OSError) or _asyncpg_down(exc.orig)
-    return isinstance(exc, (DisconnectionError, PoolTimeout, OSError)) or _asyncpg_down(exc)
+    """A lost or refused database connection (asyncpg's own errors, or the socket's)."""
+    return isinstance(exc, OSError) or _asyncpg_down(exc)
 
 
 def _asyncpg_down(exc: BaseException | None) -> bool:

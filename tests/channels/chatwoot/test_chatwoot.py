@@ -122,13 +122,9 @@ async def test_a_retried_hand_over_adds_no_second_note(chatwoot: ChatwootWorld) 
     assert len(chatwoot.fake.bot_messages(CONV, private=True)) == 1
     from bot.escalation import outbox
 
-    await outbox.retry(chatwoot.parts.db)  # not dead, but make it due now
-    async with chatwoot.parts.db.begin() as conn:
-        from sqlalchemy import update
-
-        from bot.storage.schema import outbox as table
-
-        await conn.execute(update(table).values(next_attempt_at=0.0))
+    await outbox.retry(chatwoot.parts.driver)  # not dead, but make it due now
+    async with chatwoot.parts.driver.write() as s:
+        await s.run("UPDATE outbox SET next_attempt_at = 0.0")
     assert await chatwoot.deliver() == 1
     assert len(chatwoot.fake.bot_messages(CONV, private=True)) == 1
     assert chatwoot.fake.conversation(CONV).status == "open"

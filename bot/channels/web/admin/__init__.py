@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute, Mount, Route
 
 from bot.channels.web.admin.views import Admin
 from bot.engine.registry import FlowRegistry
 from bot.hours import OfficeHours
+from bot.storage.driver import Driver
 
 
 def admin_routes(
-    db: AsyncEngine, registry: FlowRegistry, admin_token: str | None, hours: OfficeHours | None = None
+    driver: Driver, registry: FlowRegistry, admin_token: str | None, hours: OfficeHours | None = None
 ) -> list[BaseRoute]:
     """One mount at /admin (the API document lists the widget API, not these pages); every page but
     sign-in and the stylesheet needs a session or the token."""
-    a = Admin(db, registry, admin_token, hours)
+    a = Admin(driver, registry, admin_token, hours)
     return [
         Mount(
             "/admin",

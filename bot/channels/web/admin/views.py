@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -27,6 +26,7 @@ from bot.engine.registry import FlowRegistry
 from bot.errors import FlowNotFound, InputError, NotFound
 from bot.escalation import outbox
 from bot.hours import OfficeHours
+from bot.storage.driver import Driver
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -55,12 +55,12 @@ class Admin:
 
     def __init__(
         self,
-        db: AsyncEngine,
+        driver: Driver,
         registry: FlowRegistry,
         admin_token: str | None,
         hours: OfficeHours | None = None,
     ) -> None:
-        self.db = db
+        self.driver = driver
         self.hours = hours
         self.registry = registry
         self.signer = Signer(admin_token) if admin_token else None
@@ -215,7 +215,7 @@ class Admin:
             since = parse_when(q["since"]) if q.get("since") else None
         except InputError as exc:
             return self.render(request, "error.html", status=400, message=str(exc))
-        figures = await compute(self.db, Filters(flow=flow_id, since=since), self.registry)
+        figures = await compute(self.driver, Filters(flow=flow_id, since=since), self.registry)
         try:
             svg = funnel_svg(self.registry.get(flow_id), figures["funnel"])
         except FlowNotFound:
@@ -241,7 +241,7 @@ class Admin:
             since = parse_when(q["since"]) if q.get("since") else None
         except InputError as exc:
             return JSONResponse({"error": "bad_request", "message": str(exc)}, status_code=400)
-        figures = await compute(self.db, Filters(flow=q.get("flow") or None, since=since), self.registry)
+        figures = await compute(self.driver, Filters(flow=q.get("flow") or None, since=since), self.registry)
         return JSONResponse(figures, headers={"Cache-Control": "no-store"})
 
     async def missed(self, request: Request) -> Response:
@@ -253,7 +253,7 @@ class Admin:
         except (InputError, ValueError) as exc:
             return self.render(request, "error.html", status=400, message=str(exc))
         flow_id = q.get("flow") or None
-        questions = await missed_messages(self.db, Filters(flow=flow_id, since=since), self.registry, top)
+        questions = await missed_messages(self.driver, Filters(flow=flow_id, since=since), self.registry, top)
         return self.render(
             request,
             "missed.html",
@@ -292,7 +292,7 @@ class Admin:
             status=q.get("status") or None,
             domain=q.get("domain") or None,
         )
-        total, rows = await queries.page(self.db, filters, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+        total, rows = await queries.page(self.driver, filters, PAGE_SIZE, (number - 1) * PAGE_SIZE)
         kept = {k: v for k, v in q.items() if k != "page" and v}
         return self.render(
             request,
@@ -309,15 +309,15 @@ class Admin:
 
     async def conversation(self, request: Request) -> Response:
         try:
-            data = await queries.conversation(self.db, request.path_params["conversation_id"])
+            data = await queries.conversation(self.driver, request.path_params["conversation_id"])
         except NotFound:
             return self.render(request, "error.html", status=404, message="There is no such conversation.")
         return self.render(request, "conversation.html", **data)
 
     async def outbox_page(self, request: Request) -> Response:
         status = request.query_params.get("status") or None
-        rows = await outbox.listing(self.db, status=status, limit=200)
-        dead = await outbox.listing(self.db, status="dead", limit=1000)
+        rows = await outbox.listing(self.driver, status=status, limit=200)
+        dead = await outbox.listing(self.driver, status="dead", limit=1000)
         return self.render(
             request,
             "outbox.html",
@@ -331,7 +331,7 @@ class Admin:
         data = request.state.form if hasattr(request.state, "form") else await request.form()
         raw = str(data.get("id", "")).strip()
         ids = [int(raw)] if raw.isdigit() else None  # no id: every dead letter
-        count = await outbox.retry(self.db, ids)
+        count = await outbox.retry(self.driver, ids)
         return RedirectResponse(f"/admin/outbox?retried={count}", status_code=303)
 
     async def stylesheet(self, request: Request) -> Response:

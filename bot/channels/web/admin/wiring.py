@@ -23,14 +23,14 @@ class AdminMount:
 
 def admin_mount(parts: Any, settings: Settings) -> AdminMount:
     """Routes always (they answer "off" without a token); the sweep when there is a database to sweep."""
-    db, registry = getattr(parts, "db", None), getattr(parts, "registry", None)
-    if db is None or registry is None:  # a stand-in service without storage (some web tests)
+    driver, registry = getattr(parts, "driver", None), getattr(parts, "registry", None)
+    if driver is None or registry is None:  # a stand-in service without storage (some web tests)
         return AdminMount()
 
     async def idle_sweep() -> None:
-        await sweep_forever(db, settings.idle_minutes)
+        await sweep_forever(driver, settings.idle_minutes)
 
     return AdminMount(
-        routes=admin_routes(db, registry, settings.admin_token, settings.office_hours),
+        routes=admin_routes(driver, registry, settings.admin_token, settings.office_hours),
         background=[idle_sweep],
     )
