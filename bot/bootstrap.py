@@ -19,8 +19,8 @@ from bot.escalation.zendesk import zendesk_sink
 from bot.redaction import install_log_redaction
 from bot.service import ConversationService
 from bot.settings import Settings
-from bot.storage.database import upgrade_url
 from bot.storage.driver import Driver, open_driver
+from bot.storage.migrate import upgrade_url
 from bot.storage.pubsub import LocalBus, PostgresBus, asyncpg_dsn
 
 # Entry points (pyproject.toml) naming `make(settings) -> Sink | None` for the sinks a channel brings.

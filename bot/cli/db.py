@@ -18,7 +18,7 @@ def db() -> None:
 def upgrade_command() -> None:
     """Create the tables, or migrate them to the newest revision (a database made by an earlier
     release is upgraded in place, never recreated)."""
-    from bot.storage.database import upgrade_url
+    from bot.storage.migrate import upgrade_url
 
     click.echo(asyncio.run(upgrade_url(Settings.from_env().database_url)).describe())
 

@@ -27,8 +27,8 @@ def export(since: str | None, flow_id: str | None, output: str | None) -> None:
     """Write each conversation (redacted transcript and analytics events) as one JSON line."""
     from bot.analytics.export import records
     from bot.analytics.stats import Filters
-    from bot.storage.database import upgrade_url
     from bot.storage.driver import open_driver
+    from bot.storage.migrate import upgrade_url
 
     settings = Settings.from_env()
     filters = Filters(flow=flow_id, since=parse_when(since) if since else None)

@@ -38,8 +38,8 @@ def stats(flow_id: str | None, since: str | None, as_json: bool, no_sweep: bool,
     from bot.analytics.abandon import sweep
     from bot.analytics.stats import Filters, compute
     from bot.engine.registry import FlowRegistry
-    from bot.storage.database import upgrade_url
     from bot.storage.driver import open_driver
+    from bot.storage.migrate import upgrade_url
 
     settings = Settings.from_env()
     filters = Filters(flow=flow_id, since=parse_when(since) if since else None)

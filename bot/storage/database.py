@@ -10,9 +10,6 @@ from bot.errors import ConfigError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from bot.storage.driver import Driver
-    from bot.storage.migrate import Migrated
-
 
 def async_url(url: str) -> str:
     """DATABASE_URL as given (sqlite:///x.db, postgresql://…) -> the async driver's URL."""
@@ -65,28 +62,6 @@ def _null_pool() -> Any:
     from sqlalchemy.pool import NullPool
 
     return NullPool  # short-lived: nothing worth keeping open between a migration's few connections
-
-
-async def upgrade(engine: AsyncEngine) -> Migrated:
-    """Create the tables or migrate them to the newest revision (Alembic) on `engine`; what it did."""
-    from bot.storage.migrate import upgrade as migrate
-
-    return await migrate(engine)
-
-
-async def upgrade_url(database_url: str, driver: Driver | None = None) -> Migrated:
-    """Bring DATABASE_URL's schema to the newest revision. A database already there (every start but
-    the first after a release) is recognised with one query on `driver`, without loading SQLAlchemy
-    or Alembic; otherwise a short-lived engine migrates it and is disposed of."""
-    from bot.storage import migrate
-
-    if driver is not None and await migrate.at_head(driver):
-        return migrate.Migrated(migrate.HEAD, migrate.HEAD)
-    engine = open_engine(database_url)
-    try:
-        return await migrate.upgrade(engine)
-    finally:
-        await engine.dispose()
 
 
 def now() -> float:

@@ -148,6 +148,21 @@ async def upgrade(engine: AsyncEngine) -> Migrated:
         raise StorageError(f"cannot migrate the database: {type(exc).__name__}: {exc}") from exc
 
 
+async def upgrade_url(database_url: str, driver: Driver | None = None) -> Migrated:
+    """Bring DATABASE_URL's schema to the newest revision. A database already there (every start but
+    the first after a release) is recognised with one query on `driver`, without loading SQLAlchemy
+    or Alembic; otherwise a short-lived engine migrates it and is disposed of."""
+    from bot.storage.database import open_engine
+
+    if driver is not None and await at_head(driver):
+        return Migrated(HEAD, HEAD)
+    engine = open_engine(database_url)
+    try:
+        return await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
 async def new_revision(engine: AsyncEngine, message: str) -> list[str]:
     """Write the migration from the database's schema (brought to head first) to the models; its files."""
     from alembic import command

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Connection
 from bot.engine.model import Incoming
 from bot.errors import StorageError
 from bot.storage import migrate, store
-from bot.storage.database import open_engine, upgrade
+from bot.storage.database import open_engine
 from bot.storage.driver import open_driver
+from bot.storage.migrate import upgrade
 from bot.storage.schema import metadata
 from tests.support.storage import running_parts, supportbot_cli
 
