@@ -39,10 +39,9 @@ def build(tmp: Path) -> Any:
             flows_dir=FLOWS,
             agent_api_key="agent-key-for-schemathesis",
         )
-        app = await build_app(settings, limits=OPEN_LIMITS, probes=OfflineProbes())
-        # Schemathesis serves the app from its own thread and loop: start there with no pooled connection.
-        await app.state.web.service.db.dispose()
-        return app
+        # Schemathesis serves the app from its own thread and loop; the SQLite driver's one connection
+        # may be used from there (it opens with check_same_thread off), and nothing else is pooled.
+        return await build_app(settings, limits=OPEN_LIMITS, probes=OfflineProbes())
 
     return asyncio.run(make())
 
