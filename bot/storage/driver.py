@@ -113,7 +113,7 @@ class SqliteDriver:
 
     Every statement takes microseconds, so it runs inline (no thread hop). A write transaction
     never awaits anything that suspends, so no other task of this process can find it open; while
-    another connection (SQLAlchemy's in this process, or another process) holds the write lock,
+    another connection (another process, or a migration) holds the write lock,
     BEGIN fails at once (busy_timeout 0) and the write waits for it in asyncio, not by blocking.
     """
 
