@@ -26,7 +26,7 @@ _LEASE_POSTGRES = (
 
 # SQLite: the due rows and their lease in one write transaction (BEGIN IMMEDIATE: no other
 # connection can lease them in between). Both statements run inline, so the write lock is held for
-# microseconds and never across an await that suspends.
+# microseconds and never across an await that suspends. It takes PostgreSQL's arguments ($2 unused).
 _DUE_SQLITE = (
     "SELECT o.id, o.sink, o.idempotency_key, o.attempts, e.packet FROM outbox o "
     "JOIN escalations e ON e.id = o.escalation_id WHERE o." + _DUE.replace(" AND ", " AND o.") + " AND "
