@@ -12,6 +12,7 @@ from bot.engine.model import Conversation, Status, Turn
 from bot.errors import Duplicate
 from bot.hours import OfficeHours
 from bot.service import records
+from bot.service.catchup import CatchUp, catch_up
 from bot.service.ports import Bus, Deps
 from bot.service.results import Transcript
 from bot.service.takeover import Takeover
@@ -81,6 +82,10 @@ class ConversationService(CustomerTurns, Takeover):
         shown = tuple(records.message_of(m) for m in messages)
         so_far = Turn(conversation_id, cast(Status, status), shown, records.awaiting_of(row.awaiting))
         return Transcript(so_far, agent=row.agent)
+
+    async def catch_up(self, conversation_id: str, after: int | None) -> CatchUp:
+        """What a live-event stream missed after transcript line `after` (None: nothing yet)."""
+        return await catch_up(self.driver, conversation_id, after)
 
     async def find_by_thread(self, channel: str, thread_key: str) -> str | None:
         async with self.driver.read() as s:
