@@ -13,7 +13,7 @@ from bot.errors import Duplicate
 from bot.hours import OfficeHours
 from bot.service import records
 from bot.service.catchup import CatchUp, catch_up
-from bot.service.ports import Bus, Deps
+from bot.service.ports import REPEAT_WINDOW, Bus, Deps, EscalationGate
 from bot.service.results import Transcript
 from bot.service.takeover import Takeover
 from bot.service.tokens import TokenCheck
@@ -37,9 +37,11 @@ class ConversationService(CustomerTurns, Takeover):
         events: Bus,
         sinks: Sequence[str] = (),
         hours: OfficeHours | None = None,
+        gate: EscalationGate | None = None,
+        repeat_window: float = REPEAT_WINDOW,
     ) -> None:
         self.db = db  # SQLAlchemy, for readers elsewhere (admin, analytics); turns go through `driver`
-        deps = Deps(driver, engine, events, list(sinks), hours=hours)
+        deps = Deps(driver, engine, events, list(sinks), hours=hours, gate=gate, repeat_window=repeat_window)
         CustomerTurns.__init__(self, deps, TokenCheck(driver))
         Takeover.__init__(self, deps)
 
