@@ -20,6 +20,7 @@ from bot.escalation.sinks import EmailSink, Sink, WebhookSink
 from bot.escalation.zendesk import zendesk_sink
 from bot.redaction import install_log_redaction
 from bot.service import ConversationService
+from bot.service.ports import EscalationGate
 from bot.settings import Settings
 from bot.storage.database import is_postgres, open_engine, upgrade
 from bot.storage.driver import open_driver
@@ -97,6 +98,7 @@ async def build(
     registry: FlowRegistry | None = None,
     sinks: dict[str, Sink] | None = None,
     migrate: bool = True,
+    escalation_gate: EscalationGate | None = None,
 ) -> Parts:
     """Build the parts; the schema is created or brought up to date unless `migrate` is False."""
     settings = settings or Settings.from_env()
@@ -109,7 +111,16 @@ async def build(
     driver = open_driver(settings.database_url)
     bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url), driver) if is_postgres(db) else LocalBus()
     sinks = build_sinks(settings) if sinks is None else sinks
-    service = ConversationService(db, driver, engine, bus, sinks=list(sinks), hours=settings.office_hours)
+    service = ConversationService(
+        db,
+        driver,
+        engine,
+        bus,
+        sinks=list(sinks),
+        hours=settings.office_hours,
+        gate=escalation_gate,
+        repeat_window=settings.escalation_window_minutes * 60,
+    )
     return Parts(settings, registry, engine, db, bus, service, sinks)
 
 
