@@ -18,6 +18,7 @@ from bot.escalation.sinks import EmailSink, Sink, WebhookSink
 from bot.escalation.zendesk import zendesk_sink
 from bot.redaction import install_log_redaction
 from bot.service import ConversationService
+from bot.service.ports import EscalationGate
 from bot.settings import Settings
 from bot.storage.driver import Driver, open_driver
 from bot.storage.migrate import upgrade_url
@@ -93,6 +94,7 @@ async def build(
     registry: FlowRegistry | None = None,
     sinks: dict[str, Sink] | None = None,
     migrate: bool = True,
+    escalation_gate: EscalationGate | None = None,
 ) -> Parts:
     """Build the parts; the schema is created or brought up to date unless `migrate` is False."""
     settings = settings or Settings.from_env()
@@ -109,7 +111,15 @@ async def build(
     postgres = driver.dialect == "postgresql"
     bus: LocalBus = PostgresBus(asyncpg_dsn(settings.database_url), driver) if postgres else LocalBus()
     sinks = build_sinks(settings) if sinks is None else sinks
-    service = ConversationService(driver, engine, bus, sinks=list(sinks), hours=settings.office_hours)
+    service = ConversationService(
+        driver,
+        engine,
+        bus,
+        sinks=list(sinks),
+        hours=settings.office_hours,
+        gate=escalation_gate,
+        repeat_window=settings.escalation_window_minutes * 60,
+    )
     return Parts(settings, registry, engine, driver, bus, service, sinks)
 
 

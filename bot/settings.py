@@ -70,6 +70,11 @@ class Settings:
     chatwoot_account_id: int | None = None
     chatwoot_secret: str | None = None
     redis_url: str | None = None  # rate limits shared by every process through Redis; else per process
+    # Escalation floods: within the window a conversation's repeated requests for a person join its
+    # last escalation, and one address (an IPv6 /64) starts at most this many new ones; the rest wait
+    # in the queue without a new alert to the sinks.
+    escalation_window_minutes: float = 60.0
+    escalations_per_address: int = 3
 
     def escalation_sinks(self) -> tuple[str, ...]:
         """The names of the sinks these settings deliver hand-overs to, in bootstrap.build_sinks' order
@@ -147,6 +152,12 @@ class Settings:
             ),
             **_chatwoot(e),
             redis_url=_redis_url(opt("REDIS_URL")),
+            escalation_window_minutes=_minutes(
+                "SUPPORTBOT_ESCALATION_WINDOW_MINUTES", opt("SUPPORTBOT_ESCALATION_WINDOW_MINUTES") or "60"
+            ),
+            escalations_per_address=_count(
+                "SUPPORTBOT_ESCALATIONS_PER_ADDRESS", opt("SUPPORTBOT_ESCALATIONS_PER_ADDRESS") or "3"
+            ),
         )
 
 

@@ -62,8 +62,27 @@ def test_help_loads_no_flow_machinery() -> None:
 def test_flows_check_validates_without_compiling() -> None:
     done, modules = imported("flows", "check", "flows/")
     assert "flow file(s) OK" in done.stdout
-    assert "pydantic" in modules  # it did validate
+    assert "bot" in modules and "yaml" in modules  # the import log was read
     assert "transitions" not in modules  # compiling builds state machines; checking needs none
+
+
+def test_a_valid_flow_is_checked_without_pydantic_or_jinja2() -> None:
+    """Their imports cost more than the whole check of a valid flow: plain forms are read without them."""
+    done, modules = imported("flows", "check", "flows/")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(modules & {"pydantic", "jinja2"}) == []
+
+
+def test_a_broken_flow_is_explained_by_pydantic_and_jinja2(tmp_path: Path) -> None:
+    """Problems keep the models' and the template parser's wording: a broken flow brings them in."""
+    text = (REPO / "flows" / "cant-send-email.yaml").read_text(encoding="utf-8")
+    (tmp_path / "a.yaml").write_text(text.replace("title:", "titel:", 1), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(text.replace("{{ domain }}", "{{ domain | }}", 1), encoding="utf-8")
+    done, modules = imported("flows", "check", str(tmp_path))
+    assert done.returncode == 1
+    assert "unknown key `titel`; did you mean `title`?" in done.stdout
+    assert "template error: " in done.stdout
+    assert {"pydantic", "jinja2"} <= modules
 
 
 def test_flows_check_of_a_folder_reads_no_settings() -> None:

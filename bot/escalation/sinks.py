@@ -12,12 +12,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid, parsedate_to_datetime
 from typing import Any, Protocol
 
-import aiosmtplib
 import httpx
 
 from bot.errors import DeliveryError
 from bot.escalation.packet import render_html, render_text
-from bot.mailer import smtp_target
+from bot.mailer import Mailer, smtp_target
 
 SIGNATURE_HEADER = "X-Supportbot-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -94,19 +93,12 @@ class EmailSink:
     name = "email"
 
     def __init__(self, smtp_url: str, to: str, sender: str | None = None, timeout: float = 20.0) -> None:
-        target = smtp_target(smtp_url)
-        self.host = target.host
-        self.implicit_tls = target.implicit_tls
-        self.port = target.port
-        self.username = target.username
-        self.password = target.password
+        self.mailer = Mailer(smtp_url, sender or f"supportbot@{smtp_target(smtp_url).host}", timeout)
         self.to = to
-        self.sender = sender or f"supportbot@{self.host}"
-        self.timeout = timeout
 
     def message(self, packet: Mapping[str, Any], idempotency_key: str | None) -> EmailMessage:
         msg = EmailMessage()
-        msg["From"] = self.sender
+        msg["From"] = self.mailer.sender
         msg["To"] = self.to
         msg["Subject"] = f"[supportbot] {packet['reason'][:120]}"
         # A Message-ID made from the idempotency key lets a mail system drop a repeated delivery.
@@ -118,17 +110,4 @@ class EmailSink:
         return msg
 
     async def deliver(self, packet: Mapping[str, Any], idempotency_key: str | None = None) -> None:
-        try:
-            await aiosmtplib.send(
-                self.message(packet, idempotency_key),
-                hostname=self.host,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                use_tls=self.implicit_tls,
-                timeout=self.timeout,
-            )
-        except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"mail server answered {exc.code}", permanent=500 <= exc.code < 600) from None
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"mail server unreachable: {type(exc).__name__}") from None
+        await self.mailer.send(self.message(packet, idempotency_key))

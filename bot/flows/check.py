@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from bot.errors import FlowError
-from bot.flows.loader import default_catalogue, parse_flow, read_text
-from bot.flows.model import FlowSpec
+from bot.flows.loader import default_catalogue, parse_flow_shape, read_text
+from bot.flows.shapes import FlowShape
 from bot.flows.validate import validate_flow
 from bot.flows.yamlsafe import Document
 
@@ -27,7 +27,7 @@ def flow_files(paths: Iterable[Path]) -> list[Path]:
 class ParsedFlow(NamedTuple):
     """A flow file that passed the YAML and schema checks, with its text (the lint reads its comments)."""
 
-    spec: FlowSpec
+    spec: FlowShape
     doc: Document
     text: str
 
@@ -39,7 +39,7 @@ def read_flows(files: list[Path]) -> tuple[list[ParsedFlow], list[str]]:
     for path in files:
         try:
             text = read_text(path)
-            parsed.append(ParsedFlow(*parse_flow(text, str(path)), text))
+            parsed.append(ParsedFlow(*parse_flow_shape(text, str(path)), text))
         except FlowError as exc:
             lines.extend(f"{loc}: {msg}" for loc, msg in exc.problems)
     return parsed, lines

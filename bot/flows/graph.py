@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.flows.model import OUTCOMES, FlowSpec, StepSpec
+from bot.flows.shapes import OUTCOMES, FlowShape, StepShape
 from bot.flows.yamlsafe import Path
 
 
@@ -21,7 +21,7 @@ class Edge:
     condition: str | None = None  # branch condition, in order of the arms
 
 
-def step_edges(step_id: str, step: StepSpec) -> list[Edge]:
+def step_edges(step_id: str, step: StepShape) -> list[Edge]:
     """Every edge leaving one step, in the order the engine tries them."""
     base: Path = ("steps", step_id)
     edges: list[Edge] = []
@@ -114,10 +114,10 @@ def step_edges(step_id: str, step: StepSpec) -> list[Edge]:
     return edges
 
 
-def flow_edges(flow: FlowSpec) -> list[Edge]:
+def flow_edges(flow: FlowShape) -> list[Edge]:
     return [edge for step_id, step in flow.steps.items() for edge in step_edges(step_id, step)]
 
 
-def is_final(step: StepSpec) -> bool:
+def is_final(step: StepShape) -> bool:
     """Final steps end the conversation (or return from a subflow, or hand over to a human)."""
     return step.kind in ("end", "escalate")

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 
 import re2
-from jinja2 import TemplateSyntaxError, nodes
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.errors import FlowError, Location
 from bot.flows.graph import flow_edges
-from bot.flows.loader import parse_flow, read_text
-from bot.flows.model import OUTCOMES, ChoiceSpec, FlowSpec
-from bot.flows.templates import parse
+from bot.flows.loader import parse_flow_shape, read_text
+from bot.flows.reads import Reads, TemplateProblem, condition_reads, text_reads
+from bot.flows.shapes import OUTCOMES, ChoiceShape, FlowShape
 from bot.flows.validate import _cycles
 from bot.flows.yamlsafe import Document, Path
 from bot.nlu.signals import PATTERN_FLAGS, SignalError, compile_pattern, normalize_code
@@ -49,7 +48,6 @@ _VAGUE_WORDS = frozenset(
 )
 
 
-# Parsing only, never rendering: the same syntax as bot.flows.templates.
 @dataclass(frozen=True)
 class LintWarning:
     """One warning: where, what and how to fix it; `rule` names it for `# lint: ignore <rule>`."""
@@ -76,7 +74,7 @@ RULES = (
 )
 
 
-def lint_flow(flow: FlowSpec, doc: Document, text: str | None = None) -> list[LintWarning]:
+def lint_flow(flow: FlowShape, doc: Document, text: str | None = None) -> list[LintWarning]:
     """Every warning for one parsed flow, in file order; `text` enables the schema-line rule and ignores."""
     linter = _Linter(flow, doc)
     linter.run()
@@ -95,7 +93,7 @@ def lint_files(files: Iterable[FsPath]) -> list[LintWarning]:
     for path in files:
         try:
             text = read_text(path)
-            flow, doc = parse_flow(text, str(path))
+            flow, doc = parse_flow_shape(text, str(path))
         except FlowError:
             continue
         warnings.extend(lint_flow(flow, doc, text))
@@ -103,7 +101,7 @@ def lint_files(files: Iterable[FsPath]) -> list[LintWarning]:
 
 
 class _Linter:
-    def __init__(self, flow: FlowSpec, doc: Document) -> None:
+    def __init__(self, flow: FlowShape, doc: Document) -> None:
         self.flow = flow
         self.doc = doc
         self.warnings: list[LintWarning] = []
@@ -154,10 +152,13 @@ class _Linter:
     def similar_choices(self) -> None:
         for step_id, step in self.flow.steps.items():
             choices = step.choices or []
+            # Each choice's words made plain once, not once per pair.
+            labels = [_plain(c.label) for c in choices]
+            terms = [_terms(c.label, c.synonyms) for c in choices]
             for j, later in enumerate(choices):
                 for i in range(j):
                     earlier = choices[i]
-                    score = fuzz.ratio(_plain(earlier.label), _plain(later.label))
+                    score = fuzz.ratio(labels[i], labels[j])
                     if score >= SIMILAR_LABELS:
                         self.warn(
                             ("steps", step_id, "choices", j, "label"),
@@ -166,9 +167,7 @@ class _Linter:
                             "tell them apart and typed answers may pick the wrong one: reword one of them",
                         )
                         break
-                    shared = sorted(
-                        _terms(earlier.label, earlier.synonyms) & _terms(later.label, later.synonyms)
-                    )
+                    shared = sorted(terms[i] & terms[j])
                     if shared:
                         self.warn(
                             ("steps", step_id, "choices", j),
@@ -230,9 +229,9 @@ class _Linter:
     def unused_variables(self) -> None:
         read: set[str] = set(ENGINE_VARIABLES)
         for _path, source, condition in _texts(self.flow):
-            tree = _parse(source, condition)
-            if tree is not None:
-                read |= {n.name for n in tree.find_all(nodes.Name)}
+            reads = _reads(source, condition)
+            if reads is not None:
+                read |= reads.names
         for name in self.flow.variables:
             if name not in read:
                 self.warn(
@@ -298,24 +297,21 @@ class _Linter:
         # `port25.stauts == 'pass'` is silently false for ever: the sandbox reads a missing field as empty.
         results = {s.save_as for s in self.flow.steps.values() if s.kind == "probe" and s.save_as}
         for path, source, condition in _texts(self.flow):
-            tree = _parse(source, condition)
-            if tree is None:
+            reads = _reads(source, condition)
+            if reads is None:
                 continue
-            for node in tree.find_all(nodes.Getattr):
-                target = node.node
-                if (
-                    isinstance(target, nodes.Name)
-                    and target.name in results
-                    and node.attr not in PROBE_FIELDS
-                ):
+            for name, attr in reads.attributes:
+                if name in results and attr not in PROBE_FIELDS:
                     self.warn(
                         path,
                         "typo",
-                        f"a probe result has no field `{node.attr}`"
-                        + _did_you_mean(node.attr, PROBE_FIELDS, f"it has {', '.join(PROBE_FIELDS)}"),
+                        f"a probe result has no field `{attr}`"
+                        + _did_you_mean(attr, PROBE_FIELDS, f"it has {', '.join(PROBE_FIELDS)}"),
                     )
-            for compare in tree.find_all(nodes.Compare):
-                for value in _status_literals(compare, results):
+            for comparison in reads.comparisons:
+                if not comparison.status_of & results:
+                    continue
+                for value in comparison.literals:
                     if value not in OUTCOMES:
                         self.warn(
                             path,
@@ -325,26 +321,7 @@ class _Linter:
                         )
 
 
-def _status_literals(compare: nodes.Compare, results: set[str]) -> Iterator[str]:
-    operands = [compare.expr, *(op.expr for op in compare.ops)]
-    if not any(
-        isinstance(o, nodes.Getattr)
-        and o.attr == "status"
-        and isinstance(o.node, nodes.Name)
-        and o.node.name in results
-        for o in operands
-    ):
-        return
-    for operand in operands:
-        if isinstance(operand, nodes.Const) and isinstance(operand.value, str):
-            yield operand.value
-        elif isinstance(operand, nodes.List | nodes.Tuple):
-            for item in operand.items:
-                if isinstance(item, nodes.Const) and isinstance(item.value, str):
-                    yield item.value
-
-
-def _pattern_clashes(choices: list[ChoiceSpec]) -> dict[tuple[int, int], tuple[str, str]]:
+def _pattern_clashes(choices: Sequence[ChoiceShape]) -> dict[tuple[int, int], tuple[str, str]]:
     """For pattern `j` of choice `i`: the first (choice, text) of another choice that it matches.
 
     One RE2 set holds every pattern of the question, so each text is searched once for all of them
@@ -388,11 +365,11 @@ def _plain(label: str) -> str:
     return re.sub(r"[^a-z0-9 ]+", "", label.lower()).strip()
 
 
-def _terms(label: str, synonyms: list[str]) -> set[str]:
+def _terms(label: str, synonyms: Sequence[str]) -> set[str]:
     return {_plain(t) for t in (label, *synonyms) if _plain(t)}
 
 
-def _texts(flow: FlowSpec) -> Iterator[tuple[Path, str, bool]]:
+def _texts(flow: FlowShape) -> Iterator[tuple[Path, str, bool]]:
     """Every templated text and condition in the flow: (path, source, is_condition)."""
     for step_id, step in flow.steps.items():
         base: Path = ("steps", step_id)
@@ -414,13 +391,11 @@ def _texts(flow: FlowSpec) -> Iterator[tuple[Path, str, bool]]:
             yield ("variables", name), value, False
 
 
-def _parse(source: str, condition: bool) -> nodes.Template | None:
-    """The tree of a text or condition; None for plain text (it reads nothing) and for syntax errors."""
-    if not condition and "{" not in source:
-        return None
+def _reads(source: str, condition: bool) -> Reads | None:
+    """What a text or condition reads; None for syntax errors."""
     try:
-        return parse(source, condition=condition)
-    except TemplateSyntaxError:
+        return condition_reads(source) if condition else text_reads(source)
+    except TemplateProblem:
         return None  # validate.py reports it as an error
 
 

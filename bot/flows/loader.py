@@ -1,18 +1,19 @@
-"""Reads flow files: safe YAML, the schema and the graph checks, every problem located (the engine compiles)."""
+"""Reads flow files: safe YAML and the schema, every problem located (the checks validate, the engine compiles)."""
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path as FsPath
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING
 
 from bot.errors import FlowError, Location
 from bot.flows import checks
-from bot.flows.model import BranchCase, ChoiceSpec, FlowSpec, StepSpec
-from bot.flows.validate import Catalogue, Problem
+from bot.flows.plain import plain_flow
+from bot.flows.shapes import FlowShape
+from bot.flows.validate import Catalogue
 from bot.flows.yamlsafe import Document, read_document
+
+if TYPE_CHECKING:
+    from bot.flows.model import FlowSpec
 
 
 def default_catalogue(flow_ids: set[str] | None = None) -> Catalogue:
@@ -21,14 +22,32 @@ def default_catalogue(flow_ids: set[str] | None = None) -> Catalogue:
 
 
 def parse_flow(text: str, file: str) -> tuple[FlowSpec, Document]:
-    """YAML and schema only: raise FlowError with every schema problem located."""
+    """YAML and schema into the pydantic models the engine compiles: raise FlowError with every schema
+    problem located."""
+    from bot.flows.modelread import model_flow
+
+    doc = _read_mapping(text, file)
+    return model_flow(doc), doc
+
+
+def parse_flow_shape(text: str, file: str) -> tuple[FlowShape, Document]:
+    """As parse_flow, for checks that only read the flow: a file that is surely valid is read without
+    pydantic (its import and schema build cost more than the checks); any other goes through the models,
+    so every problem keeps their wording."""
+    doc = _read_mapping(text, file)
+    plain = plain_flow(doc.data)
+    if plain is not None:
+        return plain, doc
+    from bot.flows.modelread import model_flow
+
+    return model_flow(doc), doc
+
+
+def _read_mapping(text: str, file: str) -> Document:
     doc = read_document(text, file)
     if not isinstance(doc.data, dict):
         raise FlowError.at(doc.where(()), "a flow file is a mapping with id, title, version, start, steps")
-    try:
-        return FlowSpec.model_validate(doc.data), doc
-    except ValidationError as exc:
-        raise FlowError(_schema_problems(exc, doc)) from None
+    return doc
 
 
 def read_text(path: FsPath) -> str:
@@ -42,85 +61,3 @@ def read_text(path: FsPath) -> str:
         raise FlowError.at(
             Location(str(path)), f"the file is not UTF-8 (byte {exc.start}); save it as UTF-8"
         ) from None
-
-
-_MODELS: dict[str, type[BaseModel]] = {
-    "flow": FlowSpec,
-    "step": StepSpec,
-    "choice": ChoiceSpec,
-    "arm": BranchCase,
-}
-
-
-def _schema_problems(exc: ValidationError, doc: Document) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[tuple[Location, str]] = set()
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        path = _doc_path(loc, doc)
-        message = _message(error, loc, path)
-        location = doc.where(path, key=error["type"] == "extra_forbidden")
-        if (location, message) not in seen:
-            seen.add((location, message))
-            problems.append((location, message))
-    problems.sort(key=lambda p: (p[0].line, p[0].column))
-    return problems
-
-
-def _doc_path(loc: tuple[Any, ...], doc: Document) -> tuple[str | int, ...]:
-    """pydantic's error location without union-member tags, cut to what exists in the file."""
-    path: list[str | int] = []
-    probe: Any = doc.data
-    for part in loc:
-        if (isinstance(probe, dict) and part in probe) or (
-            isinstance(probe, list) and isinstance(part, int) and part < len(probe)
-        ):
-            probe = probe[part]
-            path.append(part)
-        elif (
-            isinstance(probe, dict)
-            and not isinstance(part, int)
-            and "[" not in str(part)
-            and (str(part) not in ("str", "list", "int"))
-        ):
-            path.append(part)  # a missing or extra key: point at its parent or at the key itself
-            break
-    return tuple(path)
-
-
-def _message(error: Any, loc: tuple[Any, ...], path: tuple[str | int, ...]) -> str:
-    kind = error["type"]
-    field = str(path[-1]) if path else "the flow"
-    if len(path) > 1 and isinstance(path[-1], int):
-        field = f"{path[-2]}[{path[-1] + 1}]"
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(path[:-1])
-        close = difflib.get_close_matches(field, allowed, n=1, cutoff=0.6)
-        hint = f"; did you mean `{close[0]}`?" if close else f"; allowed keys: {', '.join(allowed)}"
-        return f"unknown key `{field}`" + hint
-    if kind == "missing":
-        return f"missing required key `{loc[-1]}`"
-    if kind == "string_pattern_mismatch":
-        return (
-            f"`{error['input']}` is not a valid name for `{field}`: use lower-case letters, "
-            "digits and _ (flow ids use -)"
-        )
-    if kind == "literal_error":
-        return f"`{field}`: {error['input']!r} is not allowed; expected {error['ctx']['expected']}"
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
-    return f"`{field}`: {error['msg']}"
-
-
-def _allowed_keys(parent: tuple[str | int, ...]) -> list[str]:
-    if not parent:
-        model: type[BaseModel] = FlowSpec
-    elif parent[0] == "steps" and len(parent) == 2:
-        model = StepSpec
-    elif "choices" in parent and isinstance(parent[-1], int):
-        model = ChoiceSpec
-    elif "branch" in parent and isinstance(parent[-1], int):
-        model = BranchCase
-    else:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()]

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-STEP_ID = r"^[a-z][a-z0-9_]*$"
-FLOW_ID = r"^[a-z][a-z0-9-]*$"
-SLOT_NAME = r"^[a-z][a-z0-9_]*$"
-VALIDATORS = ("domain", "email", "ip", "number", "yes_no", "text")
-ENTITY_KINDS = ("domain", "email", "ip", "dnsbl", "codes")
-OUTCOMES = ("pass", "warn", "fail", "unknown", "skipped")
+from bot.flows.shapes import (
+    FLOW_ID,
+    SLOT_NAME,
+    STEP_ID,
+    ArmReading,
+    ChoiceReading,
+    StepReading,
+    arm_problem,
+    step_problem,
+    thresholds_problem,
+    version_problem,
+)
+
 STEP_KINDS = ("ask", "probe", "branch", "escalate", "end", "call", "say")
 
 StepId = Annotated[str, Field(pattern=STEP_ID, description="A step id: lower case, digits, _")]
@@ -47,7 +53,7 @@ class SignalSpec(_Strict):
         return value
 
 
-class ChoiceSpec(_Strict):
+class ChoiceSpec(ChoiceReading, _Strict):
     """One button of a question; typed answers match its label, id or synonyms."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True, defer_build=True)
@@ -75,12 +81,8 @@ class ChoiceSpec(_Strict):
     next: StepId = Field(description="The step this choice leads to")
     set: dict[SlotName, Any] = Field(default_factory=dict, description="Slots to set when chosen")
 
-    @property
-    def key(self) -> str:
-        return self.id or slugify(self.label)
 
-
-class BranchCase(_Strict):
+class BranchCase(ArmReading, _Strict):
     """One arm of a branch: `if` a condition holds go to `next`; a final arm has `else` instead."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
@@ -91,16 +93,10 @@ class BranchCase(_Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> BranchCase:
-        if self.else_ is not None:
-            if self.if_ is not None or self.next is not None:
-                raise ValueError("an `else` arm stands alone: write `- else: step_id`")
-        elif self.if_ is None or self.next is None:
-            raise ValueError("a branch arm needs `if: <condition>` and `next: <step>`, or `else: <step>`")
+        problem = arm_problem(self)
+        if problem:
+            raise ValueError(problem)
         return self
-
-    @property
-    def target(self) -> str:
-        return self.else_ if self.else_ is not None else str(self.next)
 
 
 class UnderstandingSpec(_Strict):
@@ -117,15 +113,13 @@ class UnderstandingSpec(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> UnderstandingSpec:
-        if self.confirm > self.direct:
-            raise ValueError(
-                f"`confirm` ({self.confirm}) must not be above `direct` ({self.direct}); "
-                "a guess is confirmed when it is less sure than a direct route"
-            )
+        problem = thresholds_problem(self.direct, self.confirm)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
-class StepSpec(_Strict):
+class StepSpec(StepReading, _Strict):
     """A step: exactly one of ask / probe / branch / escalate / end / call, or just `say` and `next`."""
 
     say: Text | list[Text] | None = Field(default=None, description="Message(s) sent on entering")
@@ -168,60 +162,10 @@ class StepSpec(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> StepSpec:
-        present = [k for k in ("ask", "probe", "branch", "escalate", "end", "call") if getattr(self, k)]
-        if len(present) > 1:
-            raise ValueError(
-                f"a step does one thing, but this one has {' and '.join(present)}; split it into two steps"
-            )
-        kind = present[0] if present else "say"
-        if kind == "say" and self.say is None:
-            raise ValueError("a step needs one of: say, ask, probe, branch, escalate, end, call")
-        if kind == "ask" and not self.choices and not self.slot:
-            raise ValueError("a question needs `choices:` (buttons) or `slot:` (a typed answer), or both")
-        if kind == "ask" and self.slot and not self.next:
-            raise ValueError("a question with `slot:` needs `next:` (where to go after a valid answer)")
-        if kind in ("say", "call") and not self.next:
-            raise ValueError(f"a `{kind}` step needs `next:` (the step that follows)")
-        if kind == "probe":
-            if not self.outcomes:
-                raise ValueError("a probe step needs `outcomes:` mapping pass/warn/fail/unknown to steps")
-            bad = [k for k in self.outcomes if k not in (*OUTCOMES, "default")]
-            if bad:
-                raise ValueError(
-                    f"unknown outcome {bad[0]!r}; use pass, warn, fail, unknown, skipped or default"
-                )
-        if kind in ("escalate", "end", "branch", "probe") and self.next:
-            raise ValueError(f"a `{kind}` step takes no `next:`; " + _WHY_NO_NEXT[kind])
-        if self.skip_if_known and not self.slot:
-            raise ValueError("`skip_if_known:` applies to a question with `slot:`")
-        if self.understanding and not self.choices:
-            raise ValueError("`understanding:` applies to a question with `choices:`")
-        if self.validate_ and not self.slot:
-            raise ValueError("`validate:` applies to a typed answer; add `slot:` to keep it")
-        if self.max_visits and not self.on_max_visits:
-            raise ValueError("`max_visits:` needs `on_max_visits:` (where to go when the cap is reached)")
+        problem = step_problem(self)
+        if problem:
+            raise ValueError(problem)
         return self
-
-    @property
-    def kind(self) -> str:
-        for kind in ("ask", "probe", "branch", "escalate", "end", "call"):
-            if getattr(self, kind):
-                return kind
-        return "say"
-
-    @property
-    def messages(self) -> list[str]:
-        if self.say is None:
-            return []
-        return [self.say] if isinstance(self.say, str) else list(self.say)
-
-
-_WHY_NO_NEXT = {
-    "escalate": "the conversation goes to a human",
-    "end": "the conversation ends here",
-    "branch": "each arm names its own next step",
-    "probe": "`outcomes:` names the next step per result",
-}
 
 
 class FlowSpec(_Strict):
@@ -251,8 +195,9 @@ class FlowSpec(_Strict):
     @field_validator("version")
     @classmethod
     def _version_text(cls, value: int | str) -> int | str:
-        if isinstance(value, str) and not value.strip():
-            raise ValueError("version must not be empty; write e.g. 1 or '2024-06'")
+        problem = version_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("steps")
@@ -261,9 +206,3 @@ class FlowSpec(_Strict):
         if not value:
             raise ValueError("a flow needs at least one step")
         return value
-
-
-def slugify(label: str) -> str:
-    """A choice id made from its label: 'Yes, it works!' -> 'yes_it_works'."""
-    slug = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-    return slug[:40] or "choice"

@@ -6,7 +6,8 @@ import itertools
 import json
 from typing import Any
 
-from bot.flows.model import OUTCOMES, FlowSpec
+from bot.flows.model import FlowSpec
+from bot.flows.shapes import OUTCOMES
 
 SCHEMA_FILE = "flow.schema.json"  # published beside the flows: flows/flow.schema.json
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

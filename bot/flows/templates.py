@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateSyntaxError, nodes
 
-# Immutable: a template may read slots but never change them (no list.append in a condition).
-# ChainableUndefined: `port25.details.size` on a missing slot renders empty instead of raising.
-_ENV = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+from bot.flows.reads import TemplateProblem
+from bot.flows.sandbox import ENV as _ENV
+
+__all__ = ["Predicate", "Renderer", "TemplateProblem", "compile_condition", "compile_text"]
 
 Renderer = Callable[[Mapping[str, Any]], str]
 Predicate = Callable[[Mapping[str, Any]], bool]
-
-
-class TemplateProblem(ValueError):
-    """A template or condition that does not parse; the message says where and why."""
 
 
 def compile_text(source: str) -> Renderer:
@@ -101,29 +96,3 @@ def compile_condition(source: str) -> Predicate:
             return False
 
     return predicate
-
-
-@functools.lru_cache(maxsize=4096)
-def parse(source: str, *, condition: bool = False) -> nodes.Template:
-    """The syntax tree of a text or a condition, parsed once however many checks read it (validation
-    and each lint rule); raises TemplateSyntaxError. Callers only read the tree."""
-    return _ENV.parse("{{ (" + source + ") }}" if condition else source)
-
-
-def names_in_text(source: str) -> set[str]:
-    """Top-level names a template reads (slots or variables)."""
-    if "{" not in source:
-        return set()
-    try:
-        return set(meta.find_undeclared_variables(parse(source)))
-    except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"template error: {exc.message}") from None
-
-
-def names_in_condition(source: str) -> set[str]:
-    """Top-level names a condition reads."""
-    try:
-        tree = parse(source, condition=True)
-    except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"condition error: {exc.message}") from None
-    return set(meta.find_undeclared_variables(tree))

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from bot.errors import Location
 from bot.flows.checks import CHECK_ARGUMENTS
 from bot.flows.graph import Edge, flow_edges, is_final
-from bot.flows.model import ChoiceSpec, FlowSpec
-from bot.flows.templates import TemplateProblem, names_in_condition, names_in_text
+from bot.flows.reads import TemplateProblem, condition_reads, text_reads
+from bot.flows.shapes import ChoiceShape, FlowShape
 from bot.flows.yamlsafe import Document, Path
 from bot.nlu.signals import SignalError, code_strength, compile_pattern
 
@@ -32,7 +32,7 @@ class Catalogue:
         self.flow_ids = set(flow_ids) if flow_ids is not None else None
 
 
-def validate_flow(flow: FlowSpec, doc: Document, catalogue: Catalogue) -> list[Problem]:
+def validate_flow(flow: FlowShape, doc: Document, catalogue: Catalogue) -> list[Problem]:
     """Every error in `flow`, ordered by position in the file."""
     checker = _Checker(flow, doc, catalogue)
     checker.run()
@@ -40,7 +40,7 @@ def validate_flow(flow: FlowSpec, doc: Document, catalogue: Catalogue) -> list[P
 
 
 class _Checker:
-    def __init__(self, flow: FlowSpec, doc: Document, catalogue: Catalogue) -> None:
+    def __init__(self, flow: FlowShape, doc: Document, catalogue: Catalogue) -> None:
         self.flow = flow
         self.doc = doc
         self.catalogue = catalogue
@@ -142,7 +142,7 @@ class _Checker:
                 if all(c.hidden for c in step.choices):
                     self.add((*base, "choices"), "every choice is `hidden:`; show at least one as a button")
 
-    def check_signals(self, path: Path, choice: ChoiceSpec) -> None:
+    def check_signals(self, path: Path, choice: ChoiceShape) -> None:
         if choice.signals is None:
             return
         for j, code in enumerate(choice.signals.codes):
@@ -222,14 +222,14 @@ class _Checker:
     def _all_set_slots(self) -> set[str]:
         return {s for e in self.edges for s in e.sets}
 
-    def _reads(self) -> list[tuple[str, Path, set[str]]]:
-        reads: list[tuple[str, Path, set[str]]] = []
+    def _reads(self) -> list[tuple[str, Path, frozenset[str]]]:
+        reads: list[tuple[str, Path, frozenset[str]]] = []
 
         def text(step_id: str, path: Path, source: str | None) -> None:
             if source is None:
                 return
             try:
-                reads.append((step_id, path, names_in_text(source)))
+                reads.append((step_id, path, text_reads(source).undeclared))
             except TemplateProblem as exc:
                 self.add(path, str(exc))
 
@@ -248,7 +248,9 @@ class _Checker:
             for i, arm in enumerate(step.branch or ()):
                 if arm.if_ is not None:
                     try:
-                        reads.append((step_id, (*base, "branch", i, "if"), names_in_condition(arm.if_)))
+                        reads.append(
+                            (step_id, (*base, "branch", i, "if"), condition_reads(arm.if_).undeclared)
+                        )
                     except TemplateProblem as exc:
                         self.add((*base, "branch", i, "if"), str(exc))
         return reads
@@ -323,7 +325,7 @@ def _cycles(nodes: list[str], edges: list[Edge]) -> list[set[str]]:
     return found
 
 
-def _available_slots(flow: FlowSpec, edges: list[Edge], inputs: set[str]) -> dict[str, set[str]]:
+def _available_slots(flow: FlowShape, edges: list[Edge], inputs: set[str]) -> dict[str, set[str]]:
     """Slots that may have been set on some path from the start to each step."""
     available: dict[str, set[str]] = {flow.start: set(inputs)} if flow.start in flow.steps else {}
     if flow.on_human in flow.steps:

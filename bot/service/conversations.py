@@ -10,7 +10,8 @@ from bot.engine.model import Conversation, Status, Turn
 from bot.errors import Duplicate
 from bot.hours import OfficeHours
 from bot.service import records
-from bot.service.ports import Bus, Deps
+from bot.service.catchup import CatchUp, catch_up
+from bot.service.ports import REPEAT_WINDOW, Bus, Deps, EscalationGate
 from bot.service.results import Transcript
 from bot.service.takeover import Takeover
 from bot.service.tokens import TokenCheck
@@ -33,8 +34,10 @@ class ConversationService(CustomerTurns, Takeover):
         events: Bus,
         sinks: Sequence[str] = (),
         hours: OfficeHours | None = None,
+        gate: EscalationGate | None = None,
+        repeat_window: float = REPEAT_WINDOW,
     ) -> None:
-        deps = Deps(driver, engine, events, list(sinks), hours=hours)
+        deps = Deps(driver, engine, events, list(sinks), hours=hours, gate=gate, repeat_window=repeat_window)
         CustomerTurns.__init__(self, deps, TokenCheck(driver))
         Takeover.__init__(self, deps)
 
@@ -77,6 +80,10 @@ class ConversationService(CustomerTurns, Takeover):
         shown = tuple(records.message_of(m) for m in messages)
         so_far = Turn(conversation_id, cast(Status, status), shown, records.awaiting_of(row.awaiting))
         return Transcript(so_far, agent=row.agent)
+
+    async def catch_up(self, conversation_id: str, after: int | None) -> CatchUp:
+        """What a live-event stream missed after transcript line `after` (None: nothing yet)."""
+        return await catch_up(self.driver, conversation_id, after)
 
     async def find_by_thread(self, channel: str, thread_key: str) -> str | None:
         async with self.driver.read() as s:

@@ -11,7 +11,7 @@ from bot.storage import store
 from bot.storage.database import now
 from bot.storage.driver import Session
 
-REPEAT_WINDOW = 3600.0  # seconds in which a conversation's new escalations join its last one
+HELD = "not announced: too many new escalations from the customer's address"
 
 
 async def escalate(
@@ -22,8 +22,13 @@ async def escalate(
     channel: str,
     customer: dict[str, Any],
     flow_title: str,
+    repeat_window: float,
+    announce: bool = True,
 ) -> None:
-    """Store the handoff packet and queue its deliveries in the turn's own transaction (the outbox)."""
+    """Store the handoff packet and queue its deliveries in the turn's own transaction (the outbox).
+
+    A packet not to `announce` (its address is over its budget) is stored for the agents' queue,
+    and no sink is told."""
     reason = str((turn.escalated or {}).get("reason", "escalated"))
     history = await store.transcript(s, conv.id)
     for m in history:
@@ -34,9 +39,12 @@ async def escalate(
     # Asking again ("human", "restart", "human"…) adds to the escalation already made: its packet
     # gets the longer transcript, and no new packet goes to the sinks (one address looping this
     # way posted 108 times to a support channel in 26 s).
-    recent = await store.recent_escalation(s, conv.id, since=now() - REPEAT_WINDOW)
+    recent = await store.recent_escalation(s, conv.id, since=now() - repeat_window)
     if recent is not None:
         await store.update_escalation(s, recent, packet)
+        return
+    if not announce:
+        await store.add_escalation(s, conv.id, f"{reason} ({HELD})", packet)
         return
     escalation_id = await store.add_escalation(s, conv.id, reason, packet)
     await store.enqueue_deliveries(s, escalation_id, sinks)

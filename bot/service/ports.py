@@ -24,6 +24,17 @@ class Bus(Protocol):
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> None: ...
 
 
+class EscalationGate(Protocol):
+    """The budget of new escalations per client address, shared by every process where it can be."""
+
+    async def admit(self, address: str) -> bool:
+        """Count a new escalation from `address`: True while within its budget."""
+        ...
+
+
+REPEAT_WINDOW = 3600.0  # seconds in which a conversation's new escalations join its last one
+
+
 @dataclass
 class Deps:
     """The storage, engine, bus and sinks every part of the service uses, and this process's locks."""
@@ -35,3 +46,5 @@ class Deps:
     locks: TurnLocks = field(default_factory=TurnLocks)
     hours: OfficeHours | None = None  # a hand-over says when a person answers
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    gate: EscalationGate | None = None  # None: no per-address budget (one trusted user, tests)
+    repeat_window: float = REPEAT_WINDOW

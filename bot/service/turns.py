@@ -13,6 +13,7 @@ from bot.engine.probing import ProbeResult, ProgressCallback
 from bot.errors import Conflict, Duplicate, KeyReused
 from bot.redaction import redact, was_redacted
 from bot.service import events, records
+from bot.service.admission import Admission, admit, notice
 from bot.service.handoff import escalate
 from bot.service.ports import Deps
 from bot.service.results import Started, TurnResult
@@ -57,7 +58,10 @@ class CustomerTurns:
         token = secrets.token_urlsafe(32)
         slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
         conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
-        opening = TurnResult.of(turn, after=self._hours_notice(turn))
+        admission: Admission = (
+            await admit(self.deps, conversation_id, customer, new=True) if turn.escalated else "new"
+        )
+        opening = TurnResult.of(turn, after=self._hours_notice(turn) + notice(admission))
         try:
             driver = self.deps.driver
             # One statement on PostgreSQL unless the opening already hands over (then a transaction).
@@ -78,7 +82,7 @@ class CustomerTurns:
                     events=events.rows(events.turn_events(conv, turn, conv.path, None, started=True)),
                 )
                 if turn.escalated:
-                    await self._escalate(s, conv, turn, channel, customer)
+                    await self._escalate(s, conv, turn, channel, customer, admission)
         except Duplicate:
             # Only (channel, thread_key) can collide: another process started this thread first.
             raise Conflict(f"{channel} thread {thread_key} already has a conversation") from None
@@ -153,7 +157,11 @@ class CustomerTurns:
 
         entered_from, previous = len(conv.path), conv.status
         turn = await self.deps.engine.handle(conv, incoming, progress=report)
-        result = TurnResult.of(turn, before=(NOTICE,) if hidden else (), after=self._hours_notice(turn))
+        admission: Admission = (
+            await admit(self.deps, conversation_id, row.customer) if turn.escalated else "new"
+        )
+        after = self._hours_notice(turn) + notice(admission)
+        result = TurnResult.of(turn, before=(NOTICE,) if hidden else (), after=after)
 
         async def write(s: Session) -> None:
             user = [turn.user_message.to_json()] if turn.user_message else []
@@ -175,7 +183,7 @@ class CustomerTurns:
                 remember=(idempotency_key, answer) if idempotency_key else None,
             )
             if turn.escalated:
-                await self._escalate(s, conv, turn, row.channel, row.customer)
+                await self._escalate(s, conv, turn, row.channel, row.customer, admission)
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
         return _Pending(result, write, publish, single=not turn.escalated)
@@ -210,10 +218,17 @@ class CustomerTurns:
         return _Pending(result, write, [{"type": "message", "message": message}], single=True)
 
     async def _escalate(
-        self, s: Session, conv: Conversation, turn: Turn, channel: str, customer: dict[str, Any]
+        self,
+        s: Session,
+        conv: Conversation,
+        turn: Turn,
+        channel: str,
+        customer: dict[str, Any],
+        admission: Admission,
     ) -> None:
         title = self.deps.engine.registry.get(conv.flow_id, conv.version).title
-        await escalate(s, self.deps.sinks, conv, turn, channel, customer, title)
+        window, held = self.deps.repeat_window, admission == "held"
+        await escalate(s, self.deps.sinks, conv, turn, channel, customer, title, window, announce=not held)
 
 
 def _awaiting(result: TurnResult) -> dict[str, Any] | None:

@@ -58,23 +58,70 @@ class LocalBus:
 
 
 class PostgresBus(LocalBus):
-    """LISTEN/NOTIFY: an event published by any process reaches subscribers in every process."""
+    """LISTEN/NOTIFY: an event published by any process reaches subscribers in every process.
 
-    def __init__(self, dsn: str, driver: Driver) -> None:
+    When the listening connection is lost (the database restarted, or a proxy dropped it), the bus
+    listens again as soon as the database answers and tells every subscriber to refresh: what was
+    published meanwhile never arrived, and the subscribers replay it from the stored transcript."""
+
+    def __init__(self, dsn: str, driver: Driver, *, retry_every: float = 0.5, retry_max: float = 5.0) -> None:
         super().__init__()
         self.dsn = dsn
         self.driver = driver  # publishes on its pooled connections (a new connection each was ~10 ms)
+        self.retry_every = retry_every  # first wait before listening again; doubles up to retry_max
+        self.retry_max = retry_max
         self._listener: Any = None
         self._lock = asyncio.Lock()
+        self._relisten: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def _ready(self) -> None:
         # Listen before the first subscriber waits, so nothing sent after subscribe() is missed.
         async with self._lock:
             if self._listener is None or self._listener.is_closed():
-                import asyncpg
+                self._listener = await self._listen()
 
-                self._listener = await asyncpg.connect(self.dsn)
-                await self._listener.add_listener(CHANNEL, self._on_notify)
+    async def _listen(self) -> Any:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.dsn, server_settings={"application_name": "supportbot events"})
+        try:
+            await conn.add_listener(CHANNEL, self._on_notify)
+        except BaseException:
+            conn.terminate()
+            raise
+        conn.add_termination_listener(self._on_lost)
+        return conn
+
+    def listener_pid(self) -> int | None:
+        """The server process of the listening connection (for operators and tests); None if none."""
+        if self._listener is None or self._listener.is_closed():
+            return None
+        return int(self._listener.get_server_pid())
+
+    def _on_lost(self, conn: Any) -> None:
+        if self._closed or conn is not self._listener:
+            return  # closed on purpose, or an old connection already replaced
+        log.warning(
+            "lost the connection listening for live events; listening again once the database answers"
+        )
+        if self._relisten is None or self._relisten.done():
+            self._relisten = asyncio.get_running_loop().create_task(self._listen_again())
+
+    async def _listen_again(self) -> None:
+        delay = self.retry_every
+        while not self._closed and self._queues:  # with nobody subscribed, the next subscribe() listens
+            try:
+                await self._ready()
+            except Exception as exc:  # any failure to connect: the database is still away
+                log.info("live events: the database does not answer yet (%s); trying again", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.retry_max)
+                continue
+            log.warning("listening for live events again; subscribers replay what they missed")
+            for conversation_id in list(self._queues):
+                self.deliver_local(conversation_id, {"type": "refresh"})
+            return
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -96,6 +143,11 @@ class PostgresBus(LocalBus):
             self.deliver_local(conversation_id, event)
 
     async def close(self) -> None:
+        self._closed = True
+        if self._relisten is not None:
+            self._relisten.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relisten
         if self._listener is not None and not self._listener.is_closed():
             await self._listener.close()
 

@@ -146,6 +146,6 @@ def test_text_trims_caps_and_refuses_empty() -> None:
 
 
 def test_every_validator_the_flow_format_names_exists() -> None:
-    from bot.flows.model import VALIDATORS as NAMES
+    from bot.flows.shapes import VALIDATORS as NAMES
 
     assert set(NAMES) == set(VALIDATORS)

@@ -6,7 +6,12 @@ import asyncio
 import contextlib
 from typing import Any
 
-from tests.support.storage import running_parts
+import asyncpg
+import pytest
+
+from bot.storage.pubsub import PostgresBus, asyncpg_dsn
+from tests.support.faults import pg_schema
+from tests.support.storage import Subscriber, running_parts
 
 
 async def test_ready_means_nothing_published_afterwards_is_missed(database_url: str) -> None:
@@ -35,3 +40,29 @@ async def test_ready_means_nothing_published_afterwards_is_missed(database_url: 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@pytest.mark.postgres
+async def test_a_listener_whose_backend_is_terminated_listens_again_and_says_to_refresh() -> None:
+    async with (
+        pg_schema() as database_url,
+        running_parts(database_url) as parts,
+        running_parts(database_url) as other,
+    ):
+        bus = parts.events
+        assert isinstance(bus, PostgresBus)
+        async with Subscriber(bus, "c1") as heard:
+            pid = bus.listener_pid()
+            assert pid is not None
+            admin = await asyncpg.connect(asyncpg_dsn(database_url))
+            try:
+                # What a database restart or an operator's kill does to the listening connection.
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await admin.close()
+            async with asyncio.timeout(20):
+                await heard.wait_for(lambda e: e.get("type") == "refresh")  # missed events: re-read
+            assert bus.listener_pid() not in (None, pid)
+            await other.events.publish("c1", {"type": "status", "status": "closed"})
+            async with asyncio.timeout(20):
+                await heard.wait_for(lambda e: e.get("status") == "closed")  # listening again

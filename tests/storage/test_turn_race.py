@@ -3,36 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 
 from bot.engine.model import Incoming
-from bot.engine.probing import FixtureProbes, ProbeResult, ProgressCallback
+from tests.support.held import HeldProbes
 from tests.support.storage import REFERENCE_PROBES, running_parts
 
 
-class GatedProbes(FixtureProbes):
-    """Fixture results, but the first probe waits until the test lets it finish."""
-
-    def __init__(self) -> None:
-        super().__init__(REFERENCE_PROBES)
-        self.entered = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def run(
-        self,
-        check: str,
-        args: Mapping[str, str],
-        *,
-        conversation: str | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> ProbeResult:
-        self.entered.set()
-        await self.release.wait()
-        return await super().run(check, args, conversation=conversation, progress=progress)
-
-
 async def test_a_turn_that_lost_the_race_is_redone_on_the_new_state(database_url: str) -> None:
-    gated = GatedProbes()
+    gated = HeldProbes(REFERENCE_PROBES)
     async with running_parts(database_url, probes=gated) as slow, running_parts(database_url) as other:
         cid = (await slow.service.start(None, "web")).conversation_id
         await slow.service.reply(cid, Incoming(choice="cannot_connect"))
@@ -42,7 +20,7 @@ async def test_a_turn_that_lost_the_race_is_redone_on_the_new_state(database_url
         # The customer says yes: the port probe starts, and is slow.
         mine = asyncio.create_task(slow.service.reply(cid, Incoming(choice="yes"), "k-yes"))
         async with asyncio.timeout(20):
-            await gated.entered.wait()
+            await gated.started.wait()
         # Meanwhile the same question is answered through another process, which commits first:
         # the slow turn held no lock, so nothing waits for it.
         theirs = await other.service.reply(cid, Incoming(choice="no"), "k-no")

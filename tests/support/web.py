@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ from starlette.types import ASGIApp
 
 from bot.channels.web import wiring
 from bot.channels.web.ratelimit import RateLimits
-from bot.engine.probing import FixtureProbes, ProbeResult, ProgressCallback
+from bot.engine.probing import FixtureProbes, ProbeResult
 from bot.settings import Settings
+from tests.support.held import HeldProbes
 
 
 @contextlib.asynccontextmanager
@@ -89,25 +90,9 @@ def fixture_probes() -> FixtureProbes:
     return FixtureProbes(PROBES)
 
 
-class HeldProbes(FixtureProbes):
-    """Fixture results, but each check waits for `release`: the customer sees a probe still running."""
-
-    def __init__(self) -> None:
-        super().__init__(PROBES)
-        self.release = asyncio.Event()
-        self.started = asyncio.Event()
-
-    async def run(
-        self,
-        check: str,
-        args: Mapping[str, str],
-        *,
-        conversation: str | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> ProbeResult:
-        self.started.set()
-        await self.release.wait()
-        return await super().run(check, args, conversation=conversation, progress=progress)
+def held_probes() -> HeldProbes:
+    """The fixture results, each check held until the test sets `release`."""
+    return HeldProbes(PROBES)
 
 
 def web_settings(tmp_path: Path, **changes: Any) -> Settings:

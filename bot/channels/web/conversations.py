@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -120,12 +121,17 @@ async def events(request: Request) -> Response:
     conversation_id, refused = await authorised(request, ctx)
     if refused is not None:
         return refused
+    sent = request.headers.get("last-event-id", "").strip()
+    if sent and not (sent.isascii() and sent.isdigit() and len(sent) <= 18):
+        return error(400, "Last-Event-ID must be the id of an event this stream sent (a whole number).")
+    after = int(sent) if sent else None
+    catch_up = functools.partial(ctx.service.catch_up, conversation_id)
 
     async def body() -> Any:
         ctx.metrics.streams.inc()
         ctx.here(conversation_id, +1)
         try:
-            async for frame in sse.stream(ctx.service.events, conversation_id, ctx.stopping):
+            async for frame in sse.stream(ctx.service.events, conversation_id, ctx.stopping, catch_up, after):
                 yield frame
         finally:
             ctx.here(conversation_id, -1)

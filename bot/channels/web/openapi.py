@@ -125,13 +125,26 @@ OPERATIONS = (
         f"{CONVERSATIONS}/events",
         "get",
         "Live events (server-sent events)",
-        {200: Reply("An endless event stream.", None, "text/event-stream"), **TOKEN, 429: LIMITED},
+        {
+            200: Reply("An endless event stream.", None, "text/event-stream"),
+            400: Reply("Last-Event-ID is not an id this stream sends."),
+            **TOKEN,
+            429: LIMITED,
+        },
         security="conversationToken",
         description=(
-            "text/event-stream. Each event has `event:` message | status | probe and `data:` JSON such as "
-            '{"type": "message", "message": {...}}. Comment lines keep the connection alive. Agent '
-            "replies and probe progress arrive here."
+            "text/event-stream. Each event has `id:`, `event:` message | status | probe and `data:` JSON "
+            'such as {"type": "message", "message": {...}}. Comment lines keep the connection alive. '
+            "Transcript lines stored from then on (agent replies, notes), status changes and probe "
+            "progress arrive here. A message's id is its transcript line's; other events carry the id "
+            "of the last line sent. Reconnect with `Last-Event-ID` to get the lines stored after it first."
         ),
+        headers={
+            "Last-Event-ID": {
+                "description": "The last event id received: the lines stored after it are sent first.",
+                "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+            }
+        },
     ),
     _agent_operation(
         "claim",

@@ -15,6 +15,7 @@ from bot.channels.slack.wiring import slack_mount
 from bot.channels.web.admin.wiring import admin_mount
 from bot.channels.web.app import create_app
 from bot.channels.web.clientip import client_ip
+from bot.channels.web.escalationlimits import EscalationLimiter
 from bot.channels.web.ratelimit import RateLimiter, RateLimits
 from bot.continuity.service import Continuity, MailSettings
 from bot.engine.watch import flows_health, watch_flows
@@ -39,7 +40,10 @@ def slack_throttle(
 
 async def build_app(settings: Settings, limits: RateLimits | None = None, **overrides: Any) -> Starlette:
     """`supportbot serve`'s app: the service from bootstrap, its health check, backlog and loops."""
-    parts = await bootstrap.build(settings, **overrides)
+    gate = EscalationLimiter(
+        settings.escalations_per_address, settings.escalation_window_minutes * 60, settings.redis_url
+    )
+    parts = await bootstrap.build(settings, escalation_gate=gate, **overrides)
     # Edited flow files are picked up while serving, without a restart (hot reload).
     background: list[Callable[[], Coroutine[Any, Any, None]]] = [
         functools.partial(watch_flows, parts.registry)
@@ -67,7 +71,7 @@ async def build_app(settings: Settings, limits: RateLimits | None = None, **over
         details=functools.partial(flows_health, parts.registry),
         backlog=parts.outbox_backlog,
         background=[*background, *slack.background, *admin.background],
-        on_close=[*slack.on_close, *chatwoot.on_close, slack_limiter.close, parts.close],
+        on_close=[*slack.on_close, *chatwoot.on_close, slack_limiter.close, gate.close, parts.close],
         routes=[*slack.routes, *chatwoot.routes, *admin.routes],
         continuity_service=Continuity(parts.service, mail),
     )

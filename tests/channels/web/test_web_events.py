@@ -11,6 +11,7 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.channels.web import sse
+from bot.service.catchup import CatchUp
 from bot.storage.pubsub import LocalBus
 from tests.support.web import AGENT_KEY, live_server
 
@@ -73,6 +74,11 @@ async def test_server_stops_with_a_stream_open(make_app: Callable[..., Awaitable
     await stream.aclose()
 
 
+async def nothing_stored(after: int | None) -> CatchUp:
+    """A conversation with no transcript lines: the stream has nothing to replay."""
+    return CatchUp(cursor=0)
+
+
 class SlowBus(LocalBus):
     """A bus whose subscriptions start listening only when the test lets them."""
 
@@ -86,7 +92,7 @@ class SlowBus(LocalBus):
 
 async def test_the_stream_says_connected_only_once_it_listens() -> None:
     bus = SlowBus()
-    frames = sse.stream(bus, "c1", asyncio.Event(), keepalive=60)
+    frames = sse.stream(bus, "c1", asyncio.Event(), nothing_stored, keepalive=60)
     first = asyncio.ensure_future(anext(frames))
     for _ in range(5):  # a stream that didn't wait for its subscription would have answered by now
         await asyncio.sleep(0)

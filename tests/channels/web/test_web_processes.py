@@ -91,9 +91,27 @@ async def test_two_processes_share_conversations_and_events() -> None:
                 f"{base}/messages", json={"agent": "Sam", "text": "Hi from process one"}, headers=agent
             )
             assert r.status_code == 201
+            last_id = ""
             async with asyncio.timeout(15):
                 async for line in lines:
+                    if line.startswith("id:"):
+                        last_id = line[3:].strip()
                     if line.startswith("data:") and "Hi from process one" in line:
                         event = json.loads(line[5:])
                         assert event["message"]["role"] == "agent"
+                        break
+        assert last_id.isdigit()
+
+        # The stream breaks off; the reply sent meanwhile is replayed by the other process, which
+        # resumes from the id process two sent (ids are transcript lines, the same on every process).
+        r = await c.post(f"{base}/messages", json={"agent": "Sam", "text": "Sent while away"}, headers=agent)
+        assert r.status_code == 201
+        resume = {**auth, "Last-Event-ID": last_id}
+        async with c.stream("GET", f"{one}/api/conversations/{cid}/events", headers=resume) as stream:
+            lines = stream.aiter_lines()
+            assert [await anext(lines), await anext(lines)] == ["retry: 3000", ": connected"]
+            async with asyncio.timeout(15):
+                async for line in lines:
+                    if line.startswith("data:"):
+                        assert "Sent while away" in line  # the first event is the missed reply
                         break

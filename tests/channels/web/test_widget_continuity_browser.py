@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from bot.channels.web.context import WebContext
 from tests.support.browser import CHROMIUM, SIZES, axe, chromium, cross_site, links, shoot
-from tests.support.web import AGENT_KEY, HeldProbes
+from tests.support.web import AGENT_KEY, held_probes
 
 FRAME = "iframe[title='Email help chat']"
 pytestmark = [
@@ -159,7 +159,7 @@ async def test_the_status_line_follows_the_conversation(
 ) -> None:
     # Each state is asserted, then photographed for the README: bot, probe running and done,
     # waiting for a person, with a person, back with the bot.
-    probes = HeldProbes()
+    probes = held_probes()
     async with cross_site(make_app, probes=probes) as sites, chromium() as browser:
         context = await browser.new_context(viewport=SIZES[size], has_touch=size == "phone")
         page = await context.new_page()
