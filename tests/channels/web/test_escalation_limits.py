@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
-from sqlalchemy import text
 from starlette.applications import Starlette
 
 from bot.channels.web.escalationlimits import EscalationLimiter
@@ -69,9 +68,9 @@ async def test_one_address_looping_human_and_restart_in_five_conversations_alert
             assert HELD not in said(await say(other, cid, auth, "human"))
 
     async with running_parts(database_url) as parts:
-        async with parts.db.connect() as conn:
-            rows = (await conn.execute(text("SELECT conversation_id, reason FROM escalations"))).all()
-        deliveries = await outbox.listing(parts.db, limit=100)
+        async with parts.driver.read() as s:
+            rows = await s.all("SELECT conversation_id, reason FROM escalations")
+        deliveries = await outbox.listing(parts.driver, limit=100)
     ours = {cid for cid, _ in conversations}
     assert len([r for r in rows if r[0] in ours]) == 5  # one per conversation: none lost
     assert len([r for r in rows if "not announced" in r[1]]) == 2  # the held ones, marked for agents
