@@ -58,6 +58,20 @@ async def test_a_reply_slack_refused_is_retried_and_slacks_retry_adds_no_second(
         assert [r["status"] for r in await stored.replies(world.parts.db)] == ["delivered", "delivered"]
 
 
+async def test_a_reply_rate_limited_past_the_clients_own_retries_is_sent_once_slack_allows(
+    tmp_path: Path, fake_slack: FakeSlackAPI
+) -> None:
+    async with slack_world(slack_settings(tmp_path, fake_slack.url), fake_slack, QUICK) as world:
+        # More 429s than the Web API client retries by itself (it waits out each Retry-After).
+        fake_slack.rate_limit("chat.postMessage", times=8, retry_after=0)
+        sent = await world.sim.dm("hi, my email is broken")
+        await next_reply(world, DM, sent["event"]["ts"], 1)
+        await world.channel.idle()
+        assert len(bot_replies(world, DM, sent["event"]["ts"])) == 1
+        refused = [c for c in fake_slack.calls if c.method == "chat.postMessage" and c.status == 429]
+        assert len(refused) == 8
+
+
 async def test_a_reply_refused_until_the_process_stops_is_sent_by_the_next_one(
     tmp_path: Path, fake_slack: FakeSlackAPI, database_url: str
 ) -> None:
