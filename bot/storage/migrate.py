@@ -23,7 +23,7 @@ BASELINE = "0001"
 # The newest revision in migrations/versions. Every process start checks the database against it with
 # one query, so a database already at it needs no Alembic at all (importing and reading the scripts
 # cost more than the rest of the start); tests/storage/test_migrations.py keeps it equal to Alembic's head.
-HEAD = "0003"
+HEAD = "0004"
 # Alembic logs its plugins and dialect choices at INFO on every run; Migrated.describe says what matters.
 logging.getLogger("alembic").setLevel(logging.WARNING)
 

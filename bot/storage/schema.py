@@ -116,6 +116,38 @@ processed_events = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Slack messages the bot owes: stored before the first try, so a failed post (Slack's 500s, a
+# timeout, a restart) is retried until Slack has it, and posted once (the key is unique).
+slack_replies = Table(
+    "slack_replies",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("conversation_id", String(40)),
+    Column("channel", String(40), nullable=False),
+    Column("thread_ts", String(40)),
+    Column("body", JSON, nullable=False),  # text and blocks, as chat.postMessage takes them
+    Column("status", String(12), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("locked_until", Float, nullable=False, default=0.0),  # a process's lease on the row
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float),
+)
+Index("ix_slack_replies_due", slack_replies.c.status, slack_replies.c.next_attempt_at)
+
+# The Slack thread where an agent claimed a conversation: any process relays the customer's messages
+# there, and it outlives the process that handled the claim.
+slack_claims = Table(
+    "slack_claims",
+    metadata,
+    Column("conversation_id", String(40), primary_key=True),
+    Column("channel", String(40), nullable=False),
+    Column("thread_ts", String(40), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
 events = Table(
     "events",
     metadata,

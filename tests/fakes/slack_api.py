@@ -97,6 +97,7 @@ class FakeSlackAPI:
         self.users: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, dict[str, Any]] = {}
         self._rate_limits: dict[str, list[int]] = {}
+        self._failures: dict[str, int] = {}
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         self.url = ""
@@ -116,6 +117,14 @@ class FakeSlackAPI:
     def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next `times` calls of `method` with 429 and `Retry-After: retry_after`."""
         self._rate_limits.setdefault(method, []).extend([retry_after] * times)
+
+    def fail(self, method: str, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with a 500, as Slack does in an outage."""
+        self._failures[method] = self._failures.get(method, 0) + times
+
+    def recover(self) -> None:
+        """The outage is over: no more scripted 500s."""
+        self._failures.clear()
 
     # -- reading what happened -----------------------------------------------------------------
 
@@ -177,6 +186,10 @@ class FakeSlackAPI:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
         call = Call(method, args, token)
         try:
+            if self._failures.get(method):
+                self._failures[method] -= 1
+                call.status = 500
+                return web.json_response({"ok": False, "error": "internal_error"}, status=500)
             pending = self._rate_limits.get(method)
             if pending:
                 call.status = 429

@@ -3,9 +3,11 @@ test, and what the bot posted as Slack shows it."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,11 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.bootstrap import Parts
-from bot.channels.slack import SlackChannel
+from bot.bootstrap import Parts, build
+from bot.channels.slack import SlackChannel, slack_routes
+from bot.channels.slack.replies import ReplyPolicy
+from bot.channels.web import create_app
+from bot.channels.web.wiring import slack_throttle
 from bot.engine.probing import FixtureProbes, ProbeResult
 from bot.escalation.worker import deliver_due
 from bot.service import ConversationService
@@ -197,9 +202,67 @@ def slack_settings(tmp_path: Path, api_url: str, **changes: Any) -> Settings:
     return replace(base, **changes)
 
 
+@contextlib.asynccontextmanager
+async def slack_world(
+    settings: Settings, fake: FakeSlackAPI, reply_policy: ReplyPolicy | None = None
+) -> AsyncIterator[SlackWorld]:
+    """One process of the bot with Slack on: bootstrap's parts, the Slack channel, the web app.
+    Two of these over one database are two processes (or one process before and after a restart)."""
+    probes = FixtureProbes(PROBES)
+    parts = await build(settings, probes=probes)
+    channel = SlackChannel(parts.service, settings, reply_policy=reply_policy)
+    throttle, limiter = slack_throttle(settings)
+    app = create_app(
+        settings,
+        parts.service,
+        routes=slack_routes(channel.app, signing_secret=settings.slack_signing_secret, throttle=throttle),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        try:
+            yield SlackWorld(fake, SlackSim(http), channel, parts, settings, probes, http)
+        finally:
+            await channel.aclose()
+            await limiter.close()
+            await parts.close()
+
+
 async def deliver_escalations(world: SlackWorld) -> None:
     """Run the outbox's delivery once, as the worker (or the web process on SQLite) would."""
     assert await deliver_due(world.parts.driver, world.parts.sinks) >= 1
+
+
+# --- a widget customer's escalation, as the support channel sees it ---------------------------------
+
+
+async def widget_conversation(world: SlackWorld) -> tuple[str, dict[str, str]]:
+    """A widget customer who typed something hostile, then asked for a human."""
+    created = await world.http.post("/api/conversations", json={"flow": "cant-send-email"})
+    assert created.status_code == 201, created.text
+    conversation, token = created.json()["conversation"], created.json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    for text in (f"my boss said {HOSTILE}", "human"):
+        sent = await world.http.post(
+            f"/api/conversations/{conversation}/messages", json={"text": text}, headers=auth
+        )
+        assert sent.status_code == 200, sent.text
+    return conversation, auth
+
+
+async def escalation_posted(world: SlackWorld, count: int = 1) -> FakeMessage:
+    await deliver_escalations(world)
+    posted = await world.fake.wait_for(
+        lambda: (
+            len(top := [m for m in world.fake.in_channel(ESCALATIONS) if not m.thread_ts]) >= count and top
+        )
+    )
+    summary: FakeMessage = posted[count - 1]
+    await world.fake.wait_for(lambda: len(world.fake.thread(ESCALATIONS, summary.ts)) >= 2)
+    return summary
+
+
+def escalation_thread(world: SlackWorld, summary: FakeMessage) -> str:
+    return "\n".join(shown(m) for m in world.fake.thread(ESCALATIONS, summary.ts)[1:])
 
 
 # --- reading what the bot posted -------------------------------------------------------------------

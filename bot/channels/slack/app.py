@@ -17,10 +17,12 @@ from bot.channels.slack import customer, takeover
 from bot.channels.slack.blocks import CHOICE_ACTION_PREFIX
 from bot.channels.slack.client import web_client
 from bot.channels.slack.context import SlackContext
-from bot.channels.slack.relays import Relays
+from bot.channels.slack.relays import RelayingBus, Relays
+from bot.channels.slack.replies import ReplyPolicy, ReplyQueue
 from bot.errors import ConfigError
 from bot.service import ConversationService
 from bot.settings import Settings
+from bot.storage import slack as stored
 
 log = logging.getLogger("bot.channels.slack")
 # A listener of ours: the context, the request body and bolt's own context (e.g. bot_user_id).
@@ -31,7 +33,11 @@ class SlackChannel:
     """The Slack side of supportbot: the Bolt app, its Web API client and the work in flight."""
 
     def __init__(
-        self, service: ConversationService, settings: Settings, client: AsyncWebClient | None = None
+        self,
+        service: ConversationService,
+        settings: Settings,
+        client: AsyncWebClient | None = None,
+        reply_policy: ReplyPolicy | None = None,
     ):
         if not settings.slack_bot_token:
             raise ConfigError(
@@ -46,7 +52,13 @@ class SlackChannel:
         self.settings = settings
         self.client = client or web_client(settings)
         self.escalation_channel = settings.slack_escalation_channel
-        self.relays = Relays(service, self.client, self.spawn)
+        self.replies = ReplyQueue(service.driver, self.client, reply_policy)
+        self.relays = Relays(service.driver, self.replies)
+        # Whichever process stores a customer's message relays it to a claiming agent's Slack thread:
+        # every message the service stores is published on its bus by the process that stored it.
+        bus = service.deps.events
+        self._bus = RelayingBus(bus.inner if isinstance(bus, RelayingBus) else bus, self.relays, self.spawn)
+        service.deps.events = self._bus
         self._names: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.app = AsyncApp(
@@ -77,7 +89,14 @@ class SlackChannel:
                 try:
                     await handler(self, body, context)
                 except Exception:
+                    # Not marked seen: Slack's retry of the event runs it again (the turn's
+                    # idempotency key keeps a stored turn from being taken twice).
                     log.exception("Slack handler %s failed", getattr(handler, "__name__", handler))
+                    return
+                key = event_key(body)
+                if key is not None:
+                    # An event that owed no reply (or whose reply is stored, marking it already).
+                    await stored.mark_seen(self.service.driver, key)
 
         listener.__name__ = getattr(handler, "__name__", "listener")
         return listener
@@ -122,9 +141,15 @@ class SlackChannel:
                 return
             await asyncio.wait(pending)
 
+    async def start(self) -> None:
+        """Deliver the posts this or an earlier process left queued (the app's background job)."""
+        self.replies.ensure_running()
+
     async def aclose(self) -> None:
-        await self.relays.stop_all()
         await self.idle()
+        await self.replies.stop()
+        if self.service.deps.events is self._bus:
+            self.service.deps.events = self._bus.inner
         session = getattr(self.client, "session", None)
         if session is not None:
             await session.close()
@@ -134,9 +159,10 @@ class SlackChannel:
         return await self.service.seen_event(key)
 
     async def _dedupe(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
-        """Slack retries an event it thinks we missed; only the first delivery reaches a listener."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and await self.seen(f"slack:{event_id}"):
+        """Slack retries an event it thinks we missed; a retry reaches a listener until the event's
+        reply is stored for delivery (or it needed none), so a reply Slack refused is not dropped."""
+        key = event_key(body)
+        if key is not None and await stored.was_seen(self.service.driver, key):
             return BoltResponse(status=200, body="")
         await next()
         return None
@@ -157,6 +183,12 @@ class SlackChannel:
             name = profile.get("real_name") or info.get("real_name") or info.get("name") or user
             self._names[user] = str(name)
         return self._names[user]
+
+
+def event_key(body: dict[str, Any]) -> str | None:
+    """The key an Events API delivery is known by (a retry has the same), or None for other requests."""
+    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    return f"slack:{event_id}" if event_id else None
 
 
 async def on_message(ch: SlackContext, body: dict[str, Any], context: Any) -> None:

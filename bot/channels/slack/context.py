@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.relays import Relays
+from bot.channels.slack.replies import ReplyQueue
 from bot.service import ConversationService
 
 
@@ -19,6 +20,7 @@ class SlackContext(Protocol):
     client: AsyncWebClient
     escalation_channel: str | None
     relays: Relays
+    replies: ReplyQueue
 
     async def seen(self, key: str) -> bool:
         """Whether `key` was seen before, by any process (one answer per click or event)."""

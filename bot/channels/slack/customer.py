@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import Any
 
 from bot.channels.slack.blocks import (
@@ -20,6 +21,7 @@ from bot.channels.slack.context import SlackContext
 from bot.channels.slack.threads import CHANNEL, Thread, customer_of
 from bot.engine.model import Incoming, Turn
 from bot.engine.probing import ProbeResult
+from bot.errors import Conflict
 
 log = logging.getLogger("bot.channels.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
@@ -52,7 +54,7 @@ async def on_mention(ch: SlackContext, body: dict[str, Any], context: Any) -> No
     if event.get("thread_ts"):
         conversation = await ch.service.find_by_thread(CHANNEL, thread.key)
     if conversation is None:
-        await start(ch, thread, str(event["user"]))
+        await start(ch, thread, str(event["user"]), body.get("event_id"))
         return
     text = as_plain(str(event.get("text", "")))
     if text:
@@ -76,7 +78,7 @@ async def on_message(ch: SlackContext, body: dict[str, Any], context: Any) -> No
         conversation = await ch.service.find_by_thread(CHANNEL, thread.key)
     if conversation is None:
         if is_dm:
-            await start(ch, thread, str(event["user"]))
+            await start(ch, thread, str(event["user"]), body.get("event_id"))
         return
     text = as_plain(text)
     if text:
@@ -113,12 +115,23 @@ async def on_choice(ch: SlackContext, body: dict[str, Any], context: Any) -> Non
     await answer(ch, conversation, thread, Incoming(choice=choice), f"{channel}:{message_ts}")
 
 
-async def start(ch: SlackContext, thread: Thread, user: str) -> None:
+async def start(ch: SlackContext, thread: Thread, user: str, event_id: str | None) -> None:
     name = await ch.user_name(user)
-    started = await ch.service.start(
-        None, CHANNEL, customer=customer_of(thread, user, name), thread_key=thread.key
-    )
-    await post_turn(ch, thread, started.turn.turn)
+    key = f"slack:{event_id}" if event_id else f"slack:start:{thread.key}"
+    try:
+        started = await ch.service.start(
+            None, CHANNEL, customer=customer_of(thread, user, name), thread_key=thread.key
+        )
+    except Conflict:
+        # An earlier delivery of this event started the conversation, and its opening never got
+        # stored for delivery (that would have marked the event seen): post what it has said.
+        conversation = await ch.service.find_by_thread(CHANNEL, thread.key)
+        if conversation is None:
+            raise
+        so_far = await ch.service.transcript(conversation)
+        await post_turn(ch, thread, so_far.turn, key=key, conversation=conversation)
+        return
+    await post_turn(ch, thread, started.turn.turn, key=key, conversation=started.conversation_id)
 
 
 async def answer(
@@ -131,7 +144,14 @@ async def answer(
         conversation, incoming, idempotency_key=f"slack:{key}" if key else None, progress=progress
     )
     await progress.finish(turn.turn)
-    await post_turn(ch, thread, turn.turn, probes=progress.ts is None)
+    await post_turn(
+        ch,
+        thread,
+        turn.turn,
+        key=f"slack:{key}" if key else f"slack:reply:{secrets.token_hex(8)}",
+        conversation=conversation,
+        probes=progress.ts is None,
+    )
 
 
 async def retire_buttons(ch: SlackContext, thread: Thread, typed: str) -> None:
@@ -155,18 +175,23 @@ async def retire_buttons(ch: SlackContext, thread: Thread, typed: str) -> None:
         log.warning("could not remove the previous question's buttons: %s", exc)
 
 
-async def post_turn(ch: SlackContext, thread: Thread, turn: Turn, *, probes: bool = True) -> None:
-    """The bot's (or an agent's) messages and the next question, as one reply in the thread."""
+async def post_turn(
+    ch: SlackContext, thread: Thread, turn: Turn, *, key: str, conversation: str, probes: bool = True
+) -> None:
+    """The bot's (or an agent's) messages and the next question, as one reply in the thread, stored
+    under `key` before its first try so a refused post is retried and a repeated event posts nothing.
+    A key of a Slack event marks the event seen with the stored reply."""
     text, blocks = turn_blocks(turn, probes=probes)
     if not blocks:
         return  # e.g. a customer message while an agent has the conversation
-    await ch.client.chat_postMessage(
+    await ch.replies.send(
+        key=key,
         channel=thread.channel,
         thread_ts=thread.ts,
         text=text,
         blocks=blocks,
-        unfurl_links=False,
-        unfurl_media=False,
+        conversation=conversation,
+        seen=key,
     )
 
 

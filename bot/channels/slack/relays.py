@@ -3,74 +3,76 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
+import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.channels.slack.blocks import escape, section
-from bot.channels.slack.threads import Thread
-from bot.service import ConversationService
-
-# Runs a long-lived job in the background, logging its failure: SlackChannel.spawn(work, name, track=False).
-Spawn = Callable[..., asyncio.Task[Any]]
+from bot.channels.slack.replies import ReplyQueue
+from bot.service import Bus
+from bot.storage import slack as stored
+from bot.storage.driver import Driver
 
 
 class Relays:
-    """Per claimed conversation: the customer's new messages, from any channel, into the agent's thread."""
+    """The agent's Slack thread of each claimed conversation, kept in the database, so whichever process
+    stores a customer's message relays it, also after the process that handled the claim is gone."""
 
-    def __init__(self, service: ConversationService, client: AsyncWebClient, spawn: Spawn) -> None:
-        self.service = service
-        self.client = client
-        self.spawn = spawn
-        self._tasks: dict[str, asyncio.Task[Any]] = {}
-        self._ready: dict[str, asyncio.Event] = {}
+    def __init__(self, driver: Driver, replies: ReplyQueue) -> None:
+        self.driver = driver
+        self.replies = replies
+        self._order = (
+            asyncio.Lock()
+        )  # this process relays one message at a time: the thread keeps their order
 
-    async def start(self, conversation: str, channel: str, ts: str, customer_thread: Thread | None) -> None:
-        await self.stop(conversation)
-        ready = asyncio.Event()
-        self._ready[conversation] = ready
-        self._tasks[conversation] = self.spawn(
-            self._relay(conversation, channel, ts, ready), name=f"slack-relay-{conversation}", track=False
-        )
-
-    async def wait_ready(self, conversation: str, within: float = 2.0) -> None:
-        """Wait for the subscription to see the claim, so no customer message slips past it."""
-        ready = self._ready.get(conversation)
-        if ready is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ready.wait(), within)
+    async def start(self, conversation: str, channel: str, ts: str) -> None:
+        await stored.save_claim(self.driver, conversation, channel, ts)
 
     async def stop(self, conversation: str) -> None:
-        task = self._tasks.pop(conversation, None)
-        self._ready.pop(conversation, None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stored.drop_claim(self.driver, conversation)
 
-    async def stop_all(self) -> None:
-        for conversation in list(self._tasks):
-            await self.stop(conversation)
-
-    async def _relay(self, conversation: str, channel: str, ts: str, ready: asyncio.Event) -> None:
-        async for event in self.service.events.subscribe(conversation):
-            kind = event.get("type")
-            if kind == "status":
-                if event.get("status") == "with_agent":
-                    ready.set()
-                elif ready.is_set():
-                    return  # handed back or closed: the bot answers again
-                continue
-            message = event.get("message") or {}
-            if kind != "message" or message.get("role") != "user":
-                continue
-            await self.client.chat_postMessage(
+    async def relay(self, conversation: str, message: dict[str, Any]) -> None:
+        """Post the customer's message into the agent's thread, if an agent claimed it in Slack."""
+        async with self._order:
+            claim = await stored.claim_of(self.driver, conversation)
+            if claim is None:
+                return
+            channel, ts = claim
+            text = str(message.get("text", ""))
+            await self.replies.send(
+                # Each stored message is published once, by the process that stored it: a fresh key.
+                key=f"slack:relay:{conversation}:{secrets.token_hex(8)}",
                 channel=channel,
                 thread_ts=ts,
-                text=f"Customer: {message.get('text', '')}",
-                blocks=[section(f":speech_balloon: *Customer:* {escape(str(message.get('text', '')))}")],
-                unfurl_links=False,
-                unfurl_media=False,
+                text=f"Customer: {text}",
+                blocks=[section(f":speech_balloon: *Customer:* {escape(text)}")],
+                conversation=conversation,
             )
+
+
+class RelayingBus:
+    """The service's live-event bus, which also relays customers' messages of claimed conversations.
+
+    The process that stores a message is the one that publishes it, on either database, so relaying
+    here sends each message once, from whichever process served the customer.
+    """
+
+    def __init__(self, inner: Bus, relays: Relays, spawn: Any) -> None:
+        self.inner = inner
+        self.relays = relays
+        self.spawn = spawn  # SlackChannel.spawn: the relay runs beside the customer's turn, not in it
+
+    def subscribe(
+        self, conversation_id: str, ready: asyncio.Event | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        return self.inner.subscribe(conversation_id, ready)
+
+    async def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
+        await self.inner.publish(conversation_id, event)
+        kind = event.get("type")
+        if kind == "status" and event.get("status") != "with_agent":
+            # Handed back (from Slack or the agent API) or closed: the bot answers again.
+            await self.relays.stop(conversation_id)
+        message = event.get("message") or {}
+        if kind == "message" and message.get("role") == "user":
+            self.spawn(self.relays.relay(conversation_id, message), name=f"slack-relay-{conversation_id}")

@@ -19,6 +19,7 @@ from bot.channels.slack.blocks import (
     section,
 )
 from bot.channels.slack.client import web_client
+from bot.channels.slack.refusals import refusal
 from bot.channels.slack.takeover import METADATA_TYPE, actions, escalation_metadata
 from bot.channels.slack.threads import Thread, thread_of_customer
 from bot.errors import DeliveryError
@@ -28,21 +29,6 @@ from bot.settings import Settings
 SNIPPET_OVER = 6000
 # How far back in the escalation channel a retried delivery looks for the summary it may have posted.
 RECENT_MESSAGES = 200
-# Slack errors a retry will not fix: the operator must change configuration.
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "missing_scope",
-        "invalid_blocks",
-        "msg_too_long",
-    }
-)
 ROLE_NAMES = {"user": "Customer", "bot": "Bot", "agent": "Agent"}
 
 
@@ -204,21 +190,11 @@ class SlackSink:
 
 
 def _delivery_error(exc: SlackApiError) -> DeliveryError:
-    response = exc.response
-    error = str(response.get("error", "unknown_error")) if response is not None else "unknown_error"
-    retry_after: float | None = None
-    if response is not None and response.status_code == 429:
-        raw = (response.headers or {}).get("retry-after") or (response.headers or {}).get("Retry-After")
-        if isinstance(raw, list):
-            raw = raw[0] if raw else None
-        try:
-            retry_after = float(raw) if raw is not None else None
-        except ValueError:
-            retry_after = None
+    refused = refusal(exc)
     return DeliveryError(
-        f"Slack refused the escalation post: {error}",
-        retry_after=retry_after,
-        permanent=error in PERMANENT,
+        f"Slack refused the escalation post: {refused.error}",
+        retry_after=refused.retry_after,
+        permanent=refused.permanent,
     )
 
 

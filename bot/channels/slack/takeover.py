@@ -80,7 +80,7 @@ async def on_claim(ch: SlackContext, body: dict[str, Any], ctx: Any) -> None:
     conversation, channel, ts, customer_thread, blocks = clicked
     user = str((body.get("user") or {}).get("id", ""))
     name = await ch.user_name(user) or str((body.get("user") or {}).get("name") or user)
-    await ch.relays.start(conversation, channel, ts, customer_thread)
+    await ch.relays.start(conversation, channel, ts)
     try:
         await ch.service.claim(conversation, name)
     except BotError as exc:
@@ -89,7 +89,6 @@ async def on_claim(ch: SlackContext, body: dict[str, Any], ctx: Any) -> None:
             channel=channel, user=user, thread_ts=ts, text=f"I couldn't claim this conversation: {exc}"
         )
         return
-    await ch.relays.wait_ready(conversation)
     state = context(
         f":raising_hand: Claimed by <@{escape(user)}>. Reply in this thread to talk to the customer; "
         "they see your messages in their chat."
@@ -140,7 +139,9 @@ async def on_hand_back(ch: SlackContext, body: dict[str, Any], ctx: Any) -> None
         metadata=escalation_metadata(conversation, customer_thread),
     )
     if customer_thread is not None:
-        await post_turn(ch, customer_thread, turn.turn)
+        action_ts = str((body.get("actions") or [{}])[0].get("action_ts") or ts)
+        key = f"slack:hand_back:{channel}:{ts}:{action_ts}"
+        await post_turn(ch, customer_thread, turn.turn, key=key, conversation=conversation)
 
 
 async def escalation_of(ch: SlackContext, channel: str, thread_ts: str) -> dict[str, Any] | None:
@@ -169,13 +170,17 @@ async def on_agent_message(ch: SlackContext, body: dict[str, Any], ctx: Any) -> 
         return
     name = str(escalation.get("agent_name") or await ch.user_name(str(event["user"])) or "Support")
     conversation = str(escalation["conversation"])
-    await ch.service.agent_message(conversation, name, text)
+    # What was stored (redacted) is what the customer sees and what waits in the queue of posts.
+    text = (await ch.service.agent_message(conversation, name, text)).message.text
     customer_thread = Thread.from_key(str(escalation.get("customer_thread") or ""))
     if customer_thread is not None:
-        await ch.client.chat_postMessage(
+        key = f"slack:{body.get('event_id') or event.get('ts')}"
+        await ch.replies.send(
+            key=key,
             channel=customer_thread.channel,
             thread_ts=customer_thread.ts,
             text=f"{name}: {text}",
             blocks=[section(f":bust_in_silhouette: *{escape(name)}:* {escape(text)}")],
-            unfurl_links=False,
+            conversation=conversation,
+            seen=key,
         )

@@ -32,7 +32,8 @@ def slack_mount(parts: Any, settings: Settings, throttle: Throttle | None = None
     if not settings.slack_bot_token or not (settings.slack_signing_secret or settings.slack_app_token):
         return SlackMount()
     channel = SlackChannel(getattr(parts, "service", parts), settings)
-    mount = SlackMount(channel=channel, on_close=[channel.aclose])
+    # The retry loop of queued Slack posts: what a stopped process left behind goes out from here.
+    mount = SlackMount(channel=channel, background=[channel.start], on_close=[channel.aclose])
     if settings.slack_signing_secret:
         mount.routes = slack_routes(
             channel.app, signing_secret=settings.slack_signing_secret, throttle=throttle

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.sink import SlackSink
 from bot.errors import DeliveryError
-from tests.fakes.slack_api import BOT_TOKEN, FakeMessage, FakeSlackAPI
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.support.slack import (
     AGENT,
     DM,
@@ -21,40 +21,12 @@ from tests.support.slack import (
     OTHER_AGENT,
     SlackWorld,
     buttons,
-    deliver_escalations,
+    escalation_posted,
+    escalation_thread,
     next_reply,
     shown,
+    widget_conversation,
 )
-
-
-async def widget_conversation(world: SlackWorld) -> tuple[str, dict[str, str]]:
-    """A widget customer who typed something hostile, then asked for a human."""
-    created = await world.http.post("/api/conversations", json={"flow": "cant-send-email"})
-    assert created.status_code == 201, created.text
-    conversation, token = created.json()["conversation"], created.json()["token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    for text in (f"my boss said {HOSTILE}", "human"):
-        sent = await world.http.post(
-            f"/api/conversations/{conversation}/messages", json={"text": text}, headers=auth
-        )
-        assert sent.status_code == 200, sent.text
-    return conversation, auth
-
-
-async def escalation_posted(world: SlackWorld, count: int = 1) -> FakeMessage:
-    await deliver_escalations(world)
-    posted = await world.fake.wait_for(
-        lambda: (
-            len(top := [m for m in world.fake.in_channel(ESCALATIONS) if not m.thread_ts]) >= count and top
-        )
-    )
-    summary: FakeMessage = posted[count - 1]
-    await world.fake.wait_for(lambda: len(world.fake.thread(ESCALATIONS, summary.ts)) >= 2)
-    return summary
-
-
-def escalation_thread(world: SlackWorld, summary: FakeMessage) -> str:
-    return "\n".join(shown(m) for m in world.fake.thread(ESCALATIONS, summary.ts)[1:])
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.bootstrap import build
 from bot.channels.slack.socket import socket_mode_handler
 from bot.channels.slack.wiring import slack_mount
 from bot.channels.web.wiring import build_app
@@ -38,8 +39,10 @@ async def test_socket_mode_is_built_when_an_app_token_is_set(tmp_path: Path) -> 
         slack_signing_secret=None,
         slack_app_token="xapp-1-A0SUPBOT-123-abc",
     )
-    mount = slack_mount(object(), settings)
-    assert mount.routes == [] and len(mount.background) == 1
+    parts = await build(settings, probes=FixtureProbes(PROBES))
+    mount = slack_mount(parts, settings)
+    # Socket Mode, and the retry loop of Slack posts left queued
+    assert mount.routes == [] and len(mount.background) == 2
     assert mount.channel is not None
     handler = socket_mode_handler(mount.channel.app, "xapp-1-A0SUPBOT-123-abc")
     assert handler.app is mount.channel.app
@@ -48,6 +51,7 @@ async def test_socket_mode_is_built_when_an_app_token_is_set(tmp_path: Path) -> 
         socket_mode_handler(mount.channel.app, "xoxb-not-an-app-token")
     for close in mount.on_close:
         await close()
+    await parts.close()
 
 
 async def test_serve_mounts_slack_events_when_the_signing_secret_is_set(
