@@ -30,12 +30,15 @@ class SlidingWindows:
         self.clock = clock
         # Least recently hit first: a key not hit for two windows counts nothing and is dropped.
         self._windows: OrderedDict[str, _Window] = OrderedDict()
+        self._swept = 0  # the window the last sweep ran in: keys go stale only when a new one begins
 
     def hit(self, key: str) -> float:
         """Count one request for `key`: 0.0 when allowed, else seconds until the budget has room."""
         now = self.clock()
         index = int(now // self.expiry)
-        self._forget_before(index - 1)
+        if index != self._swept:
+            self._forget_before(index - 1)
+            self._swept = index
         window = self._windows.get(key)
         if window is None:
             window = self._windows[key] = _Window(index, 0, 0)
