@@ -81,6 +81,15 @@ class Proc:
     def fds(self) -> int:
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the process (all its threads) so far.
+
+        CPU per message stays comparable while other work shares the machine, where messages/s does not.
+        """
+        # The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 class Cluster:
     """Starts processes with their logs in a temporary folder and stops them all on exit."""
@@ -334,6 +343,11 @@ class Result:
     procs: int
     seconds: float
     stats: Stats
+    cpu: float = 0.0  # seconds of CPU the web processes used in the measured window
+
+    @property
+    def cpu_ms_per_message(self) -> float:
+        return self.cpu * 1000 / len(self.stats.latencies) if self.stats.latencies else float("nan")
 
     @property
     def msgs(self) -> float:
@@ -356,8 +370,12 @@ async def drive(
     check: bool,
     rate: float | None = None,
     tick: Callable[[float], None] | None = None,
+    edge: Callable[[], None] | None = None,
 ) -> tuple[Stats, float]:
-    """`customers` concurrent loops of whole conversations; only the window after warm-up counts."""
+    """`customers` concurrent loops of whole conversations; only the window after warm-up counts.
+
+    `edge` is called as the measured window opens and again as it closes.
+    """
     import aiohttp
 
     stats = Stats()
@@ -378,8 +396,15 @@ async def drive(
         while time.monotonic() < window["end"]:
             await customer(session, urls, next(counter), stats, check, pacer, measuring)
 
+    async def edges(call: Callable[[], None]) -> None:
+        for at in (window["start"], window["end"]):
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            call()
+
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         tasks = [asyncio.create_task(loop(session)) for _ in range(customers)]
+        if edge is not None:
+            tasks.append(asyncio.create_task(edges(edge)))
         if tick is not None:
             while not all(t.done() for t in tasks):
                 await asyncio.sleep(5)
@@ -429,13 +454,24 @@ async def measure(name: str, args: argparse.Namespace, logs: Path, hook: str | N
     cluster = Cluster(logs)
     try:
         web, check = await target(name, cluster, args, hook)
+        cpu: list[float] = []
+
+        def edge() -> None:
+            cpu.append(sum(p.cpu_seconds() for p in web))
+
         stats, seconds = await drive(
-            [p.url or "" for p in web], args.customers, args.duration, args.warmup, check, rate=args.rate
+            [p.url or "" for p in web],
+            args.customers,
+            args.duration,
+            args.warmup,
+            check,
+            rate=args.rate,
+            edge=edge,
         )
         for p in cluster.procs:
             if p.proc.poll() is not None:
                 stats.error(f"{p.name} died")
-        return Result(name, len(web), seconds, stats)
+        return Result(name, len(web), seconds, stats, cpu[1] - cpu[0] if len(cpu) == 2 else float("nan"))
     finally:
         cluster.stop()
 
@@ -453,7 +489,8 @@ FLOOR = {"sqlite": "sqlite-floor", "pg": "pg-floor"}
 def table(results: dict[str, Result], customers: int) -> str:
     head = (
         f"| target ({customers} concurrent customers) | web procs | conversations/s | messages/s "
-        "| p50 ms | p95 ms | p99 ms | errors | vs floor |\n|---|---|---|---|---|---|---|---|---|"
+        "| p50 ms | p95 ms | p99 ms | errors | vs floor | server CPU ms/message |"
+        "\n|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for key, r in results.items():
@@ -463,7 +500,7 @@ def table(results: dict[str, Result], customers: int) -> str:
         detail = f" ({', '.join(f'{k}: {v}' for k, v in r.stats.errors.items())})" if errors else ""
         lines.append(
             f"| {LABELS[key]} | {r.procs} | {r.convs:,.0f} | {r.msgs:,.0f} | {r.pct(0.5):.1f} "
-            f"| {r.pct(0.95):.1f} | {r.pct(0.99):.1f} | {errors}{detail} | {ratio} |"
+            f"| {r.pct(0.95):.1f} | {r.pct(0.99):.1f} | {errors}{detail} | {ratio} | {r.cpu_ms_per_message:.2f} |"
         )
     return "\n".join(lines)
 
@@ -510,7 +547,7 @@ async def benchmark(args: argparse.Namespace) -> None:
                 results[name] = r
                 print(
                     f"  {LABELS[name]}: {r.msgs:,.0f} messages/s, p99 {r.pct(0.99):.1f} ms, "
-                    f"errors {sum(r.stats.errors.values())}",
+                    f"server CPU {r.cpu_ms_per_message:.2f} ms/message, errors {sum(r.stats.errors.values())}",
                     flush=True,
                 )
     print()

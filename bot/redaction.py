@@ -205,6 +205,12 @@ _GATED = [
     (("AIza",), False, _PATTERNS[18]),
 ]
 assert len(_GATED) == len(_PATTERNS)
+# Whether any gate opens at all, in one scan each of the text and its folded form: most texts ("no",
+# "example.com") open none, and asking each gate in turn cost as much as the rest of redaction.
+_ANY_NEEDLE = re.compile("|".join(re.escape(n) for needles, fold, _ in _GATED if not fold for n in needles))
+_ANY_FOLDED_NEEDLE = re.compile(
+    "|".join(re.escape(n) for needles, fold, _ in _GATED if fold for n in needles)
+)
 # Every keyword of _KEYWORD contains one of these.
 _KEYWORD_STEMS = (
     "pass", "pw", "secret", "apikey", "api_key", "api key", "api-key", "accesskey", "access_key",
@@ -213,6 +219,8 @@ _KEYWORD_STEMS = (
 )  # fmt: skip
 # Every secret word of _ASSIGNED contains one of these.
 _ASSIGNED_STEMS = ("secret", "pass", "pwd", "token", "key", "credential")
+_ANY_KEYWORD_STEM = re.compile("|".join(re.escape(stem) for stem in _KEYWORD_STEMS))
+_ANY_ASSIGNED_STEM = re.compile("|".join(re.escape(stem) for stem in _ASSIGNED_STEMS))
 # Characters that change nothing a reader sees (zero-width spaces and joiners, soft hyphens, bidi
 # marks): dropped before the second look, so "pass\u200bword: x" is read as the keyword it shows.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -256,14 +264,15 @@ def _redact(text: str, *, gated: bool) -> str:
     if "\u0131" in folded or "\u017f" in folded:
         folded = folded.translate(_FOLD)
     out = _PEM.sub(REDACTED, text) if not gated or "-----BEGIN" in text else text
-    for needles, fold, pattern in _GATED:
-        haystack = folded if fold else text
-        if not gated or any(needle in haystack for needle in needles):
-            out = pattern.sub(REDACTED, out)
-    if not gated or any(stem in folded for stem in _KEYWORD_STEMS):
+    if not gated or _ANY_NEEDLE.search(text) or _ANY_FOLDED_NEEDLE.search(folded):
+        for needles, fold, pattern in _GATED:
+            haystack = folded if fold else text
+            if not gated or any(needle in haystack for needle in needles):
+                out = pattern.sub(REDACTED, out)
+    if not gated or _ANY_KEYWORD_STEM.search(folded):
         out = _PASSWORD.sub(_password, out)
         out = _PASSWORD_LATER.sub(_password, out)
-    if not gated or (("=" in out or ":" in out) and any(stem in folded for stem in _ASSIGNED_STEMS)):
+    if not gated or (("=" in out or ":" in out) and _ANY_ASSIGNED_STEM.search(folded)):
         out = _ASSIGNED.sub(_assigned, out)
     if not gated or "@" in out:
         out = _EMAIL_THEN_VALUE.sub(_after_email, out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import logging
 import math
@@ -11,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
+
+from bot.channels.web.localwindow import SlidingWindows
 
 log = logging.getLogger(__name__)
 Name = Literal["ip", "start", "conversation", "slack"]
@@ -46,6 +49,7 @@ class RateLimits:
     slack_events: Rate = Rate(burst=100, per_second=20)
 
 
+@functools.lru_cache(maxsize=4096)  # every request asks; an address sends several in a row
 def client_key(ip: str) -> str:
     """The budget an address draws on: an IPv4 address, or the /64 of an IPv6 one.
 
@@ -96,8 +100,10 @@ class RateLimiter:
             "conversation": limits.conversation_messages.item(),
             "slack": limits.slack_events.item(),
         }
-        self._memory = MemoryStorage()
-        self._local = SlidingWindowCounterRateLimiter(self._memory)
+        # Counted here without Redis, or while it does not answer: the same windows, in plain dicts.
+        self._local = {
+            name: SlidingWindows(item.amount, item.get_expiry()) for name, item in self.items.items()
+        }
         self._redis = _redis_storage(redis_url, timeout) if redis_url else None
         self._shared = SlidingWindowCounterRateLimiter(self._redis) if self._redis is not None else None
         self.retry_every = retry_every
@@ -135,7 +141,7 @@ class RateLimiter:
                     log.warning("Redis answers again: rate limits are shared by every process again")
                     self.error, self._retry_at = None, 0.0
                 return wait
-        return await _hit(self._local, item, name, key)
+        return self._local[name].hit(key)
 
     def _unavailable(self, exc: BaseException) -> None:
         self.failures += 1
@@ -147,11 +153,6 @@ class RateLimiter:
         self._retry_at = time.monotonic() + self.retry_every
 
     async def close(self) -> None:
-        timer = self._memory.timer
-        if timer is not None:
-            timer.cancel()
-            with contextlib.suppress(BaseException):
-                await timer
         # limits has no close of its own; its redis-py client holds the pooled sockets.
         client = getattr(getattr(self._redis, "bridge", None), "storage", None)
         if client is not None:
