@@ -32,20 +32,20 @@ async def _guard(request: Request) -> tuple[str, Response | None]:
             403, "The agent API is turned off; set SUPPORTBOT_AGENT_API_KEY to turn it on."
         )
     ip = ctx.ip(request)
-    wait = ctx.auth.wait(ip)
+    wait = await ctx.auth.wait(ip)
     if wait:
         # Not even a right key is looked at now: that is what makes guessing slow.
         return conversation_id, too_many_guesses("agent API keys", wait)
     token = bearer(request)
     if token is None or not same_secret(token, key):
         if token is not None:
-            ctx.auth.failed(ip)
+            await ctx.auth.failed(ip)
         return conversation_id, error(
             401,
             "Send the agent API key as 'Authorization: Bearer KEY'.",
             {"WWW-Authenticate": 'Bearer realm="supportbot-agent"'},
         )
-    ctx.auth.succeeded(ip)
+    await ctx.auth.succeeded(ip)
     if not CONVERSATION_ID.fullmatch(conversation_id):
         return conversation_id, not_found()
     return conversation_id, None

@@ -55,7 +55,11 @@ async def healthz(request: Request) -> Response:
             log.warning("health check failed: %s", exc)
             return error(503, "The database did not answer.")
     # Redis away is no reason to stop serving: the limits are counted per process meanwhile, said here.
-    body: dict[str, object] = {"status": "ok", "rate_limits": ctx.limiter.status()}
+    body: dict[str, object] = {
+        "status": "ok",
+        "rate_limits": ctx.limiter.status(),
+        "auth_throttle": ctx.auth.fallback.status(),
+    }
     hours = ctx.settings.office_hours
     body["office_hours"] = office_hours_body(hours, datetime.now(UTC)) if hours is not None else None
     if ctx.details is not None:
@@ -74,6 +78,7 @@ async def healthz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     ctx = context(request)
     ctx.metrics.observe_limiter(ctx.limiter.shared, ctx.limiter.failures)
+    ctx.metrics.observe_auth_throttle(ctx.auth.fallback.shared, ctx.auth.fallback.failures)
     body, media_type = await ctx.metrics.render()
     return Response(body, media_type=media_type)
 
@@ -150,7 +155,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            for close in (*on_close, ctx.limiter.close):
+            for close in (*on_close, ctx.limiter.close, ctx.auth.close):
                 with contextlib.suppress(Exception):
                     await close()
             if ctx.continuity is not None:

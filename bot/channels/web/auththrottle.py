@@ -29,7 +29,8 @@ class _Record:
 
 
 class AuthThrottle:
-    """`wait()` before checking a secret; `failed()` or `succeeded()` after. Kept in memory, per process."""
+    """`wait()` before checking a secret; `failed()` or `succeeded()` after. Kept in memory, per process
+    (SharedAuthThrottle shares it through Redis and falls back on this one)."""
 
     def __init__(
         self,
@@ -53,9 +54,13 @@ class AuthThrottle:
         record = self._record(address, now)
         mine = max(0.0, record.until - now) if record else 0.0
         self._refill(now)
-        if self._tokens >= 1 or self._known.get(address, -1.0) > now:
+        if self._tokens >= 1 or self.known(address):
             return mine
         return max(mine, (1 - self._tokens) / self.backoff.global_per_second)
+
+    def known(self, address: str) -> bool:
+        """True while `address` is exempt from the global budget, having proved the secret lately."""
+        return self._known.get(address, -1.0) > self.clock()
 
     def failed(self, address: str) -> None:
         now = self.clock()

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from bot.channels.web.auththrottle import AuthThrottle
 from bot.channels.web.clientip import client_ip, client_scheme
 from bot.channels.web.metrics import Metrics
 from bot.channels.web.ratelimit import RateLimiter, RateLimits
+from bot.channels.web.sharedthrottle import SharedAuthThrottle
 from bot.continuity.service import Continuity
 from bot.service import ConversationService
 from bot.settings import Settings
@@ -33,11 +33,12 @@ class WebContext:
     continuity: Continuity | None = None  # contact e-mail, resume links, mail in and out
     # Open event streams per conversation in this process: a customer with none has left the page.
     present: dict[str, int] = field(default_factory=dict)
-    # Wrong admin tokens and agent keys, for every route that checks one (shared: one global budget).
-    auth: AuthThrottle = field(default_factory=AuthThrottle)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.limits, self.settings.redis_url)
+        # Wrong admin tokens and agent keys, for every route that checks one (one global budget), in
+        # the same Redis as the rate limits so that N processes don't allow N times the guesses.
+        self.auth = SharedAuthThrottle(redis_url=self.settings.redis_url)
 
     def here(self, conversation_id: str, delta: int) -> None:
         count = self.present.get(conversation_id, 0) + delta

@@ -58,6 +58,16 @@ class Metrics:
             "Rate-limit checks that found Redis unavailable and fell back to this process.",
             registry=self.registry,
         )
+        self.auth_throttle_shared = Gauge(
+            "supportbot_auth_throttle_shared",
+            "1 while wrong admin tokens and agent keys are counted in Redis for every process; 0 when in this one.",
+            registry=self.registry,
+        )
+        self.auth_throttle_store_failures = Gauge(
+            "supportbot_auth_throttle_store_failures",
+            "Wrong-guess checks that found Redis unavailable and fell back to this process.",
+            registry=self.registry,
+        )
         self.streams = Gauge(
             "supportbot_event_streams", "Open server-sent event streams.", registry=self.registry
         )
@@ -74,6 +84,10 @@ class Metrics:
     def observe_limiter(self, shared: bool, failures: int) -> None:
         self.limits_shared.set(1 if shared else 0)
         self.limit_store_failures.set(failures)
+
+    def observe_auth_throttle(self, shared: bool, failures: int) -> None:
+        self.auth_throttle_shared.set(1 if shared else 0)
+        self.auth_throttle_store_failures.set(failures)
 
     async def render(self) -> tuple[bytes, str]:
         if self.backlog is not None:

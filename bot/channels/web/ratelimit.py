@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import ipaddress
-import logging
 import math
 import time
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
 from bot.channels.web.localwindow import SlidingWindows
+from bot.channels.web.redisfallback import RedisFallback
 
-log = logging.getLogger(__name__)
 Name = Literal["ip", "start", "conversation", "slack"]
 
 
@@ -106,51 +105,33 @@ class RateLimiter:
         }
         self._redis = _redis_storage(redis_url, timeout) if redis_url else None
         self._shared = SlidingWindowCounterRateLimiter(self._redis) if self._redis is not None else None
-        self.retry_every = retry_every
-        self.error: str | None = None  # why Redis is not being used, while it isn't
-        self.failures = 0
-        self._retry_at = 0.0
+        self.fallback = RedisFallback(self._shared is not None, "rate limits", retry_every)
 
     @property
     def shared(self) -> bool:
         """True while the budgets are counted in Redis for every process."""
-        return self._shared is not None and self.error is None
+        return self.fallback.shared
+
+    @property
+    def failures(self) -> int:
+        return self.fallback.failures
 
     def status(self) -> dict[str, Any]:
-        if self._shared is None:
-            return {"store": "memory", "shared": False}
-        report: dict[str, Any] = {"store": "redis", "shared": self.error is None}
-        if self.error is not None:
-            report["error"] = f"{self.error}; counting in this process until Redis answers"
-        return report
+        return self.fallback.status()
 
     async def hit(self, name: Name, key: str) -> float:
         """Count one request against `name`'s budget for `key`: 0.0 when allowed, else seconds to wait."""
         item = self.items[name]
         key = key if name == "conversation" else client_key(key)
-        if self._shared is not None and time.monotonic() >= self._retry_at:
-            if self.error is not None:
-                # One request tries Redis again; the others keep counting here meanwhile.
-                self._retry_at = time.monotonic() + self.retry_every
+        if self._shared is not None and self.fallback.may_try():
             try:
                 wait = await _hit(self._shared, item, name, key)
             except (StorageError, OSError, TimeoutError) as exc:
-                self._unavailable(exc)
+                self.fallback.unavailable(exc.storage_error if isinstance(exc, StorageError) else exc)
             else:
-                if self.error is not None:
-                    log.warning("Redis answers again: rate limits are shared by every process again")
-                    self.error, self._retry_at = None, 0.0
+                self.fallback.answered()
                 return wait
         return self._local[name].hit(key)
-
-    def _unavailable(self, exc: BaseException) -> None:
-        self.failures += 1
-        cause = exc.storage_error if isinstance(exc, StorageError) else exc
-        reason = f"Redis did not answer ({type(cause).__name__}: {cause})"
-        if self.error is None:
-            log.warning("%s; rate limits are counted in this process until it does", reason)
-        self.error = reason
-        self._retry_at = time.monotonic() + self.retry_every
 
     async def close(self) -> None:
         # limits has no close of its own; its redis-py client holds the pooled sockets.

@@ -89,10 +89,10 @@ class Admin:
             return None
         return self.signer.token_ok(value.strip())
 
-    def throttled(self, request: Request) -> Response | None:
+    async def throttled(self, request: Request) -> Response | None:
         """The 429 to send while this address (or everyone) must wait after wrong tokens."""
         ctx = context(request)
-        wait = ctx.auth.wait(ctx.ip(request))
+        wait = await ctx.auth.wait(ctx.ip(request))
         if not wait:
             return None
         seconds = str(max(1, math.ceil(wait)))
@@ -108,12 +108,12 @@ class Admin:
             return response
         return too_many_guesses("admin tokens", wait)
 
-    def judged(self, request: Request, right: bool) -> None:
+    async def judged(self, request: Request, right: bool) -> None:
         ctx = context(request)
         if right:
-            ctx.auth.succeeded(ctx.ip(request))
+            await ctx.auth.succeeded(ctx.ip(request))
         else:
-            ctx.auth.failed(ctx.ip(request))
+            await ctx.auth.failed(ctx.ip(request))
 
     def guard(self, handler: Handler, *, form: bool = False) -> Handler:
         """Refuse without a session (or bearer token); POSTs need the session's CSRF token too."""
@@ -122,11 +122,11 @@ class Admin:
             if self.signer is None:
                 return self.render(request, "off.html", status=404)
             if request.headers.get("authorization"):
-                if (refused := self.throttled(request)) is not None:
+                if (refused := await self.throttled(request)) is not None:
                     return refused
                 right = self.bearer(request)
                 if right is not None:
-                    self.judged(request, right)
+                    await self.judged(request, right)
                 if right:
                     return await handler(request)
             session = self.session(request)
@@ -166,7 +166,7 @@ class Admin:
     async def login(self, request: Request) -> Response:
         if self.signer is None:
             return self.render(request, "off.html", status=404)
-        if (refused := self.throttled(request)) is not None:
+        if (refused := await self.throttled(request)) is not None:
             return refused  # before the form is read: a right token is not looked at either
         data = await request.form()
         target = _safe_next(str(data.get("next", "/admin/")))
@@ -175,7 +175,7 @@ class Admin:
                 request, "login.html", status=401, error="That token is not right.", next=target
             )
         right = self.signer.token_ok(str(data.get("token", "")))
-        self.judged(request, right)
+        await self.judged(request, right)
         if not right:
             return self.render(
                 request, "login.html", status=401, error="That token is not right.", next=target
