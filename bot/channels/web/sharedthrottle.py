@@ -12,6 +12,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from bot.channels.web.auththrottle import AuthThrottle, Backoff
+from bot.channels.web.ratelimit import client_key
 from bot.channels.web.redisfallback import RedisFallback
 
 # Both scripts read Redis' own clock, so processes on hosts whose clocks disagree still agree on a wait.
@@ -112,6 +113,9 @@ class SharedAuthThrottle:
 
     async def wait(self, address: str) -> float:
         """Seconds before a guess from `address` is looked at; 0.0 when it may be checked now."""
+        # Counted as the request limits count: an IPv6 client may pick a new address in its /64 for
+        # every guess.
+        address = client_key(address)
         script = self._wait
         if script is not None:
             args = [self.backoff.global_burst, self._window_ms()]
@@ -122,6 +126,7 @@ class SharedAuthThrottle:
         return self.local.wait(address)
 
     async def failed(self, address: str) -> None:
+        address = client_key(address)
         self.local.failed(address)
         script = self._failed
         if script is not None:
@@ -130,6 +135,7 @@ class SharedAuthThrottle:
             await self._ask(lambda: script(keys=self._keys(address), args=args))
 
     async def succeeded(self, address: str) -> None:
+        address = client_key(address)
         self.local.succeeded(address)
         client = self._redis
         if client is not None:

@@ -111,3 +111,12 @@ async def test_unreachable_redis_falls_back_to_this_process_without_raising() ->
         assert "Redis did not answer" in throttle.fallback.status()["error"]
     finally:
         await throttle.close()
+
+
+async def test_addresses_of_one_ipv6_64_share_one_back_off() -> None:
+    throttle = SharedAuthThrottle(Backoff(free=2, first_wait=30))
+    for host in range(1, 4):  # a new address in the same /64 for every guess
+        await throttle.failed(f"2001:db8:1:2::{host}")
+    assert await throttle.wait("2001:db8:1:2:ffff::9") > 0
+    assert await throttle.wait("2001:db8:1:3::1") == 0  # another network is not held
+    await throttle.close()
