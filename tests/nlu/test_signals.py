@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.entities import extract
+from bot.engine.compile import load_file
+from bot.nlu.entities import Entities, extract
 from bot.nlu.signals import (
     CLIENT_CODE,
     ENHANCED_CODE,
@@ -17,6 +18,7 @@ from bot.nlu.signals import (
     compile_pattern,
     verdict,
 )
+from tests.support.flows import REFERENCE
 
 TABLE = SignalTable(
     [
@@ -89,3 +91,35 @@ def test_a_hostile_pattern_runs_in_linear_time_on_hostile_input() -> None:
     # (a+)+$ takes exponential time in a backtracking engine on "aaaa…b"; RE2 does not backtrack.
     pattern = compile_pattern("(a+)+$")
     assert pattern.search("a" * 100_000 + "b") is None
+
+
+def test_the_reference_flow_finds_every_pattern_that_searching_each_finds() -> None:
+    # The table asks all of a question's patterns in one pass; what it finds must be exactly
+    # what each pattern, searched on its own, finds, in the order the flow lists them.
+    flow = load_file(REFERENCE)
+    questions = [
+        (spec, flow.steps[step_id].understander) for step_id, spec in flow.spec.steps.items() if spec.choices
+    ]
+    texts = [
+        "it says my password is wrong",
+        "554 5.7.1 Service unavailable; Client host [203.0.113.7] blocked using zen.spamhaus.org",
+        *(example.text for _, question in questions if question for example in question.examples),
+    ]
+    checked = 0
+    for spec, question in questions:
+        assert question is not None
+        patterns = [
+            (choice.key, source, compile_pattern(source))
+            for choice in spec.choices or []
+            for source in (choice.signals.patterns if choice.signals else [])
+        ]
+        for text in texts:
+            expected = [
+                SignalHit(choice, source, PATTERN)
+                for choice, source, pattern in patterns
+                if pattern.search(text)
+            ]
+            found = [hit for hit in question.signals.find(text, Entities()) if hit.strength == PATTERN]
+            assert found == expected, text
+            checked += len(expected)
+    assert checked > 20  # the texts reach many patterns, not only misses
