@@ -71,10 +71,18 @@ class Metrics:
         self.streams = Gauge(
             "supportbot_event_streams", "Open server-sent event streams.", registry=self.registry
         )
+        # A turn counts in one channel's counter and histogram. `labels()` validates and joins the
+        # label values and takes the metric's lock on every call; the children never change, so
+        # each channel's pair is looked up once.
+        self._per_channel: dict[str, tuple[Counter, Histogram]] = {}
 
     def observe_turn(self, channel: str, seconds: float, turn: TurnResult, before: str) -> None:
-        self.turns.labels(channel).inc()
-        self.latency.labels(channel).observe(seconds)
+        children = self._per_channel.get(channel)
+        if children is None:
+            children = self._per_channel[channel] = (self.turns.labels(channel), self.latency.labels(channel))
+        turns, latency = children
+        turns.inc()
+        latency.observe(seconds)
         for message in turn.messages:
             if message.type == "probe" and message.probe is not None:
                 self.probes.labels(message.probe.status).inc()
