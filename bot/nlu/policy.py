@@ -73,8 +73,10 @@ class Understander:
         self.direct_for = dict(direct_for or {})  # choices that ask for more certainty than the question
         self.classifier = train(tuple(examples)) if examples else None
 
-    def decide(self, text: str) -> Decision:
-        entities = extract(text)
+    def decide(self, text: str, entities: Entities | None = None) -> Decision:
+        """What to do with `text`; `entities` are `extract(text)` when the caller has them already."""
+        if entities is None:
+            entities = extract(text)
         hits = tuple(self.signals.find(text, entities)) if self.signals else ()
         exact = match_exact(text, self.options, self.numbered)
         if exact is not None:
