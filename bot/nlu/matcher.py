@@ -115,10 +115,21 @@ def _exact(said: str, options: Sequence[Option], numbered: int | None) -> str | 
     shown = len(options) if numbered is None else numbered
     if said.isdigit() and 0 < int(said) <= shown:
         return options[int(said) - 1].key  # out of range: maybe a code listed as a synonym ("220")
+    return _whole_phrases(tuple(options)).get(said)
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_phrases(options: tuple[Option, ...]) -> dict[str, str]:
+    """Each phrase of a question's options, normalised, and the first option it names.
+
+    Comparing the answer with every term of every option normalised a hundred-odd phrases per
+    answer; a question's options are fixed per flow version, so the lookup is built once.
+    """
+    index: dict[str, str] = {}
     for option in options:
-        if any(said == _phrase(term) for term in option.terms):
-            return option.key
-    return None
+        for term in option.terms:
+            index.setdefault(_phrase(term), option.key)
+    return index
 
 
 def _yes_no(said: str) -> str | None:

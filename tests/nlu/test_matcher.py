@@ -114,3 +114,11 @@ def test_yes_no_questions(typed: str, key: str) -> None:
 
 def test_no_options() -> None:
     assert match("yes", []) is None
+
+
+def test_a_whole_phrase_two_options_share_names_the_first_one() -> None:
+    # Flows list a choice's synonyms freely; when two choices claim the same phrase, the one
+    # listed first (the one shown first) is the answer, whichever way the phrase is written.
+    options = [Option("outlook", ("Outlook", "desktop app")), Option("web", ("webmail", "Desktop-App"))]
+    assert match("desktop app", options) == "outlook"
+    assert match("desktop app", list(reversed(options))) == "web"
