@@ -170,15 +170,17 @@ class CustomerTurns:
             came_back = events.resumed(conv, before) if row.status == "abandoned" else []
             entered = conv.path[entered_from:]
             happened = events.turn_events(conv, turn, entered, previous, incoming=incoming)
-            answer = _with_request(result.turn.to_json(), incoming)
+            # The turn's JSON once: its awaiting and messages are stored as they are in the answer.
+            shown = result.turn.to_json()
+            answer = _with_request(shown, incoming)
             await store.save_turn(
                 s,
                 row,
                 state=conv.dump(),
                 status=conv.status,
-                awaiting=_awaiting(result),
+                awaiting=shown["awaiting"],
                 domain=_domain(conv),
-                messages=user + _messages(result),
+                messages=user + shown["messages"],
                 events=events.rows(came_back + happened),
                 remember=(idempotency_key, answer) if idempotency_key else None,
             )
