@@ -57,6 +57,8 @@ _DNSBL_NAMES = (
     (re.compile(r"\bproofpoint\b", re.I), "Proofpoint"),
     (re.compile(r"\bcloudmark\b", re.I), "Cloudmark"),
 )
+# Any of the names above: most messages name no blocklist, and one scan says so instead of twelve.
+_ANY_DNSBL = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _DNSBL_NAMES), re.I)
 # Names that are never the customer's own sending domain when they appear in a paste.
 _NOT_CUSTOMER = re.compile(
     r"(?:^|\.)(?:spamhaus\.org|spamcop\.net|barracudacentral\.org|barracudanetworks\.com|sorbs\.net|"
@@ -138,7 +140,11 @@ def extract(text: str) -> Entities:
     enhanced = _unique(".".join(m.groups()) for m in _ENHANCED.finditer(masked))
     replies = _unique(_reply_codes(masked))
     client = _unique("0x" + m.group(1).upper() for m in _CLIENT.finditer(masked) if _is_hresult(m.group(1)))
-    dnsbls = _unique(name for pattern, name in _DNSBL_NAMES if pattern.search(text))
+    dnsbls = (
+        _unique(name for pattern, name in _DNSBL_NAMES if pattern.search(text))
+        if _ANY_DNSBL.search(text)
+        else ()
+    )
     # A link's host is somebody's web page, not where the customer sends mail from.
     without_emails = _URL.sub(" ", _EMAIL.sub(" ", masked))
     domains = _unique(_domains(masked, without_emails))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu import entities
-from bot.nlu.entities import MAX_CHARS, customer_domain, extract
+from bot.nlu.entities import _DNSBL_NAMES, MAX_CHARS, customer_domain, extract
 
 
 def test_a_postfix_rbl_rejection_gives_the_listed_ip_the_list_and_the_codes() -> None:
@@ -101,3 +101,32 @@ def test_only_the_start_of_a_huge_paste_is_read() -> None:
 def test_a_links_host_is_never_taken_for_the_customers_domain() -> None:
     found = extract("my mail program times out <https://evil.example|click> see http://phish.example/x")
     assert found.domains == () and customer_domain(found) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 5.7.1 blocked using ZEN.SPAMHAUS.ORG",
+        "listed at bl.spamcop.net",
+        "b.barracudacentral.org lists us",
+        "SORBS says so",
+        "UCEPROTECT level 1",
+        "psbl.surriel.com",
+        "cbl.abuseat.org",
+        "Mailspike",
+        "SpamEatingMonkey",
+        "550 5.7.1 Unfortunately, messages from [203.0.113.7] weren't sent. S3150",
+        "RP-001 and more",
+        "rejected by Proofpoint",
+        "Cloudmark",
+        "listed by Spamhaus and SpamCop",
+        "it says my password is wrong",
+        "notspamhaus.org.example and barracudas",
+    ],
+)
+def test_blocklists_are_named_as_each_blocklist_pattern_finds_them(text: str) -> None:
+    # One scan first says whether any blocklist is named; it must never hide one that its own
+    # pattern finds, in any letter case.
+    for sample in (text, text.upper(), text.lower()):
+        expected = tuple(dict.fromkeys(name for pattern, name in _DNSBL_NAMES if pattern.search(sample)))
+        assert extract(sample).dnsbls == expected
