@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,6 +22,10 @@ class Bus(Protocol):
     ) -> AsyncIterator[dict[str, Any]]: ...
 
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> None: ...
+
+    def watch(self, observer: Callable[[str, dict[str, Any]], Awaitable[None]]) -> Callable[[], None]:
+        """Also hand every event this process publishes to `observer`; returns what stops that."""
+        ...
 
 
 class EscalationGate(Protocol):

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from bot.errors import StorageError
@@ -16,6 +16,7 @@ from bot.storage.driver import Driver
 log = logging.getLogger(__name__)
 CHANNEL = "supportbot_events"
 _NOTIFY_LIMIT = 7000  # PostgreSQL refuses NOTIFY payloads over 8000 bytes
+Observer = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class LocalBus:
@@ -23,6 +24,7 @@ class LocalBus:
 
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._observers: list[Observer] = []
 
     async def subscribe(
         self, conversation_id: str, ready: asyncio.Event | None = None
@@ -50,7 +52,24 @@ class LocalBus:
             with contextlib.suppress(asyncio.QueueFull):  # a stuck reader loses events, not the server
                 queue.put_nowait(event)
 
+    def watch(self, observer: Observer) -> Callable[[], None]:
+        """Also hand every event this process publishes to `observer`, once its subscribers have it;
+        returns what stops that. Only the publishing process sees an event here, so an observer acts on
+        each event once however many processes listen (a Slack relay, for one)."""
+        self._observers.append(observer)
+
+        def unwatch() -> None:
+            if observer in self._observers:
+                self._observers.remove(observer)
+
+        return unwatch
+
     async def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
+        await self._send(conversation_id, event)
+        for observer in list(self._observers):
+            await observer(conversation_id, event)
+
+    async def _send(self, conversation_id: str, event: dict[str, Any]) -> None:
         self.deliver_local(conversation_id, event)
 
     async def close(self) -> None:
@@ -130,7 +149,7 @@ class PostgresBus(LocalBus):
             return
         self.deliver_local(str(data.get("c")), data.get("e") or {})
 
-    async def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
+    async def _send(self, conversation_id: str, event: dict[str, Any]) -> None:
         payload = json.dumps({"c": conversation_id, "e": event}, ensure_ascii=False)
         if len(payload.encode()) > _NOTIFY_LIMIT:
             # Too big for NOTIFY: tell listeners to re-read the transcript instead.

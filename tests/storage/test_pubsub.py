@@ -66,3 +66,25 @@ async def test_a_listener_whose_backend_is_terminated_listens_again_and_says_to_
             await other.events.publish("c1", {"type": "status", "status": "closed"})
             async with asyncio.timeout(20):
                 await heard.wait_for(lambda e: e.get("status") == "closed")  # listening again
+
+
+async def test_an_observer_sees_what_this_process_publishes_until_it_stops_watching(
+    database_url: str,
+) -> None:
+    async with running_parts(database_url) as parts, running_parts(database_url) as other:
+        seen: list[tuple[str, str, str]] = []
+
+        def observer(name: str) -> Any:
+            async def observe(conversation_id: str, event: dict[str, Any]) -> None:
+                seen.append((name, conversation_id, event["type"]))
+
+            return observe
+
+        unwatch = parts.events.watch(observer("here"))
+        other.events.watch(observer("there"))
+        await parts.events.publish("c1", {"type": "status"})
+        await other.events.publish("c2", {"type": "message"})
+        unwatch()
+        await parts.events.publish("c3", {"type": "status"})
+        # Each event once, by the process that published it, however many processes listen.
+        assert seen == [("here", "c1", "status"), ("there", "c2", "message")]

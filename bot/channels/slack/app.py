@@ -17,7 +17,7 @@ from bot.channels.slack import customer, takeover
 from bot.channels.slack.blocks import CHOICE_ACTION_PREFIX
 from bot.channels.slack.client import web_client
 from bot.channels.slack.context import SlackContext
-from bot.channels.slack.relays import RelayingBus, Relays
+from bot.channels.slack.relays import Relays
 from bot.channels.slack.replies import ReplyPolicy, ReplyQueue
 from bot.errors import ConfigError
 from bot.service import ConversationService
@@ -53,12 +53,10 @@ class SlackChannel:
         self.client = client or web_client(settings)
         self.escalation_channel = settings.slack_escalation_channel
         self.replies = ReplyQueue(service.driver, self.client, reply_policy)
-        self.relays = Relays(service.driver, self.replies)
+        self.relays = Relays(service.driver, self.replies, self.spawn)
         # Whichever process stores a customer's message relays it to a claiming agent's Slack thread:
         # every message the service stores is published on its bus by the process that stored it.
-        bus = service.deps.events
-        self._bus = RelayingBus(bus.inner if isinstance(bus, RelayingBus) else bus, self.relays, self.spawn)
-        service.deps.events = self._bus
+        self._unwatch = service.deps.events.watch(self.relays.observe)
         self._names: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.app = AsyncApp(
@@ -148,8 +146,7 @@ class SlackChannel:
     async def aclose(self) -> None:
         await self.idle()
         await self.replies.stop()
-        if self.service.deps.events is self._bus:
-            self.service.deps.events = self._bus.inner
+        self._unwatch()
         session = getattr(self.client, "session", None)
         if session is not None:
             await session.close()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.channels.slack.blocks import escape, section
 from bot.channels.slack.replies import ReplyQueue
-from bot.service import Bus
 from bot.storage import slack as stored
 from bot.storage.driver import Driver
 
@@ -18,9 +16,10 @@ class Relays:
     """The agent's Slack thread of each claimed conversation, kept in the database, so whichever process
     stores a customer's message relays it, also after the process that handled the claim is gone."""
 
-    def __init__(self, driver: Driver, replies: ReplyQueue) -> None:
+    def __init__(self, driver: Driver, replies: ReplyQueue, spawn: Any) -> None:
         self.driver = driver
         self.replies = replies
+        self.spawn = spawn  # SlackChannel.spawn: tracked tasks, awaited on close
         self._order = (
             asyncio.Lock()
         )  # this process relays one message at a time: the thread keeps their order
@@ -49,30 +48,14 @@ class Relays:
                 conversation=conversation,
             )
 
-
-class RelayingBus:
-    """The service's live-event bus, which also relays customers' messages of claimed conversations.
-
-    The process that stores a message is the one that publishes it, on either database, so relaying
-    here sends each message once, from whichever process served the customer.
-    """
-
-    def __init__(self, inner: Bus, relays: Relays, spawn: Any) -> None:
-        self.inner = inner
-        self.relays = relays
-        self.spawn = spawn  # SlackChannel.spawn: the relay runs beside the customer's turn, not in it
-
-    def subscribe(
-        self, conversation_id: str, ready: asyncio.Event | None = None
-    ) -> AsyncIterator[dict[str, Any]]:
-        return self.inner.subscribe(conversation_id, ready)
-
-    async def publish(self, conversation_id: str, event: dict[str, Any]) -> None:
-        await self.inner.publish(conversation_id, event)
+    async def observe(self, conversation_id: str, event: dict[str, Any]) -> None:
+        """Watch the service's bus: the process that stores a message is the one that publishes it, on
+        either database, so each customer message is relayed once, from whichever process served it."""
         kind = event.get("type")
         if kind == "status" and event.get("status") != "with_agent":
             # Handed back (from Slack or the agent API) or closed: the bot answers again.
-            await self.relays.stop(conversation_id)
+            await self.stop(conversation_id)
         message = event.get("message") or {}
         if kind == "message" and message.get("role") == "user":
-            self.spawn(self.relays.relay(conversation_id, message), name=f"slack-relay-{conversation_id}")
+            # Beside the customer's turn, not in it.
+            self.spawn(self.relay(conversation_id, message), name=f"slack-relay-{conversation_id}")
