@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import asyncpg
@@ -106,3 +107,47 @@ async def test_a_lost_postgresql_connection_is_a_storage_error_then_recovers(dat
 def test_in_memory_sqlite_is_refused_with_the_fix() -> None:
     with pytest.raises(ConfigError, match="file path"):
         open_driver("sqlite:///:memory:")
+
+
+async def test_sqlite_copies_the_wal_back_in_the_background_not_in_a_commit(tmp_path: Path) -> None:
+    path = str(tmp_path / "wal.db")
+    driver = SqliteDriver(path)
+    try:
+        # A turn's COMMIT no longer checkpoints (SQLite's default would, every 1,000 pages)...
+        assert driver.connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        async with driver.write() as s:
+            await s.run(TABLE)
+        for n in range(20):  # ...far fewer pages than that: SQLite's own checkpoint would not run yet
+            async with driver.write() as s:
+                await s.run("INSERT INTO probe_keys VALUES ($1, $2)", f"k{n}", n)
+        before = (tmp_path / "wal.db").stat().st_size
+        # ...yet the thread copies them into the database file within a few of its rounds.
+        async with asyncio.timeout(5):
+            while (tmp_path / "wal.db").stat().st_size == before:  # noqa: ASYNC110 (a file, no event)
+                await asyncio.sleep(0.02)
+        async with driver.read() as s:
+            assert await s.one("SELECT count(*) FROM probe_keys") == (20,)
+    finally:
+        await driver.close()
+    assert not any(t.name == "supportbot-sqlite-checkpoint" for t in threading.enumerate())
+
+
+async def test_the_wal_starts_over_while_writes_never_pause(tmp_path: Path) -> None:
+    path = str(tmp_path / "busy.db")
+    driver = SqliteDriver(path)
+    driver.checkpoints.every = 0.005
+    try:
+        async with driver.write() as s:
+            await s.run(TABLE)
+        # Writes back to back for a while: a thread that checkpoints alone would never see the WAL
+        # wholly copied, so it would never start over and would grow with every write.
+        for n in range(3_000):
+            async with driver.write() as s:
+                await s.run("INSERT INTO probe_keys VALUES ($1, $2)", f"k{n}", n)
+            if n % 100 == 0:
+                await asyncio.sleep(0.01)  # the thread's turn
+        # The WAL file is as long as the WAL ever was (it is reused from its start, not shrunk).
+        pages = (tmp_path / "busy.db-wal").stat().st_size // 4096
+        assert pages < 1_000, f"the WAL grew to {pages} pages"
+    finally:
+        await driver.close()
