@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from bot.channels.web.onesend import OneSend
+
 log = logging.getLogger("bot.channels.web.connections")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -124,6 +126,7 @@ class _GuardedProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.transport = OneSend(transport, self.loop)  # type: ignore[assignment]  # a transport in all but name
         self._deadline: asyncio.TimerHandle | None = None
         self._armed: str | None = None  # the part the deadline is for
         self._waiting_for: str | None = "headers"  # the part of a request still to arrive, if any
