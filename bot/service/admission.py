@@ -7,8 +7,6 @@ from typing import Any, Literal
 
 from bot.engine.model import Message
 from bot.service.ports import Deps
-from bot.storage import store
-from bot.storage.database import now
 
 Admission = Literal["new", "joins", "held"]
 
@@ -22,16 +20,11 @@ HELD = (
 )
 
 
-async def admit(
-    deps: Deps, conversation_id: str, customer: Mapping[str, Any], *, new: bool = False
-) -> Admission:
-    """Decide before the turn's transaction, which checks the join again (another process may have
-    escalated meanwhile). A `new` conversation has no escalation to join."""
-    if not new:
-        async with deps.driver.read() as s:
-            recent = await store.recent_escalation(s, conversation_id, since=now() - deps.repeat_window)
-        if recent is not None:
-            return "joins"  # not a new escalation: it costs the address nothing
+async def admit(deps: Deps, customer: Mapping[str, Any], *, joins: bool) -> Admission:
+    """Decide before the turn's write; `joins`: the conversation escalated lately (handoff.look_back),
+    so this hand-over adds to that escalation."""
+    if joins:
+        return "joins"  # not a new escalation: it costs the address nothing
     address = customer.get("ip")
     over = (
         deps.gate is not None

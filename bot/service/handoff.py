@@ -14,37 +14,48 @@ from bot.storage.driver import Session
 HELD = "not announced: too many new escalations from the customer's address"
 
 
-async def escalate(
-    s: Session,
-    sinks: Sequence[str],
+async def look_back(
+    s: Session, conversation_id: str, repeat_window: float
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """Before an escalating turn's write: the conversation's escalation within `repeat_window`, if any,
+    and its transcript so far (the packet's, without times).
+
+    Read before the write, not in its transaction: every escalation is written by a turn of its
+    conversation, which moves the row's lock_version, so should another process escalate between
+    this read and the write, the write finds the row changed and the turn is redone on what it wrote."""
+    recent = await store.recent_escalation(s, conversation_id, since=now() - repeat_window)
+    history = await store.transcript(s, conversation_id)
+    for m in history:
+        m.pop("at", None)
+    return recent, history
+
+
+def handover(
     conv: Conversation,
     turn: Turn,
+    *,
     channel: str,
     customer: dict[str, Any],
     flow_title: str,
-    repeat_window: float,
+    history: Sequence[dict[str, Any]],
+    recent: int | None,
+    sinks: Sequence[str],
     announce: bool = True,
-) -> None:
-    """Store the handoff packet and queue its deliveries in the turn's own transaction (the outbox).
+) -> store.Escalation:
+    """The escalation to store with the turn (store.save_turn), its deliveries queued in the same
+    write (the outbox). `history` is the whole transcript, this turn's lines included.
 
     A packet not to `announce` (its address is over its budget) is stored for the agents' queue,
     and no sink is told."""
     reason = str((turn.escalated or {}).get("reason", "escalated"))
-    history = await store.transcript(s, conv.id)
-    for m in history:
-        m.pop("at", None)
     packet = build_packet(
         conv, reason=reason, channel=channel, customer=customer, transcript=history, flow_title=flow_title
     )
     # Asking again ("human", "restart", "human"…) adds to the escalation already made: its packet
     # gets the longer transcript, and no new packet goes to the sinks (one address looping this
     # way posted 108 times to a support channel in 26 s).
-    recent = await store.recent_escalation(s, conv.id, since=now() - repeat_window)
     if recent is not None:
-        await store.update_escalation(s, recent, packet)
-        return
+        return store.Escalation(reason, packet, joins=recent)
     if not announce:
-        await store.add_escalation(s, conv.id, f"{reason} ({HELD})", packet)
-        return
-    escalation_id = await store.add_escalation(s, conv.id, reason, packet)
-    await store.enqueue_deliveries(s, escalation_id, sinks)
+        return store.Escalation(f"{reason} ({HELD})", packet)
+    return store.Escalation(reason, packet, sinks=tuple(sinks))

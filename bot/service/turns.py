@@ -14,7 +14,7 @@ from bot.errors import Conflict, Duplicate, KeyReused
 from bot.redaction import redact, was_redacted
 from bot.service import events, records
 from bot.service.admission import Admission, admit, notice
-from bot.service.handoff import escalate
+from bot.service.handoff import handover, look_back
 from bot.service.ports import Deps
 from bot.service.results import Started, TurnResult
 from bot.service.retry import retry_conflicts
@@ -36,7 +36,6 @@ class _Pending:
     result: TurnResult
     write: Callable[[Session], Awaitable[None]]
     publish: list[dict[str, Any]]
-    single: bool = False  # the writes are one store call, atomic by itself (Driver.single)
 
 
 class CustomerTurns:
@@ -58,14 +57,16 @@ class CustomerTurns:
         token = secrets.token_urlsafe(32)
         slots = {"client_ip": customer["ip"]} if customer.get("ip") else {}
         conv, turn = await self.deps.engine.start(conversation_id, flow_id, slots)
-        admission: Admission = (
-            await admit(self.deps, conversation_id, customer, new=True) if turn.escalated else "new"
-        )
+        admission: Admission = await admit(self.deps, customer, joins=False) if turn.escalated else "new"
         opening = TurnResult.of(turn, after=self._hours_notice(turn) + notice(admission))
+        messages = _messages(opening)
+        escalation = None
+        if turn.escalated:  # a new conversation: nothing to look back on but its opening lines
+            history = [store.as_stored(m) for m in messages]
+            escalation = self._handover(conv, turn, channel, customer, history, None, admission)
         try:
-            driver = self.deps.driver
-            # One statement on PostgreSQL unless the opening already hands over (then a transaction).
-            async with driver.write() if turn.escalated else driver.single() as s:
+            # One statement on PostgreSQL, the hand-over included.
+            async with self.deps.driver.single() as s:
                 await store.insert_conversation(
                     s,
                     conversation_id=conversation_id,
@@ -78,11 +79,10 @@ class CustomerTurns:
                     customer=customer,
                     state=conv.dump(),
                     awaiting=_awaiting(opening),
-                    messages=_messages(opening),
+                    messages=messages,
                     events=events.rows(events.turn_events(conv, turn, conv.path, None, started=True)),
+                    escalation=escalation,
                 )
-                if turn.escalated:
-                    await self._escalate(s, conv, turn, channel, customer, admission)
         except Duplicate:
             # Only (channel, thread_key) can collide: another process started this thread first.
             raise Conflict(f"{channel} thread {thread_key} already has a conversation") from None
@@ -129,8 +129,7 @@ class CustomerTurns:
         if done is not None:
             return TurnResult(records.turn_of(_replayed(done, incoming, idempotency_key)), replayed=True)
         pending = await self._compute(row, incoming, idempotency_key, progress, hidden)
-        driver = self.deps.driver
-        async with driver.single() if pending.single else driver.write() as s:
+        async with self.deps.driver.single() as s:  # one statement on PostgreSQL, a hand-over's too
             await pending.write(s)
         for event in pending.publish:  # after the commit: nobody hears of a turn that was rolled back
             await self.deps.events.publish(conversation_id, event)
@@ -157,9 +156,13 @@ class CustomerTurns:
 
         entered_from, previous = len(conv.path), conv.status
         turn = await self.deps.engine.handle(conv, incoming, progress=report)
-        admission: Admission = (
-            await admit(self.deps, conversation_id, row.customer) if turn.escalated else "new"
-        )
+        recent: int | None = None
+        history: list[dict[str, Any]] = []
+        admission: Admission = "new"
+        if turn.escalated:
+            async with self.deps.driver.read() as s:
+                recent, history = await look_back(s, conversation_id, self.deps.repeat_window)
+            admission = await admit(self.deps, row.customer, joins=recent is not None)
         after = self._hours_notice(turn) + notice(admission)
         result = TurnResult.of(turn, before=(NOTICE,) if hidden else (), after=after)
 
@@ -173,6 +176,11 @@ class CustomerTurns:
             # The turn's JSON once: its awaiting and messages are stored as they are in the answer.
             shown = result.turn.to_json()
             answer = _with_request(shown, incoming)
+            lines = user + shown["messages"]
+            escalation = None
+            if turn.escalated:
+                told = [*history, *(store.as_stored(m) for m in lines)]
+                escalation = self._handover(conv, turn, row.channel, row.customer, told, recent, admission)
             await store.save_turn(
                 s,
                 row,
@@ -180,15 +188,14 @@ class CustomerTurns:
                 status=conv.status,
                 awaiting=shown["awaiting"],
                 domain=_domain(conv),
-                messages=user + shown["messages"],
+                messages=lines,
                 events=events.rows(came_back + happened),
                 remember=(idempotency_key, answer) if idempotency_key else None,
+                escalation=escalation,
             )
-            if turn.escalated:
-                await self._escalate(s, conv, turn, row.channel, row.customer, admission)
 
         publish = [{"type": "status", "status": conv.status}] if turn.escalated else []
-        return _Pending(result, write, publish, single=not turn.escalated)
+        return _Pending(result, write, publish)
 
     def _hours_notice(self, turn: Turn) -> tuple[Message, ...]:
         """With office hours set, a hand-over says when a person will answer (stored with the turn)."""
@@ -217,20 +224,30 @@ class CustomerTurns:
                 remember=(key, _with_request(quiet.to_json(), incoming)) if key else None,
             )
 
-        return _Pending(result, write, [{"type": "message", "message": message}], single=True)
+        return _Pending(result, write, [{"type": "message", "message": message}])
 
-    async def _escalate(
+    def _handover(
         self,
-        s: Session,
         conv: Conversation,
         turn: Turn,
         channel: str,
         customer: dict[str, Any],
+        history: list[dict[str, Any]],
+        recent: int | None,
         admission: Admission,
-    ) -> None:
+    ) -> store.Escalation:
         title = self.deps.engine.registry.get(conv.flow_id, conv.version).title
-        window, held = self.deps.repeat_window, admission == "held"
-        await escalate(s, self.deps.sinks, conv, turn, channel, customer, title, window, announce=not held)
+        return handover(
+            conv,
+            turn,
+            channel=channel,
+            customer=customer,
+            flow_title=title,
+            history=history,
+            recent=recent,
+            sinks=self.deps.sinks,
+            announce=admission != "held",
+        )
 
 
 def _awaiting(result: TurnResult) -> dict[str, Any] | None:

@@ -46,6 +46,17 @@ class Row:
     agent: str | None
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """A hand-over stored with its turn: a new escalation and its deliveries (one per sink, none when
+    it is not to be announced), or, with `joins`, a longer packet for that earlier escalation."""
+
+    reason: str
+    packet: dict[str, Any]
+    sinks: Sequence[str] = ()
+    joins: int | None = None
+
+
 def _row(values: Sequence[Any]) -> Row:
     """A Row from the columns the two loads below select, in this order."""
     id_, state, status, channel, customer, hashed, version, awaiting, agent = values[:9]
@@ -101,13 +112,17 @@ async def insert_conversation(
     awaiting: dict[str, Any] | None,
     messages: Sequence[dict[str, Any]] = (),
     events: Sequence[dict[str, Any]] = (),
+    escalation: Escalation | None = None,
 ) -> None:
-    """A new conversation row with its opening transcript lines and events: one statement on PostgreSQL
-    (as store.save_turn), the three inserts in the caller's transaction elsewhere."""
+    """A new conversation row with its opening transcript lines, events and hand-over: one statement
+    on PostgreSQL (as store.save_turn), the inserts in the caller's transaction elsewhere."""
     row = (conversation_id, flow_id, flow_version, channel, thread_key, now())
     rest = (status, token_hash(token), _json(customer), state, _json(awaiting))
     if s.dialect == "postgresql":
-        await s.one(_START, *row, *rest, *_arrays(messages, events))
+        if escalation is None:
+            await s.one(_START, *row, *rest, *_arrays(messages, events))
+        else:
+            await s.one(_START_ESCALATED, *row, *rest, *_arrays(messages, events), *_handover(escalation))
         return
     await s.run(
         "INSERT INTO conversations (id, flow_id, flow_version, channel, thread_key, status, token_hash, "
@@ -118,6 +133,8 @@ async def insert_conversation(
     )
     await add_messages(s, conversation_id, messages)
     await add_events(s, events)
+    if escalation is not None:
+        await _store_escalation(s, conversation_id, escalation)
 
 
 async def save(
@@ -165,23 +182,27 @@ async def save_turn(
     messages: Sequence[dict[str, Any]] = (),
     events: Sequence[dict[str, Any]] = (),
     remember: tuple[str, dict[str, Any]] | None = None,
+    escalation: Escalation | None = None,
 ) -> None:
     """A turn's writes: the new state (only if nobody wrote since we read it, else Conflict), its
-    transcript lines and events, and the answer under its idempotency key (`remember`).
+    transcript lines and events, the answer under its idempotency key (`remember`) and its hand-over.
 
     On PostgreSQL this is one statement, atomic by itself: one round trip instead of a transaction's
-    six (BEGIN, four writes, COMMIT), which were most of a turn's time in PostgreSQL (bench/README.md).
-    Elsewhere the same writes run one by one, in the caller's transaction."""
+    six (BEGIN, four writes, COMMIT), which were most of a turn's time in PostgreSQL (bench/README.md);
+    a hand-over adds its escalation and deliveries to the same statement (it was five more round
+    trips). Elsewhere the same writes run one by one, in the caller's transaction."""
     if s.dialect != "postgresql":
         await save(s, row, state=state, status=status, awaiting=awaiting, domain=domain)
         await add_messages(s, row.id, messages)
         await add_events(s, events)
         if remember is not None:
             await remember_turn(s, row.id, remember[0], remember[1])
+        if escalation is not None:
+            await _store_escalation(s, row.id, escalation)
         return
     key, response = remember if remember is not None else (None, None)
     found = await s.one(
-        _SAVE_TURN,
+        _SAVE_TURN if escalation is None else _SAVE_TURN_ESCALATED,
         row.id,
         row.lock_version,
         state,
@@ -192,6 +213,7 @@ async def save_turn(
         *_arrays(messages, events),
         key[:200] if key is not None else None,
         _json(response),
+        *(_handover(escalation) if escalation is not None else ()),
     )
     if found is None or found[0] != 1:
         raise Conflict(f"conversation {row.id} changed while this turn ran")
@@ -239,6 +261,46 @@ _SAVE_TURN = (
     " SELECT count(*) FROM saved"
 )
 
+
+def _handed_over(source: str, first: int) -> str:
+    """CTEs storing a hand-over for the row `source` returned: a new escalation with one outbox row
+    per sink, or (when $first+2 names an escalation) that escalation's longer packet, stamped with $6.
+    $first is the reason, $first+1 the packet, $first+3 the sinks."""
+    reason, packet, joins, sinks = (f"${first + i}" for i in range(4))
+    return (
+        f" escalated AS (INSERT INTO escalations (conversation_id, reason, packet, created_at)"  # noqa: S608
+        f" SELECT {source}.id, {reason}, {packet}::json, $6 FROM {source} WHERE {joins}::bigint IS NULL"
+        " RETURNING id),"
+        " queued AS (INSERT INTO outbox (escalation_id, sink, idempotency_key, status, attempts,"
+        " next_attempt_at, locked_until, created_at)"
+        " SELECT escalated.id, q.sink, 'esc-' || escalated.id || '-' || q.sink, 'pending', 0, $6, 0.0, $6"
+        f" FROM escalated, unnest({sinks}::text[]) WITH ORDINALITY AS q(sink, n) ORDER BY q.n),"
+        f" joined AS (UPDATE escalations SET packet = {packet}::json FROM {source}"
+        f" WHERE escalations.id = {joins}::bigint)"
+    )
+
+
+def _handover(escalation: Escalation) -> tuple[Any, ...]:
+    """The parameters of `_handed_over`."""
+    return escalation.reason, _json(escalation.packet), escalation.joins, list(escalation.sinks)
+
+
+async def _store_escalation(s: Session, conversation_id: str, escalation: Escalation) -> None:
+    """A hand-over's writes one by one (SQLite), in the caller's transaction."""
+    if escalation.joins is not None:
+        await update_escalation(s, escalation.joins, escalation.packet)
+        return
+    escalation_id = await add_escalation(s, conversation_id, escalation.reason, escalation.packet)
+    if escalation.sinks:
+        await enqueue_deliveries(s, escalation_id, escalation.sinks)
+
+
+# The same statements with a hand-over's CTEs (literals only, as above).
+_SAVE_TURN_ESCALATED = _SAVE_TURN.replace(
+    " SELECT count(*) FROM saved",
+    "," + _handed_over("saved", 19) + " SELECT count(*) FROM saved",  # noqa: S608
+)
+
 # A new conversation with its opening lines and events, as one statement.
 _START = (
     "WITH started AS ("  # noqa: S608 (literals only, as _rows_after)
@@ -247,6 +309,10 @@ _START = (
     " VALUES ($1, $2, $3, $4, $5, $7, $8, $9::json, $10, $11::json, 0, 0, $6, $6) RETURNING id),"
     + _rows_after("started", 12)
     + " SELECT count(*) FROM started"
+)
+_START_ESCALATED = _START.replace(
+    " SELECT count(*) FROM started",
+    "," + _handed_over("started", 21) + " SELECT count(*) FROM started",  # noqa: S608
 )
 
 
@@ -274,6 +340,14 @@ def message_dict(role: str, type_: str, text: str, payload: Any, created_at: flo
     if extra:
         item.update(extra)
     item["at"] = created_at
+    return item
+
+
+def as_stored(m: dict[str, Any]) -> dict[str, Any]:
+    """A transcript line about to be written, as `transcript` will read it back (without its time)."""
+    role, type_, text, payload = _message_row(m)
+    item = message_dict(role, type_, text, payload, 0.0)
+    del item["at"]
     return item
 
 
