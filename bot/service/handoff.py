@@ -23,8 +23,7 @@ async def look_back(
     Read before the write, not in its transaction: every escalation is written by a turn of its
     conversation, which moves the row's lock_version, so should another process escalate between
     this read and the write, the write finds the row changed and the turn is redone on what it wrote."""
-    recent = await store.recent_escalation(s, conversation_id, since=now() - repeat_window)
-    history = await store.transcript(s, conversation_id)
+    recent, history = await store.looking_back(s, conversation_id, since=now() - repeat_window)
     for m in history:
         m.pop("at", None)
     return recent, history

@@ -292,8 +292,15 @@ class PostgresDriver:
                 if self._pool is None:
                     import asyncpg
 
+                    # No timer per release to close connections idle for 5 minutes: a process keeps
+                    # the few it needed (at most max_size), and acquiring is that much cheaper.
                     self._pool = await asyncpg.create_pool(
-                        self.dsn, min_size=0, max_size=self.max_size, timeout=10, reset=_keep_session
+                        self.dsn,
+                        min_size=0,
+                        max_size=self.max_size,
+                        timeout=10,
+                        reset=_keep_session,
+                        max_inactive_connection_lifetime=0,
                     )
         return self._pool
 

@@ -359,6 +359,23 @@ async def transcript(s: Session, conversation_id: str) -> list[dict[str, Any]]:
     return [message_dict(*r) for r in rows]
 
 
+async def looking_back(
+    s: Session, conversation_id: str, since: float
+) -> tuple[int | None, list[dict[str, Any]]]:
+    """The id of the conversation's newest escalation made at or after `since`, and
+    its transcript (as transcript): one round trip for what an escalating turn reads."""
+    rows = await s.all(
+        "SELECT r.id, m.role, m.type, m.text, m.payload, m.created_at FROM (SELECT (SELECT id FROM "
+        "escalations WHERE conversation_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT 1) AS id) r "
+        "LEFT JOIN messages m ON m.conversation_id = $1 ORDER BY m.id",
+        conversation_id,
+        since,
+    )
+    recent = rows[0][0] if rows else None
+    lines = [message_dict(*r[1:]) for r in rows if r[1] is not None]
+    return (int(recent) if recent is not None else None), lines
+
+
 async def remember_turn(s: Session, conversation_id: str, key: str, response: dict[str, Any]) -> None:
     await s.run(
         "INSERT INTO turns (conversation_id, idempotency_key, response, created_at) VALUES ($1, $2, $3, $4)",
@@ -380,16 +397,6 @@ async def add_escalation(s: Session, conversation_id: str, reason: str, packet: 
     )
     assert found is not None
     return int(found[0])
-
-
-async def recent_escalation(s: Session, conversation_id: str, since: float) -> int | None:
-    """The id of this conversation's newest escalation made at or after `since`, if any."""
-    found = await s.one(
-        "SELECT id FROM escalations WHERE conversation_id = $1 AND created_at >= $2 ORDER BY id DESC LIMIT 1",
-        conversation_id,
-        since,
-    )
-    return int(found[0]) if found is not None else None
 
 
 async def update_escalation(s: Session, escalation_id: int, packet: dict[str, Any]) -> None:
