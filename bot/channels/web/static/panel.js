@@ -292,7 +292,8 @@
       stateLine.textContent = text;
     }
     stateLine.className = "state " + status;
-    humanButton.disabled = !!WAITING[status];
+    // Nothing to hand over before the conversation has started: a click then would be lost.
+    humanButton.disabled = !conv || !!WAITING[status];
   }
 
   function setStatus(next) {
